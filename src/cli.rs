@@ -1,0 +1,517 @@
+//! Command-line interface: argument parsing and wiring only; the work happens in the
+//! library modules.
+
+use anolab::config::{self, RunSpec, SweepSpec};
+use anolab::data;
+use anolab::report;
+use anolab::runner::{self, DeviceSpec, SweepOptions};
+use anolab::store::{Cell, QueryResult, Store, DEFAULT_DB};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "anolab",
+    version,
+    about = "Anomaly detection with generative models: YAML sweeps, candle training, SQLite results, figures",
+    long_about = "anolab expands a YAML sweep file into runs (every list value is an axis; seeds and folds too), \
+trains each detector with candle, scores the test data, stores metrics, per-epoch losses and scores in SQLite \
+(default results/anolab.sqlite) and renders comparison figures. Interrupted sweeps resume; finished runs are never \
+retrained; a failing run never stops the sweep."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Expand a sweep file into runs, train every run not done yet, store and report results.
+    Sweep(SweepArgs),
+    /// Train exactly one run (the file and overrides must not contain lists).
+    Run(SweepArgs),
+    /// Run SQL against the store (read-only unless --write). Tables: sweeps, runs, sweep_runs,
+    /// params, metrics, epochs, scores, artifacts; view: run_summary.
+    Query(QueryArgs),
+    /// List stored runs.
+    Runs(RunsArgs),
+    /// Show one run: config, metrics, losses per epoch, artifacts.
+    Show(ShowArgs),
+    /// Print a sweep's results table and render its figures from the store (no training).
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The sweep file (YAML), e.g. experiments/quickstart.yaml.
+    pub file: PathBuf,
+    /// Overrides `key=value`; `key=a,b,c` makes (or replaces) a sweep axis,
+    /// e.g. `model.nz=16,32 train.epochs=5 seeds=0,1`.
+    pub overrides: Vec<String>,
+    /// Runs trained at the same time.
+    #[arg(long, short, default_value_t = 1)]
+    pub jobs: usize,
+    /// cpu, cuda:0, or cuda:0,1 (runs go round-robin; needs --features cuda).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Print the expanded runs (and their stored status) without training.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Retry runs that failed before.
+    #[arg(long)]
+    pub rerun_failed: bool,
+    /// Retrain every run, done ones included.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct DbArg {
+    /// The SQLite store; checkpoints and figures go beside it.
+    #[arg(long, default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// One SQL statement, e.g. "SELECT nz, w_adv, avg(auc_roc) FROM run_summary GROUP BY 1, 2".
+    pub sql: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Allow statements that change the store.
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args)]
+pub struct RunsArgs {
+    /// Only runs of this sweep.
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Only runs with this status: queued, running, done or failed.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Run key (a unique prefix is enough) or id.
+    pub run: String,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The sweep (default: every sweep in the store).
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Figure folder (default: <db folder>/<sweep>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Runs the command; `Ok(false)` means it finished but some runs failed.
+pub fn execute(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Sweep(args) => sweep(args, false),
+        Command::Run(args) => sweep(args, true),
+        Command::Query(args) => query(args).map(|_| true),
+        Command::Runs(args) => runs(args).map(|_| true),
+        Command::Show(args) => show(args).map(|_| true),
+        Command::Report(args) => report_cmd(args).map(|_| true),
+    }
+}
+
+fn results_dir(db: &Path) -> PathBuf {
+    db.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn resolve_runs(sweep: &SweepSpec) -> Result<Vec<RunSpec>> {
+    let mut fingerprints: HashMap<String, String> = HashMap::new();
+    sweep
+        .runs
+        .iter()
+        .map(|config| {
+            let id = serde_json::to_string(&config.dataset)?;
+            let fingerprint = match fingerprints.get(&id) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = data::fingerprint(&config.dataset)?;
+                    fingerprints.insert(id, f.clone());
+                    f
+                }
+            };
+            Ok(RunSpec::new(config.clone(), &fingerprint))
+        })
+        .collect()
+}
+
+fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
+    let overrides = args
+        .overrides
+        .iter()
+        .map(|o| config::parse_override(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = config::load_sweep(&args.file, &overrides)?;
+    if exactly_one && spec.runs.len() != 1 {
+        let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
+        bail!(
+            "`anolab run` trains exactly one run, but {} expands to {} (axes: {}); use `anolab sweep`",
+            args.file.display(),
+            spec.runs.len(),
+            axes.join(", ")
+        );
+    }
+    let devices: DeviceSpec = args.device.parse()?;
+    let runs = resolve_runs(&spec)?;
+    if args.dry_run {
+        print_dry_run(&spec, &runs, &args.db.db)?;
+        return Ok(true);
+    }
+
+    let store = Store::open(&args.db.db)?;
+    let results = results_dir(&args.db.db);
+    let opts = SweepOptions {
+        jobs: args.jobs,
+        devices,
+        force: args.force,
+        rerun_failed: args.rerun_failed,
+        results_dir: results.clone(),
+        source_file: args.file.display().to_string(),
+    };
+    eprintln!(
+        "sweep `{}`: {} runs over {}",
+        spec.name,
+        runs.len(),
+        if spec.axes.is_empty() {
+            "no axes".to_string()
+        } else {
+            spec.axes
+                .iter()
+                .map(|a| format!("{} ({})", a.key, a.values.len()))
+                .collect::<Vec<_>>()
+                .join(" × ")
+        }
+    );
+    let outcome = runner::run_sweep(&store, &spec, &runs, &opts)?;
+    if outcome.trained == 0 && outcome.failed.is_empty() && outcome.taken_elsewhere == 0 {
+        eprintln!(
+            "all {} runs already done; nothing to train (--force retrains them)",
+            outcome.total
+        );
+    } else {
+        eprintln!(
+            "trained {}, already done {}, failed {}, held by another process {}",
+            outcome.trained,
+            outcome.already_done,
+            outcome.failed.len(),
+            outcome.taken_elsewhere
+        );
+    }
+    print_sweep_report(&store, &spec.name, &results.join(&spec.name))?;
+    if outcome.failed.is_empty() {
+        return Ok(true);
+    }
+    eprintln!("\n{} runs failed:", outcome.failed.len());
+    for (key, label, error) in &outcome.failed {
+        eprintln!("  {key}  {label}: {error}");
+    }
+    eprintln!("(`anolab sweep ... --rerun-failed` retries them)");
+    Ok(false)
+}
+
+fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
+    let stored: HashMap<String, String> = if db.is_file() {
+        Store::open_read_only(db)?
+            .runs(None, None)?
+            .into_iter()
+            .map(|r| (r.key, r.status))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut header = vec!["key".to_string()];
+    header.extend(spec.axes.iter().map(|a| a.key.clone()));
+    header.push("status".into());
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|run| {
+            let params: HashMap<String, serde_json::Value> = run.params().into_iter().collect();
+            let mut row = vec![run.key.clone()];
+            row.extend(spec.axes.iter().map(|a| {
+                params
+                    .get(&a.key)
+                    .map_or("?".into(), |v| v.to_string().trim_matches('"').to_string())
+            }));
+            row.push(
+                stored
+                    .get(&run.key)
+                    .cloned()
+                    .unwrap_or_else(|| "new".into()),
+            );
+            row
+        })
+        .collect();
+    println!("{}", report::text_table(&header, &rows));
+    println!(
+        "sweep `{}`: {} runs (dry run: nothing trained)",
+        spec.name,
+        runs.len()
+    );
+    if let Some(first) = runs.first() {
+        println!("first run's resolved config: {}", first.canonical);
+    }
+    Ok(())
+}
+
+fn print_sweep_report(store: &Store, sweep: &str, out_dir: &Path) -> Result<()> {
+    let details = store.sweep_details(sweep)?;
+    if details.is_empty() {
+        println!("no finished runs in sweep `{sweep}` yet");
+        return Ok(());
+    }
+    println!("\n{}", report::format_table(&report::summarise(&details)));
+    let figures = report::render_sweep(store, sweep, out_dir)?;
+    if figures.is_empty() {
+        println!("no numeric setting varied in `{sweep}`: no figure drawn");
+    }
+    for f in figures {
+        println!("figure: {}", f.display());
+    }
+    Ok(())
+}
+
+fn query(args: QueryArgs) -> Result<()> {
+    let store = if args.write {
+        Store::open(&args.db.db)?
+    } else {
+        Store::open_read_only(&args.db.db)?
+    };
+    let result = store.query(&args.sql)?;
+    match args.format {
+        Format::Table => {
+            let rows: Vec<Vec<String>> = result
+                .rows
+                .iter()
+                .map(|r| r.iter().map(cell_text).collect())
+                .collect();
+            println!("{}", report::text_table(&result.columns, &rows));
+            println!("({} rows)", rows.len());
+        }
+        Format::Csv => print!("{}", to_csv(&result)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&result))?),
+    }
+    Ok(())
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => "NULL".into(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Real(f) => format!("{f}"),
+        Cell::Text(s) => s.clone(),
+        Cell::Blob(n) => format!("<blob {n} bytes>"),
+    }
+}
+
+fn to_csv(result: &QueryResult) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = result
+        .columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in &result.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Null => String::new(),
+                other => quote(&cell_text(other)),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn to_json(result: &QueryResult) -> serde_json::Value {
+    let rows = result
+        .rows
+        .iter()
+        .map(|row| {
+            let object = result
+                .columns
+                .iter()
+                .zip(row)
+                .map(|(c, cell)| {
+                    let v = match cell {
+                        Cell::Null => serde_json::Value::Null,
+                        Cell::Int(i) => (*i).into(),
+                        Cell::Real(f) => serde_json::Number::from_f64(*f)
+                            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                        Cell::Text(s) => s.clone().into(),
+                        Cell::Blob(n) => format!("<blob {n} bytes>").into(),
+                    };
+                    (c.clone(), v)
+                })
+                .collect();
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
+fn runs(args: RunsArgs) -> Result<()> {
+    if let Some(s) = &args.status {
+        if !["queued", "running", "done", "failed"].contains(&s.as_str()) {
+            bail!("unknown status `{s}`: use queued, running, done or failed");
+        }
+    }
+    let store = Store::open_read_only(&args.db.db)?;
+    let rows: Vec<Vec<String>> = store
+        .runs(args.sweep.as_deref(), args.status.as_deref())?
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.key,
+                r.sweep,
+                r.model,
+                r.seed.to_string(),
+                r.fold.to_string(),
+                r.status,
+                r.auc_roc.map_or("-".into(), |a| format!("{a:.4}")),
+                r.duration_s.map_or("-".into(), |d| format!("{d:.1}")),
+                r.error.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header: Vec<String> = [
+        "id",
+        "key",
+        "sweep",
+        "model",
+        "seed",
+        "fold",
+        "status",
+        "test auc_roc",
+        "seconds",
+        "error",
+    ]
+    .map(String::from)
+    .to_vec();
+    println!("{}", report::text_table(&header, &rows));
+    Ok(())
+}
+
+fn show(args: ShowArgs) -> Result<()> {
+    let store = Store::open_read_only(&args.db.db)?;
+    let d = store.run_detail(&args.run)?;
+    let r = &d.row;
+    println!(
+        "run {} (id {}) of sweep `{}`: {}",
+        r.key, r.id, r.sweep, r.status
+    );
+    if let Some(e) = &r.error {
+        println!("error: {e}");
+    }
+    println!("\nparams:");
+    for (k, v) in &d.params {
+        println!("  {k} = {v}");
+    }
+    if !d.metrics.is_empty() {
+        println!("\nmetrics:");
+        for m in &d.metrics {
+            println!("  {:>5} {:<16} {:.6}", m.split, m.name, m.value);
+        }
+    }
+    if !d.epochs.is_empty() {
+        let mut names: Vec<&str> = d.epochs.iter().map(|(_, n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut by_epoch: std::collections::BTreeMap<i64, HashMap<&str, f64>> = Default::default();
+        for (e, n, v) in &d.epochs {
+            by_epoch.entry(*e).or_default().insert(n.as_str(), *v);
+        }
+        let mut header = vec!["epoch".to_string()];
+        header.extend(names.iter().map(|n| n.to_string()));
+        let rows: Vec<Vec<String>> = by_epoch
+            .iter()
+            .map(|(e, values)| {
+                let mut row = vec![e.to_string()];
+                row.extend(
+                    names
+                        .iter()
+                        .map(|n| values.get(n).map_or("-".into(), |v| format!("{v:.5}"))),
+                );
+                row
+            })
+            .collect();
+        println!("\nepochs:\n{}", report::text_table(&header, &rows));
+    }
+    for (kind, path) in &d.artifacts {
+        println!("{kind}: {path}");
+    }
+    println!("\nconfig: {}", d.config_json);
+    Ok(())
+}
+
+fn report_cmd(args: ReportArgs) -> Result<()> {
+    let store = Store::open_read_only(&args.db.db)?;
+    let sweeps: Vec<String> = match args.sweep {
+        Some(s) => vec![s],
+        None => {
+            let result = store.query("SELECT name FROM sweeps ORDER BY id")?;
+            result
+                .rows
+                .into_iter()
+                .filter_map(|r| match r.into_iter().next() {
+                    Some(Cell::Text(s)) => Some(s),
+                    _ => None,
+                })
+                .collect()
+        }
+    };
+    if sweeps.is_empty() {
+        bail!("the store {} holds no sweeps", args.db.db.display());
+    }
+    for name in sweeps {
+        println!("== sweep `{name}`");
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| results_dir(&args.db.db).join(&name));
+        print_sweep_report(&store, &name, &out)
+            .with_context(|| format!("reporting sweep `{name}`"))?;
+    }
+    Ok(())
+}

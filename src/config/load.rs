@@ -1,0 +1,95 @@
+//! Layering of a sweep's settings: built-in defaults < YAML file < `ANOLAB_*` environment
+//! < command-line `key=value` overrides (figment), then expansion into runs.
+
+use super::sweep::{describe_figment_error, expand, SweepSpec};
+use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::Figment;
+use serde_json::Value;
+use std::path::Path;
+
+/// Why a sweep could not be loaded. Each message names the file, key or override.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("sweep file `{0}` not found")]
+    NotFound(String),
+    #[error("override `{raw}`: {reason}")]
+    BadOverride { raw: String, reason: String },
+    #[error("in `{file}`: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// One command-line override: `model.nz=16` (one value) or `model.nz=16,32` (a sweep axis).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub key: String,
+    pub value: Value,
+}
+
+/// Parses `key=value`. The value is read as YAML (so `2e-4` is a number and `[1, 2]` a
+/// list); `a,b,c` outside brackets is a list, which makes the key a sweep axis.
+pub fn parse_override(raw: &str) -> Result<Override, ConfigError> {
+    let bad = |reason: &str| ConfigError::BadOverride {
+        raw: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let (key, text) = raw
+        .split_once('=')
+        .ok_or_else(|| bad("expected key=value, e.g. model.nz=16 or model.nz=16,32"))?;
+    let key = key.trim();
+    let valid_key = !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+    if !valid_key {
+        return Err(bad("the key must be dotted names, e.g. train.epochs"));
+    }
+    let text = text.trim();
+    let value = if !text.starts_with('[') && text.contains(',') {
+        let items = text
+            .split(',')
+            .map(|item| parse_yaml_scalar(item.trim()).map_err(|e| bad(&e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Value::Array(items)
+    } else {
+        parse_yaml_scalar(text).map_err(|e| bad(&e))?
+    };
+    Ok(Override {
+        key: key.to_string(),
+        value,
+    })
+}
+
+/// figment's own string parser keeps `2e-4` a string, so values go through the YAML parser.
+fn parse_yaml_scalar(text: &str) -> Result<Value, String> {
+    if text.is_empty() {
+        return Err("empty value".into());
+    }
+    Figment::from(Yaml::string(&format!("v: {text}")))
+        .extract_inner::<Value>("v")
+        .map_err(|e| format!("cannot read `{text}` as a value: {e}"))
+}
+
+/// Loads a sweep file with the environment and overrides on top, and expands it into runs.
+pub fn load_sweep(file: &Path, overrides: &[Override]) -> Result<SweepSpec, ConfigError> {
+    let file_name = file.display().to_string();
+    if !file.is_file() {
+        return Err(ConfigError::NotFound(file_name));
+    }
+    let mut figment = Figment::new()
+        .merge(Yaml::file(file))
+        .merge(Env::prefixed("ANOLAB_").split("__"));
+    for o in overrides {
+        figment = figment.merge(Serialized::global(&o.key, &o.value));
+    }
+    let doc: Value = figment.extract().map_err(|e| ConfigError::Invalid {
+        file: file_name.clone(),
+        message: describe_figment_error(&e),
+    })?;
+    expand(doc).map_err(|message| ConfigError::Invalid {
+        file: file_name,
+        message,
+    })
+}

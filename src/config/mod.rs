@@ -1,0 +1,314 @@
+//! Every setting of a run, as typed serde structs.
+//!
+//! A sweep file is these structs with lists where a value should vary (see [`sweep`]).
+//! Defaults are the papers' defaults (`../shared/specs/models.md`) and live here, in one
+//! place, as serde defaults; every struct denies unknown fields so a typo is an error,
+//! never a silently ignored setting.
+
+mod load;
+pub mod sweep;
+
+pub use load::{load_sweep, parse_override, Override};
+pub use sweep::{RunSpec, SweepSpec};
+
+use figment::providers::Serialized;
+use figment::Figment;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// Everything that determines one training run's result. Its canonical JSON (plus the
+/// dataset's content hash) is the run's identity; see [`sweep::RunSpec::key`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub dataset: DatasetConfig,
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub eval: EvalConfig,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub fold: usize,
+}
+
+/// Which data, read how, split how. `name` selects the reader.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum DatasetConfig {
+    /// MIT-BIH Arrhythmia beats, BeatGAN protocol (`../shared/specs/evaluation.md`).
+    Mitdb(MitdbConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MitdbConfig {
+    /// Folder with `NNN.hea`, `NNN.dat` and `NNN.atr` or `annotations_txt/`.
+    #[serde(default = "default_mitdb_path")]
+    pub path: PathBuf,
+    /// Records to use; default: every record in `path` among BeatGAN's 44.
+    #[serde(default)]
+    pub records: Option<Vec<String>>,
+    /// Seed of the normal-beat shuffle that makes the folds; fixed across training
+    /// seeds so that seeds vary the model, not the split.
+    #[serde(default)]
+    pub split_seed: u64,
+    #[serde(default = "default_n_folds")]
+    pub n_folds: usize,
+    /// Cap on training beats (taken from the shuffled order), for quick runs.
+    #[serde(default)]
+    pub max_train: Option<usize>,
+}
+
+impl DatasetConfig {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DatasetConfig::Mitdb(_) => "mitdb",
+        }
+    }
+}
+
+fn default_mitdb_path() -> PathBuf {
+    PathBuf::from("data/mitdb-mini")
+}
+fn default_n_folds() -> usize {
+    5
+}
+
+/// Which detector, with its architecture and loss weights. `name` selects the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum ModelConfig {
+    Beatgan(BeatganConfig),
+}
+
+impl ModelConfig {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelConfig::Beatgan(_) => "beatgan",
+        }
+    }
+}
+
+/// BeatGAN (Zhou et al., IJCAI 2019); defaults are the paper's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BeatganConfig {
+    /// Latent size.
+    pub nz: usize,
+    /// Discriminator (encoder) base width.
+    pub ndf: usize,
+    /// Generator decoder base width.
+    pub ngf: usize,
+    /// Weight of the feature-matching adversarial term in the generator loss.
+    pub w_adv: f64,
+}
+
+impl Default for BeatganConfig {
+    fn default() -> Self {
+        BeatganConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+            w_adv: 1.0,
+        }
+    }
+}
+
+/// Optimisation settings shared by every model (Adam).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 100,
+            batch_size: 64,
+            lr: 1e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+        }
+    }
+}
+
+/// How results are chosen and reported (`../shared/specs/evaluation.md`, "Protocols").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    pub protocol: Protocol,
+    /// Clean protocol, when validation has no anomalies: the threshold is this quantile
+    /// of the normal validation scores.
+    pub threshold_quantile: f64,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            protocol: Protocol::Clean,
+            threshold_quantile: 0.99,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// The published setup: epoch chosen by labelled validation AUC, scores min-max scaled
+    /// over test, best-F1 threshold picked on test. Numbers are labelled "paper protocol".
+    Paper,
+    /// No test label is used for any choice: epoch by normal-only validation loss,
+    /// threshold from validation.
+    Clean,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Paper => "paper",
+            Protocol::Clean => "clean",
+        }
+    }
+}
+
+impl RunConfig {
+    /// Checks ranges serde cannot express; the message names the key and the valid range.
+    pub fn validate(&self) -> Result<(), String> {
+        fn check(
+            ok: bool,
+            key: &str,
+            what: &str,
+            got: impl std::fmt::Display,
+        ) -> Result<(), String> {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("key `{key}` must be {what}, found {got}"))
+            }
+        }
+        let t = &self.train;
+        check(t.epochs >= 1, "train.epochs", "at least 1", t.epochs)?;
+        check(
+            t.batch_size >= 2,
+            "train.batch_size",
+            "at least 2 (batch norm)",
+            t.batch_size,
+        )?;
+        check(
+            t.lr > 0.0 && t.lr.is_finite(),
+            "train.lr",
+            "a positive number",
+            t.lr,
+        )?;
+        check(
+            (0.0..1.0).contains(&t.beta1),
+            "train.beta1",
+            "in [0, 1)",
+            t.beta1,
+        )?;
+        check(
+            (0.0..1.0).contains(&t.beta2),
+            "train.beta2",
+            "in [0, 1)",
+            t.beta2,
+        )?;
+        let q = self.eval.threshold_quantile;
+        check(
+            q > 0.0 && q < 1.0,
+            "eval.threshold_quantile",
+            "in (0, 1)",
+            q,
+        )?;
+        match &self.dataset {
+            DatasetConfig::Mitdb(d) => {
+                check(d.n_folds >= 2, "dataset.n_folds", "at least 2", d.n_folds)?;
+                check(
+                    self.fold < d.n_folds,
+                    "folds",
+                    &format!("below dataset.n_folds = {}", d.n_folds),
+                    self.fold,
+                )?;
+                if let Some(m) = d.max_train {
+                    check(
+                        m >= t.batch_size,
+                        "dataset.max_train",
+                        "at least train.batch_size",
+                        m,
+                    )?;
+                }
+            }
+        }
+        match &self.model {
+            ModelConfig::Beatgan(m) => {
+                check(m.nz >= 1, "model.nz", "at least 1", m.nz)?;
+                check(m.ndf >= 1, "model.ndf", "at least 1", m.ndf)?;
+                check(m.ngf >= 1, "model.ngf", "at least 1", m.ngf)?;
+                check(
+                    m.w_adv >= 0.0 && m.w_adv.is_finite(),
+                    "model.w_adv",
+                    "a number ≥ 0",
+                    m.w_adv,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a `name:`-tagged section into its name and the remaining fields.
+fn tagged_section<'de, D: Deserializer<'de>>(
+    d: D,
+    names: &[&str],
+) -> Result<(String, Map<String, Value>), D::Error> {
+    let mut fields = Map::<String, Value>::deserialize(d)?;
+    match fields.remove("name") {
+        Some(Value::String(name)) if names.contains(&name.as_str()) => Ok((name, fields)),
+        Some(other) => Err(D::Error::custom(format!(
+            "unknown name {other}; valid names: {}",
+            names.join(", ")
+        ))),
+        None => Err(D::Error::custom(format!(
+            "missing `name`; valid names: {}",
+            names.join(", ")
+        ))),
+    }
+}
+
+/// Deserialises a section's fields into its struct. serde's internally tagged enums
+/// lose the field's name in errors; going through figment keeps it (`nz: invalid type`).
+fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    fields: Map<String, Value>,
+) -> Result<T, D::Error> {
+    Figment::from(Serialized::defaults(Value::Object(fields)))
+        .extract()
+        .map_err(|e| D::Error::custom(sweep::describe_figment_error(&e)))
+}
+
+impl<'de> Deserialize<'de> for DatasetConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (name, fields) = tagged_section(d, &["mitdb"])?;
+        match name.as_str() {
+            "mitdb" => section_fields::<D, _>(fields).map(DatasetConfig::Mitdb),
+            _ => unreachable!("tagged_section checked the name"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (name, fields) = tagged_section(d, &["beatgan"])?;
+        match name.as_str() {
+            "beatgan" => section_fields::<D, _>(fields).map(ModelConfig::Beatgan),
+            _ => unreachable!("tagged_section checked the name"),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Sweep expansion: list values are axes, their cartesian product (times `seeds` and
+//! `folds`) is the list of runs; each run gets a canonical config and a stable key.
+
+use super::RunConfig;
+use figment::providers::Serialized;
+use figment::Figment;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Keys whose value is itself a list: for these a list of lists is an axis.
+const LIST_KEYS: &[&str] = &["dataset.records"];
+/// Top-level sections of a sweep file that belong to each run.
+const RUN_SECTIONS: &[&str] = &["dataset", "model", "train", "eval"];
+
+/// A loaded sweep: its identity, the merged document as given, and its runs.
+#[derive(Debug, Clone)]
+pub struct SweepSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// The merged settings (file + env + overrides), lists included; stored with the sweep.
+    pub document: Value,
+    /// The keys that vary, in expansion order (`seed` and `fold` included when they vary).
+    pub axes: Vec<Axis>,
+    pub runs: Vec<RunConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+/// One run, resolved: its full config, the canonical JSON of it and its key.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub config: RunConfig,
+    pub canonical: String,
+    /// Hex SHA-256 (first 16 digits) of the canonical JSON and the dataset's fingerprint:
+    /// the same settings on the same data always give the same key.
+    pub key: String,
+}
+
+impl RunSpec {
+    pub fn new(config: RunConfig, dataset_fingerprint: &str) -> RunSpec {
+        // Through a `Value` the keys come out sorted (serde_json's map is a BTreeMap), and
+        // the typed struct fixes every number's form (`1` for integers, `1.0` for floats),
+        // so this string is canonical.
+        let canonical = serde_json::to_value(&config)
+            .expect("a RunConfig always serialises")
+            .to_string();
+        let mut hasher = Sha256::new();
+        hasher.update(canonical.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(dataset_fingerprint.as_bytes());
+        let key = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        RunSpec {
+            config,
+            canonical,
+            key,
+        }
+    }
+
+    /// The config flattened to dotted keys (`model.nz` → 16), for the `params` table.
+    pub fn params(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        flatten(
+            "",
+            &serde_json::to_value(&self.config).expect("serialises"),
+            &mut out,
+        );
+        out
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        _ => out.push((prefix.to_string(), value.clone())),
+    }
+}
+
+/// Expands a merged sweep document into its runs. Errors are messages naming the key.
+pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
+    let Value::Object(mut top) = doc else {
+        return Err("a sweep file must be a mapping of keys to values".into());
+    };
+    let name = match top.remove("name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        Some(other) => return Err(format!("`name` must be a non-empty string, found {other}")),
+        None => {
+            return Err("missing `name`: every sweep needs a name (e.g. `name: beatgan_nz`)".into())
+        }
+    };
+    let description = match top.remove("description") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => return Err(format!("`description` must be a string, found {other}")),
+    };
+    let seeds = int_axis(top.remove("seeds"), "seeds")?;
+    let folds = int_axis(top.remove("folds"), "folds")?;
+    for key in top.keys() {
+        if !RUN_SECTIONS.contains(&key.as_str()) {
+            let hint = match key.as_str() {
+                "seed" => " (use `seeds:`, a number or a list)",
+                "fold" => " (use `folds:`, a number or a list)",
+                _ => "",
+            };
+            return Err(format!(
+                "unknown top-level key `{key}`{hint}; valid keys: name, description, seeds, folds, {}",
+                RUN_SECTIONS.join(", ")
+            ));
+        }
+    }
+    let document = {
+        let mut d = top.clone();
+        d.insert("name".into(), Value::String(name.clone()));
+        d.insert("seeds".into(), Value::from(seeds.clone()));
+        d.insert("folds".into(), Value::from(folds.clone()));
+        Value::Object(d)
+    };
+
+    let base = Value::Object(top);
+    let mut axes = Vec::new();
+    find_axes("", &base, &mut axes)?;
+    for (key, values) in [("fold", &folds), ("seed", &seeds)] {
+        axes.push(Axis {
+            key: key.into(),
+            values: values.iter().map(|v| Value::from(*v)).collect(),
+        });
+    }
+
+    let mut runs = Vec::new();
+    for point in cartesian(&axes) {
+        let mut doc = base.clone();
+        for (axis, value) in axes.iter().zip(point) {
+            set_path(&mut doc, &axis.key, value.clone());
+        }
+        let config: RunConfig = Figment::from(Serialized::defaults(&doc))
+            .extract()
+            .map_err(|e| describe_figment_error(&e))?;
+        config.validate()?;
+        runs.push(config);
+    }
+    axes.retain(|a| a.values.len() > 1);
+    Ok(SweepSpec {
+        name,
+        description,
+        document,
+        axes,
+        runs,
+    })
+}
+
+/// figment prefixes keys with its profile ("default."); users never see profiles.
+pub(super) fn describe_figment_error(e: &figment::Error) -> String {
+    let mut parts = Vec::new();
+    for err in e.clone() {
+        let path: Vec<&str> = err
+            .path
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != "default")
+            .collect();
+        let kind = err.kind.to_string();
+        if path.is_empty() {
+            parts.push(kind);
+        } else if let Some(inner) = kind.strip_prefix("key `") {
+            // A section's own error already names the key inside it: join the two.
+            parts.push(format!("key `{}.{inner}", path.join(".")));
+        } else {
+            parts.push(format!("key `{}`: {kind}", path.join(".")));
+        }
+    }
+    parts.join("; ")
+}
+
+fn int_axis(value: Option<Value>, key: &str) -> Result<Vec<u64>, String> {
+    let items = match value {
+        None => return Ok(vec![0]),
+        Some(Value::Array(items)) => items,
+        Some(v) => vec![v],
+    };
+    if items.is_empty() {
+        return Err(format!("`{key}` is an empty list: give at least one value"));
+    }
+    items
+        .iter()
+        .map(|v| {
+            v.as_u64()
+                .ok_or_else(|| format!("`{key}` must be non-negative integers, found {v}"))
+        })
+        .collect()
+}
+
+fn find_axes(prefix: &str, value: &Value, axes: &mut Vec<Axis>) -> Result<(), String> {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                find_axes(&key, v, axes)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            let list_valued = LIST_KEYS.contains(&prefix);
+            if list_valued && !items.iter().all(Value::is_array) {
+                return Ok(()); // one list value, not an axis
+            }
+            if items.is_empty() {
+                return Err(format!(
+                    "`{prefix}` is an empty list: a sweep axis needs at least one value"
+                ));
+            }
+            if !list_valued && items.iter().any(|v| v.is_array() || v.is_object()) {
+                return Err(format!(
+                    "`{prefix}`: a sweep axis is a list of plain values, found a nested list or mapping"
+                ));
+            }
+            axes.push(Axis {
+                key: prefix.to_string(),
+                values: items.clone(),
+            });
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every combination of one value per axis; the last axis varies fastest.
+fn cartesian(axes: &[Axis]) -> Vec<Vec<&Value>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+        acc.into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(v);
+                    p
+                })
+            })
+            .collect()
+    })
+}
+
+fn set_path(doc: &mut Value, dotted: &str, value: Value) {
+    let mut node = doc;
+    let mut parts = dotted.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let map = match node {
+            Value::Object(map) => map,
+            other => {
+                *other = Value::Object(Map::new());
+                other.as_object_mut().expect("just made an object")
+            }
+        };
+        if parts.peek().is_none() {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        node = map
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}

@@ -1,0 +1,459 @@
+//! MIT-BIH Arrhythmia beats as BeatGAN prepared them (Zhou et al., IJCAI 2019;
+//! `hi-bingo/BeatGAN` `experiments/ecg/preprocess.py` and `data.py`).
+//!
+//! Per record: lead MLII in mV, a zero-phase 3–45 Hz FIR band-pass as biosppy 0.6.1
+//! `ecg.ecg` applies it, one 320-sample window `[ann − 140, ann + 180)` around each
+//! annotated beat of BeatGAN's classes, each window min–max scaled to [−1, 1]. The
+//! normal beats are then shuffled with a seed and cut into folds (see [`split`]).
+//!
+//! BeatGAN also kept an N-group beat only if biosppy's Hamilton R-peak detector found a
+//! peak within 10 samples of its annotation. No R-peak detector is run here, so that
+//! check is not applied: the N counts are the annotation counts minus the beats whose
+//! window crosses the record edge. S, V, F and Q beats were never checked by BeatGAN.
+
+use std::path::Path;
+
+use super::wfdb::{self, Annotation};
+use super::{DataError, Split, Windows};
+use crate::rng::SplitMix64;
+
+/// The 44 records BeatGAN used: all 48 except the paced [`PACED_RECORDS`].
+pub const BEATGAN_RECORDS: [&str; 44] = [
+    "100", "101", "103", "105", "106", "108", "109", "111", "112", "113", "114", "115", "116",
+    "117", "118", "119", "121", "122", "123", "124", "200", "201", "202", "203", "205", "207",
+    "208", "209", "210", "212", "213", "214", "215", "219", "220", "221", "222", "223", "228",
+    "230", "231", "232", "233", "234",
+];
+
+/// Records with paced rhythm, which BeatGAN (like AAMI EC57) leaves out.
+pub const PACED_RECORDS: [&str; 4] = ["102", "104", "107", "217"];
+
+/// Samples in a beat window before the annotated sample.
+pub const BEAT_BEFORE: usize = 140;
+/// Samples in a beat window from the annotated sample on.
+pub const BEAT_AFTER: usize = 180;
+/// Length of a beat window.
+pub const BEAT_LEN: usize = BEAT_BEFORE + BEAT_AFTER;
+
+/// The sampling rate the window lengths above are counted in.
+const FS: f64 = 360.0;
+/// biosppy's `ecg.ecg` band-pass edges in Hz.
+const BAND_HZ: (f64, f64) = (3.0, 45.0);
+/// The lead BeatGAN trains on.
+const LEAD: &str = "MLII";
+
+/// Abnormal classes in the order their beats draw from the split's random stream.
+const ABNORMAL_CLASSES: [&str; 4] = ["S", "V", "F", "Q"];
+
+/// BeatGAN's class for a beat annotation symbol: N = {N, L, R}, S = {A, a, J, S, e, j},
+/// V = {V, E}, F = {F}, Q = {/, f, Q}; `None` for every other symbol (`!` and the
+/// non-beat annotations). Unlike AAMI EC57, `e` and `j` count as S, not N.
+pub fn beatgan_class(symbol: &str) -> Option<&'static str> {
+    Some(match symbol {
+        "N" | "L" | "R" => "N",
+        "A" | "a" | "J" | "S" | "e" | "j" => "S",
+        "V" | "E" => "V",
+        "F" => "F",
+        "/" | "f" | "Q" => "Q",
+        _ => return None,
+    })
+}
+
+/// What to load and how to split it.
+#[derive(Debug, Clone)]
+pub struct MitdbOptions {
+    /// Records to read; `None` = every record in the folder that is in BeatGAN's 44.
+    pub records: Option<Vec<String>>,
+    /// Which fold of the normal beats is the test set, `0..n_folds`.
+    pub fold: usize,
+    /// Number of folds the normal beats are cut into (5 in the paper).
+    pub n_folds: usize,
+    /// Seed of the shuffles that make the split.
+    pub split_seed: u64,
+    /// Cap on train beats after the split, taken from the shuffled order, for quick runs.
+    pub max_train: Option<usize>,
+}
+
+impl Default for MitdbOptions {
+    /// Every BeatGAN record present, fold 0 of 5, seed 0, no cap.
+    fn default() -> Self {
+        Self {
+            records: None,
+            fold: 0,
+            n_folds: 5,
+            split_seed: 0,
+            max_train: None,
+        }
+    }
+}
+
+/// Reads the records, extracts the beats and splits them (see [`extract_beats`] and
+/// [`split`]). Extracting once and calling [`split`] per fold saves the re-reading.
+pub fn load(dir: &Path, opts: &MitdbOptions) -> Result<Split, DataError> {
+    let options_err = |problem: String| DataError::Options {
+        dir: dir.to_path_buf(),
+        problem,
+    };
+    if opts.n_folds < 2 || opts.fold >= opts.n_folds {
+        return Err(options_err(format!(
+            "fold {} of {} folds: need at least 2 folds and fold < n_folds",
+            opts.fold, opts.n_folds
+        )));
+    }
+    let records = match &opts.records {
+        Some(records) => records.clone(),
+        None => list_records(dir)?,
+    };
+    if records.is_empty() {
+        return Err(options_err(
+            "no records to load (no NNN.hea of BeatGAN's 44 records here)".into(),
+        ));
+    }
+    let beats = extract_beats(dir, &records)?;
+    let n_normal = beats.labels.iter().filter(|&&abnormal| !abnormal).count();
+    if n_normal < opts.n_folds {
+        return Err(options_err(format!(
+            "{n_normal} normal beats cannot be cut into {} folds",
+            opts.n_folds
+        )));
+    }
+    Ok(split(&beats, opts))
+}
+
+/// The records of BeatGAN's 44 that have a header (`NNN.hea`) in `dir`, sorted. The
+/// paced records are not among them; name them in [`MitdbOptions::records`] to read them.
+pub fn list_records(dir: &Path) -> Result<Vec<String>, DataError> {
+    let io_err = |cause| DataError::Io {
+        path: dir.to_path_buf(),
+        cause,
+    };
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let name = entry.map_err(io_err)?.file_name();
+        let Some(record) = name.to_str().and_then(|n| n.strip_suffix(".hea")) else {
+            continue;
+        };
+        if BEATGAN_RECORDS.contains(&record) {
+            records.push(record.to_string());
+        }
+    }
+    records.sort();
+    Ok(records)
+}
+
+/// A record's reference annotations: the binary `NNN.atr` when present, else the
+/// `rdann` dump `annotations_txt/NNNannotations.txt` (the two agree where both exist).
+pub fn read_annotations(dir: &Path, record: &str) -> Result<Vec<Annotation>, DataError> {
+    let atr = dir.join(format!("{record}.atr"));
+    let txt = dir
+        .join("annotations_txt")
+        .join(format!("{record}annotations.txt"));
+    if atr.is_file() {
+        wfdb::read_atr(&atr)
+    } else if txt.is_file() {
+        wfdb::read_rdann_txt(&txt)
+    } else {
+        Err(DataError::MissingAnnotations {
+            record: record.to_string(),
+            atr,
+            txt,
+        })
+    }
+}
+
+/// Every beat of BeatGAN's classes in `records`, in record then annotation order,
+/// before any split: MLII band-passed, one [`BEAT_LEN`]-sample window per beat whose
+/// window lies inside the record, min–max scaled to [−1, 1]. `classes` holds "N", "S",
+/// "V", "F" or "Q"; `labels` is true for all but "N".
+pub fn extract_beats(dir: &Path, records: &[impl AsRef<str>]) -> Result<Windows, DataError> {
+    let mut beats = Windows::empty(1, BEAT_LEN);
+    for record in records {
+        extract_record(dir, record.as_ref(), &mut beats)?;
+    }
+    Ok(beats)
+}
+
+fn extract_record(dir: &Path, record: &str, beats: &mut Windows) -> Result<(), DataError> {
+    let header = wfdb::read_header(&dir.join(format!("{record}.hea")))?;
+    let content_err = |problem: String| DataError::Content {
+        path: header.path.clone(),
+        problem,
+    };
+    if header.fs != FS {
+        return Err(content_err(format!(
+            "sampling frequency is {} Hz; the beat windows are defined at {FS} Hz",
+            header.fs
+        )));
+    }
+    let numtaps = biosppy_numtaps(header.fs);
+    if header.n_samples <= 3 * numtaps {
+        return Err(content_err(format!(
+            "{} samples are too few to filter (filtfilt pads {} on each side)",
+            header.n_samples,
+            3 * numtaps
+        )));
+    }
+    let Some(channel) = header.channel(LEAD) else {
+        let leads: Vec<&str> = header
+            .signals
+            .iter()
+            .map(|s| s.description.as_str())
+            .collect();
+        return Err(content_err(format!(
+            "record {record} has no {LEAD} lead (leads: {})",
+            leads.join(", ")
+        )));
+    };
+    let signals = wfdb::read_signals(dir, &header)?;
+    let annotations = read_annotations(dir, record)?;
+
+    let spec = &header.signals[channel];
+    let mv: Vec<f64> = signals[channel]
+        .iter()
+        .map(|&adu| spec.to_physical(adu))
+        .collect();
+    let taps = firwin_bandpass(numtaps, BAND_HZ.0, BAND_HZ.1, header.fs);
+    let filtered = filtfilt_fir(&taps, &mv);
+
+    for ann in &annotations {
+        let Some(class) = beatgan_class(&ann.symbol) else {
+            continue;
+        };
+        // Beats too close to either end have no full window and are dropped, as in BeatGAN.
+        if ann.sample < BEAT_BEFORE || ann.sample + BEAT_AFTER > filtered.len() {
+            continue;
+        }
+        let window = &filtered[ann.sample - BEAT_BEFORE..ann.sample + BEAT_AFTER];
+        beats.data.extend(min_max_scale(window));
+        beats.labels.push(class != "N");
+        beats.classes.push(class.to_string());
+        beats.n += 1;
+    }
+    Ok(())
+}
+
+/// biosppy 0.6.1 `ecg.ecg` uses FIR order `int(0.3 * fs)`, and its `get_filter` adds
+/// one to an even order, so at 360 Hz: 108 → 109 taps.
+fn biosppy_numtaps(fs: f64) -> usize {
+    let order = (0.3 * fs) as usize;
+    order | 1
+}
+
+/// `2 (x − min) / (max − min) − 1` as BeatGAN's loader scales each beat; a flat window
+/// (max = min) becomes all zeros instead of NaN.
+fn min_max_scale(window: &[f64]) -> impl Iterator<Item = f32> + '_ {
+    let (lo, hi) = window
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let range = hi - lo;
+    window.iter().map(move |&x| {
+        if range > 0.0 {
+            (2.0 * (x - lo) / range - 1.0) as f32
+        } else {
+            0.0
+        }
+    })
+}
+
+/// Splits beats by the paper protocol. The normal beats are shuffled with
+/// `SplitMix64::new(split_seed)` and cut into `n_folds` contiguous folds; fold `fold`
+/// is the test normals and the rest, in shuffled order, the train normals, whose first
+/// 10 % (rounded down) go to validation. Each abnormal class (S, V, F, Q in that order)
+/// is then shuffled by the same stream, its first 10 % (rounded down) going to
+/// validation and the rest to test. Train holds no anomalies; `max_train` then keeps
+/// the first train beats of the shuffled order.
+///
+/// Validation mixes normals with labelled anomalies, as BeatGAN's model selection by
+/// validation AUC requires; a protocol that must not see anomaly labels before test
+/// should use only its normal beats.
+///
+/// # Panics
+/// If `n_folds < 2` or `fold >= n_folds` ([`load`] reports these as errors).
+pub fn split(beats: &Windows, opts: &MitdbOptions) -> Split {
+    assert!(
+        opts.n_folds >= 2 && opts.fold < opts.n_folds,
+        "fold {} of {} folds",
+        opts.fold,
+        opts.n_folds
+    );
+    let mut rng = SplitMix64::new(opts.split_seed);
+    let mut normals: Vec<usize> = (0..beats.n).filter(|&i| !beats.labels[i]).collect();
+    rng.shuffle(&mut normals);
+    let bound = |k: usize| k * normals.len() / opts.n_folds;
+    let (lo, hi) = (bound(opts.fold), bound(opts.fold + 1));
+    let mut test = normals[lo..hi].to_vec();
+    let rest: Vec<usize> = normals[..lo]
+        .iter()
+        .chain(&normals[hi..])
+        .copied()
+        .collect();
+    let (val_normals, train_normals) = rest.split_at(rest.len() / 10);
+    let mut val = val_normals.to_vec();
+    let mut train = train_normals.to_vec();
+    if let Some(cap) = opts.max_train {
+        train.truncate(cap);
+    }
+    for class in ABNORMAL_CLASSES {
+        let mut members: Vec<usize> = (0..beats.n)
+            .filter(|&i| beats.labels[i] && beats.classes[i] == class)
+            .collect();
+        rng.shuffle(&mut members);
+        let (to_val, to_test) = members.split_at(members.len() / 10);
+        val.extend_from_slice(to_val);
+        test.extend_from_slice(to_test);
+    }
+    Split {
+        train: beats.select(&train),
+        val: beats.select(&val),
+        test: beats.select(&test),
+    }
+}
+
+/// Band-pass FIR taps as `scipy.signal.firwin(numtaps, [low_hz, high_hz],
+/// pass_zero=False, fs=fs)` computes them: windowed ideal band-pass (Hamming window),
+/// scaled to unit gain at the centre of the band.
+///
+/// # Panics
+/// If `numtaps < 2` or the band is not `0 < low_hz < high_hz < fs / 2`.
+pub fn firwin_bandpass(numtaps: usize, low_hz: f64, high_hz: f64, fs: f64) -> Vec<f64> {
+    let nyquist = fs / 2.0;
+    assert!(numtaps >= 2, "numtaps {numtaps} < 2");
+    assert!(
+        0.0 < low_hz && low_hz < high_hz && high_hz < nyquist,
+        "band {low_hz}..{high_hz} Hz is not inside (0, {nyquist}) Hz"
+    );
+    // Cutoffs as fractions of Nyquist, as firwin normalises them.
+    let (left, right) = (low_hz / nyquist, high_hz / nyquist);
+    let alpha = 0.5 * (numtaps - 1) as f64;
+    let sinc = |x: f64| {
+        if x == 0.0 {
+            1.0
+        } else {
+            let px = std::f64::consts::PI * x;
+            px.sin() / px
+        }
+    };
+    let mut taps: Vec<f64> = (0..numtaps)
+        .map(|n| {
+            let m = n as f64 - alpha;
+            let ideal = right * sinc(right * m) - left * sinc(left * m);
+            let hamming =
+                0.54 - 0.46 * (std::f64::consts::TAU * n as f64 / (numtaps - 1) as f64).cos();
+            ideal * hamming
+        })
+        .collect();
+    // firwin's scale=True: unit response at the band centre.
+    let centre = 0.5 * (left + right);
+    let gain: f64 = taps
+        .iter()
+        .enumerate()
+        .map(|(n, h)| h * (std::f64::consts::PI * (n as f64 - alpha) * centre).cos())
+        .sum();
+    for h in &mut taps {
+        *h /= gain;
+    }
+    taps
+}
+
+/// Zero-phase FIR filtering with the semantics of `scipy.signal.filtfilt(taps, [1], x)`:
+/// the signal is extended at both ends by an odd reflection of `3 × taps.len()`
+/// samples, filtered forward from the steady state of its first value (scipy's
+/// `lfilter_zi`), then backward from the steady state of the forward output's last
+/// value, and the extension is cut off.
+///
+/// # Panics
+/// If `x.len() <= 3 × taps.len()`, which scipy also refuses, or `taps` is empty.
+pub fn filtfilt_fir(taps: &[f64], x: &[f64]) -> Vec<f64> {
+    let pad = 3 * taps.len();
+    assert!(!taps.is_empty(), "no filter taps");
+    assert!(
+        x.len() > pad,
+        "signal of {} samples is too short for filtfilt padding of {pad}",
+        x.len()
+    );
+    let n = x.len();
+    let (first, last) = (x[0], x[n - 1]);
+    let mut extended = Vec::with_capacity(n + 2 * pad);
+    extended.extend((1..=pad).rev().map(|i| 2.0 * first - x[i]));
+    extended.extend_from_slice(x);
+    extended.extend((1..=pad).map(|i| 2.0 * last - x[n - 1 - i]));
+
+    let mut y = fir_from_steady_state(taps, &extended);
+    y.reverse();
+    let mut y = fir_from_steady_state(taps, &y);
+    y.reverse();
+    y.truncate(pad + n);
+    y.drain(..pad);
+    y
+}
+
+/// `y[i] = Σ_j taps[j] · x[i − j]`, with `x` taken as constant `x[0]` before its start.
+/// This equals `lfilter(taps, [1], x, zi=lfilter_zi(taps, [1]) * x[0])`.
+fn fir_from_steady_state(taps: &[f64], x: &[f64]) -> Vec<f64> {
+    let mut padded = vec![x[0]; taps.len() - 1];
+    padded.extend_from_slice(x);
+    let reversed: Vec<f64> = taps.iter().rev().copied().collect();
+    padded
+        .windows(taps.len())
+        .map(|w| dot(&reversed, w))
+        .collect()
+}
+
+/// Dot product with four independent partial sums, which the compiler can keep in
+/// vector registers (a single running sum would serialise every addition).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in a4.zip(b4) {
+        for ((s, xi), yi) in acc.iter_mut().zip(x).zip(y) {
+            *s += xi * yi;
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numtaps_made_odd_like_biosppy() {
+        assert_eq!(biosppy_numtaps(360.0), 109);
+    }
+
+    #[test]
+    fn flat_window_scales_to_zeros() {
+        let scaled: Vec<f32> = min_max_scale(&[0.3; 5]).collect();
+        assert_eq!(scaled, [0.0; 5]);
+        let scaled: Vec<f32> = min_max_scale(&[1.0, 2.0, 3.0]).collect();
+        assert_eq!(scaled, [-1.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn filtfilt_keeps_a_constant_scaled_by_dc_gain() {
+        // From the steady state, a constant passes each direction times the DC gain.
+        let taps = firwin_bandpass(109, 3.0, 45.0, 360.0);
+        let dc: f64 = taps.iter().sum();
+        let y = filtfilt_fir(&taps, &[2.0; 1000]);
+        for v in y {
+            assert!((v - 2.0 * dc * dc).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn classes_follow_beatgan_not_aami() {
+        assert_eq!(beatgan_class("e"), Some("S"));
+        assert_eq!(beatgan_class("j"), Some("S"));
+        assert_eq!(beatgan_class("/"), Some("Q"));
+        assert_eq!(beatgan_class("!"), None);
+        assert_eq!(beatgan_class("+"), None);
+    }
+}

@@ -1,0 +1,200 @@
+//! BeatGAN (Zhou et al., IJCAI 2019; official code hi-bingo/BeatGAN), as specified in
+//! `../shared/specs/models.md`: G = conv encoder → conv decoder, D = conv encoder with a
+//! feature map; D is trained with BCE, G with reconstruction MSE plus `w_adv` times the
+//! MSE between D's features of real and reconstructed beats. Score = reconstruction MSE.
+
+use super::{batch_tensor, Detector, EpochLosses, InputShape, Snapshot};
+use crate::config::{BeatganConfig, TrainConfig};
+use crate::data::Windows;
+use crate::nn::{init::init_beatgan, loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::rng::SplitMix64;
+use anyhow::{bail, Context};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use std::path::Path;
+
+/// The paper re-initialises D when it wins too easily (err_d below this after a step).
+const D_REINIT_BELOW: f64 = 5e-6;
+/// Windows per forward pass when scoring.
+const SCORE_BATCH: usize = 256;
+
+pub struct BeatGan {
+    cfg: BeatganConfig,
+    batch_size: usize,
+    device: Device,
+    /// All weights: `g.enc.*`, `g.dec.*` (generator) and `d.*` (discriminator).
+    vars: VarMap,
+    encoder: ConvEncoder,
+    decoder: ConvDecoder,
+    disc: ConvEncoder,
+    opt_g: AdamW,
+    opt_d: AdamW,
+    /// Draws D's fresh weights when it is re-initialised.
+    reinit_rng: SplitMix64,
+}
+
+impl BeatGan {
+    pub fn new(
+        cfg: BeatganConfig,
+        train: TrainConfig,
+        shape: InputShape,
+        device: &Device,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
+        let (c, l) = (shape.channels, shape.length);
+        let encoder = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc"))?;
+        let decoder = ConvDecoder::new(cfg.nz, cfg.ngf, c, l, vb.pp("g.dec"))?;
+        let disc = ConvEncoder::new(c, cfg.ndf, 1, l, vb.pp("d"))?;
+        let mut rng = SplitMix64::new(seed);
+        init_beatgan(&vars, "", &mut rng)?;
+        let adam = ParamsAdamW {
+            lr: train.lr,
+            beta1: train.beta1,
+            beta2: train.beta2,
+            eps: 1e-8,
+            weight_decay: 0.0, // plain Adam, as the paper
+        };
+        let opt_g = AdamW::new(trainable(&vars, "g."), adam.clone())?;
+        let opt_d = AdamW::new(trainable(&vars, "d."), adam)?;
+        Ok(BeatGan {
+            cfg,
+            batch_size: train.batch_size,
+            device: device.clone(),
+            vars,
+            encoder,
+            decoder,
+            disc,
+            opt_g,
+            opt_d,
+            reinit_rng: rng,
+        })
+    }
+
+    /// G(x): encode to the latent code, decode back to a window.
+    pub fn reconstruct(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let z = self.encoder.forward_t(x, train)?.out;
+        self.decoder.forward_t(&z, train)
+    }
+
+    /// One D step then one G step on a batch; returns (err_d, err_g, err_g_rec, err_g_adv).
+    fn step(&mut self, x: &Tensor) -> anyhow::Result<[f64; 4]> {
+        let fake = self.reconstruct(x, true)?;
+
+        let real_logit = self.disc.forward_t(x, true)?.out;
+        let fake_logit = self.disc.forward_t(&fake.detach(), true)?.out;
+        let err_d =
+            (loss::bce_with_logits(&real_logit, 1.0)? + loss::bce_with_logits(&fake_logit, 0.0)?)?;
+        self.opt_d.backward_step(&err_d)?;
+
+        let feat_fake = last_map(self.disc.forward_t(&fake, true)?.maps);
+        let feat_real = last_map(self.disc.forward_t(x, true)?.maps).detach();
+        let err_rec = loss::mse(&fake, x)?;
+        let err_adv = loss::mse(&feat_fake, &feat_real)?;
+        let err_g = (&err_rec + (&err_adv * self.cfg.w_adv)?)?;
+        self.opt_g.backward_step(&err_g)?;
+
+        let mut out = [0.0; 4];
+        for (o, t) in out.iter_mut().zip([&err_d, &err_g, &err_rec, &err_adv]) {
+            *o = t.to_scalar::<f32>()? as f64;
+        }
+        Ok(out)
+    }
+}
+
+fn last_map(mut maps: Vec<Tensor>) -> Tensor {
+    maps.pop().expect("an encoder has at least one map")
+}
+
+const LOSS_NAMES: [&str; 4] = ["err_d", "err_g", "err_g_rec", "err_g_adv"];
+
+impl Detector for BeatGan {
+    fn fit_epoch(
+        &mut self,
+        train: &Windows,
+        rng: &mut SplitMix64,
+        on_batch: &mut dyn FnMut(),
+    ) -> anyhow::Result<EpochLosses> {
+        let mut order: Vec<usize> = (0..train.n).collect();
+        rng.shuffle(&mut order);
+        let n_batches = self.batches_per_epoch(train.n);
+        let bs = self.batch_size.min(train.n);
+        let mut sums = [0.0; 4];
+        for b in 0..n_batches {
+            let x = batch_tensor(train, &order[b * bs..(b + 1) * bs], &self.device)?;
+            let values = self.step(&x)?;
+            for (name, v) in LOSS_NAMES.iter().zip(values) {
+                if !v.is_finite() {
+                    bail!("training diverged: {name} = {v} at batch {b}");
+                }
+            }
+            if values[0] < D_REINIT_BELOW {
+                init_beatgan(&self.vars, "d.", &mut self.reinit_rng)?;
+            }
+            for (s, v) in sums.iter_mut().zip(values) {
+                *s += v;
+            }
+            on_batch();
+        }
+        Ok(LOSS_NAMES
+            .iter()
+            .zip(sums)
+            .map(|(name, s)| (*name, s / n_batches as f64))
+            .collect())
+    }
+
+    fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        let mut scores = Vec::with_capacity(windows.n);
+        let all: Vec<usize> = (0..windows.n).collect();
+        for chunk in all.chunks(SCORE_BATCH) {
+            let x = batch_tensor(windows, chunk, &self.device)?;
+            let err = (&x - self.reconstruct(&x, false)?)?
+                .sqr()?
+                .flatten_from(1)?
+                .mean(1)?;
+            scores.extend(err.to_vec1::<f32>()?.into_iter().map(f64::from));
+        }
+        Ok(scores)
+    }
+
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        let data = self.vars.data().lock().expect("var map lock");
+        data.iter()
+            .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
+            .collect()
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        let data = self.vars.data().lock().expect("var map lock");
+        for (name, var) in data.iter() {
+            let saved = snapshot
+                .get(name)
+                .with_context(|| format!("snapshot lacks `{name}`"))?;
+            var.set(saved)?;
+        }
+        Ok(())
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        self.vars
+            .save(path)
+            .with_context(|| format!("saving BeatGAN weights to {}", path.display()))
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        self.vars
+            .load(path)
+            .with_context(|| format!("loading BeatGAN weights from {}", path.display()))
+    }
+
+    fn n_params(&self) -> usize {
+        n_params(&self.vars, "")
+    }
+
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        // The last incomplete batch is dropped (batch norm on a handful of windows is
+        // noise), unless the whole set is smaller than one batch.
+        (n / self.batch_size).max(1)
+    }
+}

@@ -1,0 +1,306 @@
+//! Runs a planned sweep: claims queued runs, trains them (in parallel with `--jobs`),
+//! isolates failures, shows progress, and hands every result to the store.
+
+mod device;
+mod train;
+
+pub use device::DeviceSpec;
+
+use crate::config::{RunSpec, SweepSpec};
+use crate::data::{self, Split};
+use crate::store::{Requeue, Store, SweepRecord};
+use anyhow::Result;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How to run a sweep (the `anolab sweep` flags).
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub jobs: usize,
+    pub devices: DeviceSpec,
+    /// Retrain runs that are already done.
+    pub force: bool,
+    /// Retry runs that failed before.
+    pub rerun_failed: bool,
+    /// Checkpoints go to `<results_dir>/runs/<key>/`.
+    pub results_dir: PathBuf,
+    /// The sweep file as given on the command line, recorded with the sweep.
+    pub source_file: String,
+}
+
+/// What a sweep invocation did.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOutcome {
+    pub total: usize,
+    /// Done before this invocation and not retrained.
+    pub already_done: usize,
+    pub trained: usize,
+    /// Runs another process held or claimed first.
+    pub taken_elsewhere: usize,
+    /// `(key, label, error)` of the runs that failed now or before (without --rerun-failed).
+    pub failed: Vec<(String, String, String)>,
+}
+
+/// Plans `runs` in the store and trains every one that is not done.
+pub fn run_sweep(
+    store: &Store,
+    sweep: &SweepSpec,
+    runs: &[RunSpec],
+    opts: &SweepOptions,
+) -> Result<SweepOutcome> {
+    let host = hostname();
+    let (git_commit, git_dirty) = git_state();
+    let record = SweepRecord {
+        name: &sweep.name,
+        description: sweep.description.as_deref(),
+        spec: &sweep.document,
+        source_file: &opts.source_file,
+        git_commit,
+        git_dirty,
+        host: &host,
+    };
+    let planned = store.plan(&record, runs)?;
+    for key in store.reclaim_abandoned(&host)? {
+        eprintln!("run {key} was left running by a process that is gone; queued it again");
+    }
+    let ids: Vec<i64> = planned.iter().map(|p| p.id).collect();
+    if opts.force {
+        store.requeue(&ids, Requeue::All)?;
+    } else if opts.rerun_failed {
+        store.requeue(&ids, Requeue::Failed)?;
+    }
+    let status: HashMap<String, String> = store
+        .runs(Some(&sweep.name), None)?
+        .into_iter()
+        .map(|r| (r.key, r.status))
+        .collect();
+
+    let labels: HashMap<&str, String> = runs
+        .iter()
+        .map(|r| (r.key.as_str(), run_label(sweep, r)))
+        .collect();
+    let mut outcome = SweepOutcome {
+        total: runs.len(),
+        ..Default::default()
+    };
+    let mut todo = Vec::new();
+    for (run, plan) in runs.iter().zip(&planned) {
+        match status.get(&run.key).map(String::as_str) {
+            Some("queued") => todo.push((run, plan.id)),
+            Some("done") => outcome.already_done += 1,
+            Some("failed") => {
+                let error = store
+                    .runs(None, Some("failed"))?
+                    .into_iter()
+                    .find(|r| r.id == plan.id)
+                    .and_then(|r| r.error)
+                    .unwrap_or_default();
+                outcome
+                    .failed
+                    .push((run.key.clone(), labels[run.key.as_str()].clone(), error));
+            }
+            _ => outcome.taken_elsewhere += 1,
+        }
+    }
+    if todo.is_empty() {
+        return Ok(outcome);
+    }
+
+    let multi = MultiProgress::new();
+    let overall = multi.add(ProgressBar::new(todo.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>8} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    overall.set_prefix("sweep");
+
+    let ctx = Shared {
+        store,
+        multi: &multi,
+        devices: &opts.devices,
+        next_device: AtomicUsize::new(0),
+        owner: format!("{host}:{}", std::process::id()),
+        splits: Mutex::new(HashMap::new()),
+        results_dir: &opts.results_dir,
+    };
+    let results: Vec<(String, Result<bool, String>)> = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()?
+        .install(|| {
+            todo.par_iter()
+                .map(|(run, id)| {
+                    let label = &labels[run.key.as_str()];
+                    let result = ctx.run_one(run, *id, label);
+                    overall.inc(1);
+                    (run.key.clone(), result)
+                })
+                .collect()
+        });
+    overall.finish_and_clear();
+    for (key, result) in results {
+        match result {
+            Ok(true) => outcome.trained += 1,
+            Ok(false) => outcome.taken_elsewhere += 1,
+            Err(e) => outcome
+                .failed
+                .push((key.clone(), labels[key.as_str()].clone(), e)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// What every job of a sweep shares.
+struct Shared<'a> {
+    store: &'a Store,
+    multi: &'a MultiProgress,
+    devices: &'a DeviceSpec,
+    next_device: AtomicUsize,
+    owner: String,
+    /// Splits loaded so far, by dataset settings and fold: each is read once per process.
+    splits: Mutex<HashMap<String, Arc<Split>>>,
+    results_dir: &'a PathBuf,
+}
+
+impl Shared<'_> {
+    /// Claims, trains and stores one run. Ok(false): another process claimed it first.
+    /// Err: the run failed, and is stored as failed with this reason.
+    fn run_one(&self, run: &RunSpec, id: i64, label: &str) -> Result<bool, String> {
+        let device_index = self.next_device.fetch_add(1, Ordering::Relaxed);
+        let (device_name, device) = match self.devices.pick(device_index) {
+            Ok(d) => d,
+            Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
+        };
+        match self.store.claim(id, &device_name, &self.owner) {
+            Ok(true) => {}
+            Ok(false) => return Ok(false),
+            Err(e) => return Err(format!("{e:#}")),
+        }
+        let bar = self.multi.add(ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(run.key[..8].to_string());
+        bar.set_message(label.to_string());
+        let start = Instant::now();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let split = self.split(run)?;
+            train::train_and_evaluate(run, id, &split, &device, self.store, &bar, self.results_dir)
+        }));
+        bar.finish_and_clear();
+        let seconds = start.elapsed().as_secs_f64();
+        let error = match result {
+            Ok(Ok(result)) => match self.store.finish(id, &result) {
+                Ok(()) => {
+                    let auc = result
+                        .metrics
+                        .iter()
+                        .find(|m| m.split == "test" && m.name == "auc_roc")
+                        .map_or(f64::NAN, |m| m.value);
+                    self.multi.suspend(|| {
+                        eprintln!("done    {label}: test AUC {auc:.4} ({seconds:.1} s)")
+                    });
+                    return Ok(true);
+                }
+                Err(e) => format!("storing the results failed: {e:#}"),
+            },
+            Ok(Err(e)) => format!("{e:#}"),
+            Err(panic) => format!("panicked: {}", panic_message(&panic)),
+        };
+        Err(self.record_failure(id, label, &error, seconds))
+    }
+
+    fn record_failure(&self, id: i64, label: &str, error: &str, seconds: f64) -> String {
+        self.multi.suspend(|| eprintln!("FAILED  {label}: {error}"));
+        if let Err(e) = self.store.fail(id, error, seconds) {
+            self.multi
+                .suspend(|| eprintln!("        (and recording the failure failed: {e:#})"));
+        }
+        error.to_string()
+    }
+
+    fn split(&self, run: &RunSpec) -> Result<Arc<Split>> {
+        let key = format!(
+            "{}#{}",
+            serde_json::to_string(&run.config.dataset)?,
+            run.config.fold
+        );
+        // Holding the lock while loading makes parallel jobs wait for one read instead of
+        // all reading the same files at once.
+        let mut cache = self.splits.lock().expect("split cache lock");
+        if let Some(split) = cache.get(&key) {
+            return Ok(split.clone());
+        }
+        let split = Arc::new(data::load(&run.config.dataset, run.config.fold)?);
+        cache.insert(key, split.clone());
+        Ok(split)
+    }
+}
+
+/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`.
+fn run_label(sweep: &SweepSpec, run: &RunSpec) -> String {
+    let params: HashMap<String, serde_json::Value> = run.params().into_iter().collect();
+    let parts: Vec<String> = sweep
+        .axes
+        .iter()
+        .map(|axis| {
+            let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
+            let value = params.get(&axis.key).map_or_else(
+                || "?".to_string(),
+                |v| v.to_string().trim_matches('"').to_string(),
+            );
+            format!("{short}={value}")
+        })
+        .collect();
+    if parts.is_empty() {
+        run.config.model.name().to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// This machine's name, to tell whether a `running` run's process still exists.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// The commit and dirty flag of the git checkout in the working directory, if any.
+fn git_state() -> (Option<String>, Option<bool>) {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty =
+                git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty());
+            (Some(commit), dirty)
+        }
+        None => (None, None),
+    }
+}

@@ -1,0 +1,160 @@
+//! One run: the epoch loop with per-epoch validation and model selection, then test
+//! scoring and the metrics of the run's protocol.
+
+use crate::config::{Protocol, RunSpec};
+use crate::data::Split;
+use crate::metrics;
+use crate::models::{self, InputShape, Snapshot};
+use crate::rng::SplitMix64;
+use crate::store::{Metric, RunResult, ScoreSet, Store};
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use indicatif::ProgressBar;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Heartbeats are written at most this often during an epoch.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+/// Offsets the batch-order stream from the initialisation stream of the same seed.
+const BATCH_ORDER_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
+
+pub(super) fn train_and_evaluate(
+    run: &RunSpec,
+    id: i64,
+    split: &Split,
+    device: &Device,
+    store: &Store,
+    bar: &ProgressBar,
+    results_dir: &Path,
+) -> Result<RunResult> {
+    let start = Instant::now();
+    let cfg = &run.config;
+    let protocol = cfg.eval.protocol;
+    let shape = InputShape {
+        channels: split.train.channels,
+        length: split.train.length,
+    };
+    if split.train.n < 2 {
+        bail!(
+            "the training split has {} windows; need at least 2",
+            split.train.n
+        );
+    }
+    let val_has_both = split.val.labels.iter().any(|&l| l) && split.val.labels.iter().any(|&l| !l);
+    if protocol == Protocol::Paper && !val_has_both {
+        bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows");
+    }
+
+    let mut detector = models::build(&cfg.model, &cfg.train, shape, device, cfg.seed)?;
+    let epochs = cfg.train.epochs;
+    bar.set_length((epochs * detector.batches_per_epoch(split.train.n)) as u64);
+    let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
+    let mut best: Option<(f64, usize, Snapshot)> = None;
+    let mut last_beat = Instant::now();
+    for epoch in 0..epochs {
+        let mut on_batch = || {
+            bar.inc(1);
+            if last_beat.elapsed() > HEARTBEAT_EVERY {
+                last_beat = Instant::now();
+                // A missed heartbeat only risks a later reclaim; training goes on.
+                let _ = store.heartbeat(id);
+            }
+        };
+        let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
+        let val_scores = detector.score(&split.val)?;
+        if let Some(i) = val_scores.iter().position(|s| !s.is_finite()) {
+            bail!(
+                "training diverged: validation score {i} is {} after epoch {epoch}",
+                val_scores[i]
+            );
+        }
+        let mut values: Vec<(String, f64)> =
+            losses.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        let val_loss = mean_normal(&split.val.labels, &val_scores);
+        values.push(("val_loss".into(), val_loss));
+        let val_auc = if val_has_both {
+            let auc = metrics::auc_roc(&split.val.labels, &val_scores)?;
+            values.push(("val_auc_roc".into(), auc));
+            Some(auc)
+        } else {
+            None
+        };
+        store.record_epoch(id, epoch, &values)?;
+
+        // Larger is better: val AUC (paper, labels used) or minus the normal-only loss (clean).
+        let merit = match protocol {
+            Protocol::Paper => val_auc.expect("checked above"),
+            Protocol::Clean => -val_loss,
+        };
+        if best.as_ref().is_none_or(|(m, _, _)| merit > *m) {
+            best = Some((merit, epoch, detector.snapshot()?));
+        }
+        bar.set_message(format!(
+            "{} | epoch {}/{epochs} val_loss {val_loss:.4}{}",
+            bar.message().split(" | ").next().unwrap_or_default(),
+            epoch + 1,
+            val_auc
+                .map(|a| format!(" val_auc {a:.3}"))
+                .unwrap_or_default()
+        ));
+    }
+    let (_, best_epoch, snapshot) = best.expect("at least one epoch");
+    detector.restore(&snapshot)?;
+
+    let val_scores = detector.score(&split.val)?;
+    let test_scores = detector.score(&split.test)?;
+    let evaluation = metrics::evaluate::evaluate(
+        protocol,
+        cfg.eval.threshold_quantile,
+        (&split.val.labels, &val_scores),
+        (&split.test.labels, &test_scores, &split.test.classes),
+    )
+    .context("evaluating the test scores")?;
+
+    let checkpoint = results_dir
+        .join("runs")
+        .join(&run.key)
+        .join("model.safetensors");
+    std::fs::create_dir_all(checkpoint.parent().expect("has a parent"))?;
+    detector.save(&checkpoint)?;
+
+    Ok(RunResult {
+        n_params: detector.n_params(),
+        best_epoch,
+        protocol: protocol.as_str().into(),
+        duration_s: start.elapsed().as_secs_f64(),
+        metrics: evaluation
+            .into_iter()
+            .map(|(split, name, value)| Metric {
+                split: split.into(),
+                name,
+                value,
+            })
+            .collect(),
+        scores: vec![
+            ScoreSet {
+                split: "val".into(),
+                labels: split.val.labels.clone(),
+                scores: val_scores,
+                classes: split.val.classes.clone(),
+            },
+            ScoreSet {
+                split: "test".into(),
+                labels: split.test.labels.clone(),
+                scores: test_scores,
+                classes: split.test.classes.clone(),
+            },
+        ],
+        artifacts: vec![("checkpoint".into(), checkpoint.display().to_string())],
+    })
+}
+
+/// Mean score of the normal windows: the clean protocol's validation loss.
+fn mean_normal(labels: &[bool], scores: &[f64]) -> f64 {
+    let (sum, n) = labels
+        .iter()
+        .zip(scores)
+        .filter(|(l, _)| !**l)
+        .fold((0.0, 0usize), |(s, n), (_, v)| (s + v, n + 1));
+    sum / n.max(1) as f64
+}

@@ -1,0 +1,587 @@
+//! The SQLite store (sqlx): the only place SQL lives besides the user's own `query`.
+//!
+//! Runs move `queued → running → done | failed`. Everything a finished run produces
+//! (metrics, scores, artifacts, status `done`) is written in one transaction, so an
+//! interrupted process never leaves a half-written run marked done.
+
+mod query;
+
+pub use query::{Cell, QueryResult};
+
+use crate::config::RunSpec;
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default location of the store, relative to the working directory.
+pub const DEFAULT_DB: &str = "results/anolab.sqlite";
+
+/// A `running` run whose heartbeat is older than this is taken to be abandoned.
+const STALE_AFTER: &str = "-10 minutes";
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+pub struct Store {
+    pool: SqlitePool,
+    rt: tokio::runtime::Runtime,
+    path: PathBuf,
+}
+
+/// What a sweep's row records besides its runs.
+pub struct SweepRecord<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub spec: &'a Value,
+    pub source_file: &'a str,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub host: &'a str,
+}
+
+/// A run as planned: its id, key and status at planning time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRun {
+    pub id: i64,
+    pub key: String,
+    pub status: String,
+}
+
+/// Which stored runs to put back in the queue before a sweep runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// `failed` runs (`--rerun-failed`).
+    Failed,
+    /// every run, `done` included (`--force`).
+    All,
+}
+
+/// One metric row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub split: String,
+    pub name: String,
+    pub value: f64,
+}
+
+/// Labels and scores of one split, kept for ROC/PR curves and histograms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreSet {
+    pub split: String,
+    pub labels: Vec<bool>,
+    pub scores: Vec<f64>,
+    pub classes: Vec<String>,
+}
+
+/// Everything a finished run stores, written at once by [`Store::finish`].
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub n_params: usize,
+    pub best_epoch: usize,
+    pub protocol: String,
+    pub duration_s: f64,
+    pub metrics: Vec<Metric>,
+    pub scores: Vec<ScoreSet>,
+    pub artifacts: Vec<(String, String)>,
+}
+
+/// A row of `anolab runs`.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub key: String,
+    pub sweep: String,
+    pub model: String,
+    pub seed: i64,
+    pub fold: i64,
+    pub status: String,
+    pub auc_roc: Option<f64>,
+    pub duration_s: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// A run with its parameters and test metrics, for reports and `anolab show`.
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    pub row: RunRow,
+    pub config_json: String,
+    pub params: Vec<(String, Value)>,
+    pub metrics: Vec<Metric>,
+    pub epochs: Vec<(i64, String, f64)>,
+    pub artifacts: Vec<(String, String)>,
+}
+
+impl Store {
+    /// Opens (creating it and its folder if needed) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the folder of the store {}", path.display()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let store = Store::connect(path, options)?;
+        store
+            .rt
+            .block_on(sqlx::migrate!("./migrations").run(&store.pool))
+            .with_context(|| format!("migrating the store {}", path.display()))?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without the right to change it (`anolab query`).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(anyhow!(
+                "no store at {} (run a sweep first, or pass --db PATH)",
+                path.display()
+            ));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(30));
+        Store::connect(path, options)
+    }
+
+    fn connect(path: &Path, options: SqliteConnectOptions) -> Result<Store> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .context("starting the store's I/O runtime")?;
+        let pool = rt
+            .block_on(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options),
+            )
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        Ok(Store {
+            pool,
+            rt,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records the sweep and inserts its runs that the store does not know yet as
+    /// `queued`; known runs keep their status and results. One transaction.
+    pub fn plan(&self, sweep: &SweepRecord, runs: &[RunSpec]) -> Result<Vec<PlannedRun>> {
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            let spec = serde_json::to_string(sweep.spec)?;
+            let sweep_id: i64 = sqlx::query_scalar(&format!(
+                "INSERT INTO sweeps (name, description, spec_json, source_file, created_at, updated_at,
+                                     git_commit, git_dirty, host, anolab_version)
+                 VALUES (?, ?, ?, ?, {NOW}, {NOW}, ?, ?, ?, ?)
+                 ON CONFLICT(name) DO UPDATE SET description = excluded.description,
+                     spec_json = excluded.spec_json, source_file = excluded.source_file,
+                     updated_at = excluded.updated_at, git_commit = excluded.git_commit,
+                     git_dirty = excluded.git_dirty, host = excluded.host,
+                     anolab_version = excluded.anolab_version
+                 RETURNING id"
+            ))
+            .bind(sweep.name)
+            .bind(sweep.description)
+            .bind(spec)
+            .bind(sweep.source_file)
+            .bind(&sweep.git_commit)
+            .bind(sweep.git_dirty)
+            .bind(sweep.host)
+            .bind(env!("CARGO_PKG_VERSION"))
+            .fetch_one(&mut *tx)
+            .await?;
+
+            let mut planned = Vec::with_capacity(runs.len());
+            for run in runs {
+                let c = &run.config;
+                let inserted = sqlx::query(&format!(
+                    "INSERT INTO runs (key, sweep_id, model, dataset, seed, fold, protocol,
+                                       config_json, status, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
+                     ON CONFLICT(key) DO NOTHING"
+                ))
+                .bind(&run.key)
+                .bind(sweep_id)
+                .bind(c.model.name())
+                .bind(c.dataset.name())
+                .bind(c.seed as i64)
+                .bind(c.fold as i64)
+                .bind(c.eval.protocol.as_str())
+                .bind(&run.canonical)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                let row = sqlx::query("SELECT id, status FROM runs WHERE key = ?")
+                    .bind(&run.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id: i64 = row.get(0);
+                if inserted {
+                    for (name, value) in run.params() {
+                        let (num, text) = match &value {
+                            Value::Number(n) => (n.as_f64(), None),
+                            Value::Bool(b) => (Some(f64::from(u8::from(*b))), None),
+                            Value::String(s) => (None, Some(s.clone())),
+                            Value::Null => (None, None),
+                            other => (None, Some(other.to_string())),
+                        };
+                        sqlx::query("INSERT INTO params (run_id, name, value_num, value_text) VALUES (?, ?, ?, ?)")
+                            .bind(id)
+                            .bind(name)
+                            .bind(num)
+                            .bind(text)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                sqlx::query("INSERT OR IGNORE INTO sweep_runs (sweep_id, run_id) VALUES (?, ?)")
+                    .bind(sweep_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                planned.push(PlannedRun {
+                    id,
+                    key: run.key.clone(),
+                    status: row.get(1),
+                });
+            }
+            tx.commit().await?;
+            Ok(planned)
+        })
+    }
+
+    /// Puts runs back in the queue: `failed` ones, or all of them. Returns how many.
+    pub fn requeue(&self, ids: &[i64], which: Requeue) -> Result<u64> {
+        let condition = match which {
+            Requeue::Failed => "status = 'failed'",
+            Requeue::All => "status IN ('failed', 'done')",
+        };
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            let mut n = 0;
+            for id in ids {
+                n += sqlx::query(&format!(
+                    "UPDATE runs SET status = 'queued', error = NULL WHERE id = ? AND {condition}"
+                ))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Re-queues `running` runs whose process is gone: same host and the pid no longer
+    /// exists (Ctrl-C, kill), or a heartbeat older than ten minutes. Returns their keys.
+    pub fn reclaim_abandoned(&self, host: &str) -> Result<Vec<String>> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(&format!(
+                "SELECT id, key, owner, heartbeat_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STALE_AFTER}')
+                 FROM runs WHERE status = 'running'"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut reclaimed = Vec::new();
+            for row in rows {
+                let owner: Option<String> = row.get(2);
+                let stale: Option<bool> = row.get(3);
+                let dead = owner
+                    .as_deref()
+                    .and_then(|o| o.rsplit_once(':'))
+                    .is_some_and(|(h, pid)| h == host && !Path::new("/proc").join(pid).exists());
+                if dead || stale.unwrap_or(true) {
+                    sqlx::query("UPDATE runs SET status = 'queued', owner = NULL WHERE id = ? AND status = 'running'")
+                        .bind(row.get::<i64, _>(0))
+                        .execute(&self.pool)
+                        .await?;
+                    reclaimed.push(row.get(1));
+                }
+            }
+            Ok(reclaimed)
+        })
+    }
+
+    /// Takes a queued run for this process and clears anything an earlier attempt
+    /// stored. Returns false if another process took it first.
+    pub fn claim(&self, id: i64, device: &str, owner: &str) -> Result<bool> {
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            let taken = sqlx::query(&format!(
+                "UPDATE runs SET status = 'running', device = ?, owner = ?, error = NULL,
+                     started_at = {NOW}, heartbeat_at = {NOW}, finished_at = NULL,
+                     duration_s = NULL, best_epoch = NULL
+                 WHERE id = ? AND status = 'queued'"
+            ))
+            .bind(device)
+            .bind(owner)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if taken {
+                for table in ["metrics", "epochs", "scores", "artifacts"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(taken)
+        })
+    }
+
+    pub fn heartbeat(&self, id: i64) -> Result<()> {
+        self.rt.block_on(async {
+            sqlx::query(&format!(
+                "UPDATE runs SET heartbeat_at = {NOW} WHERE id = ?"
+            ))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Stores one epoch's losses and validation values (and beats the heartbeat).
+    pub fn record_epoch(&self, id: i64, epoch: usize, values: &[(String, f64)]) -> Result<()> {
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            for (name, value) in values {
+                sqlx::query("INSERT OR REPLACE INTO epochs (run_id, epoch, name, value) VALUES (?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(epoch as i64)
+                    .bind(name)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(&format!("UPDATE runs SET heartbeat_at = {NOW} WHERE id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Writes a finished run's results and marks it done, in one transaction.
+    pub fn finish(&self, id: i64, result: &RunResult) -> Result<()> {
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            for m in &result.metrics {
+                sqlx::query("INSERT OR REPLACE INTO metrics (run_id, split, name, value, protocol) VALUES (?, ?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(&m.split)
+                    .bind(&m.name)
+                    .bind(m.value)
+                    .bind(&result.protocol)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for s in &result.scores {
+                let labels: Vec<u8> = s.labels.iter().map(|&l| u8::from(l)).collect();
+                let scores: Vec<u8> = s.scores.iter().flat_map(|v| v.to_le_bytes()).collect();
+                sqlx::query("INSERT OR REPLACE INTO scores (run_id, split, labels, scores, classes) VALUES (?, ?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(&s.split)
+                    .bind(labels)
+                    .bind(scores)
+                    .bind(s.classes.join(","))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (kind, path) in &result.artifacts {
+                sqlx::query("INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)")
+                    .bind(id)
+                    .bind(kind)
+                    .bind(path)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(&format!(
+                "UPDATE runs SET status = 'done', n_params = ?, best_epoch = ?, duration_s = ?,
+                     finished_at = {NOW}, owner = NULL WHERE id = ?"
+            ))
+            .bind(result.n_params as i64)
+            .bind(result.best_epoch as i64)
+            .bind(result.duration_s)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Marks a run failed with its reason.
+    pub fn fail(&self, id: i64, error: &str, duration_s: f64) -> Result<()> {
+        self.rt.block_on(async {
+            sqlx::query(&format!(
+                "UPDATE runs SET status = 'failed', error = ?, duration_s = ?, finished_at = {NOW},
+                     owner = NULL WHERE id = ?"
+            ))
+            .bind(error)
+            .bind(duration_s)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Runs, optionally of one sweep and/or one status, in id order.
+    pub fn runs(&self, sweep: Option<&str>, status: Option<&str>) -> Result<Vec<RunRow>> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(
+                "SELECT r.id, r.key, s.name, r.model, r.seed, r.fold, r.status,
+                        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc'),
+                        r.duration_s, r.error
+                 FROM runs r JOIN sweeps s ON s.id = r.sweep_id
+                 WHERE (?1 IS NULL OR r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s2
+                                                ON s2.id = sr.sweep_id WHERE s2.name = ?1))
+                   AND (?2 IS NULL OR r.status = ?2)
+                 ORDER BY r.id",
+            )
+            .bind(sweep)
+            .bind(status)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| RunRow {
+                    id: row.get(0),
+                    key: row.get(1),
+                    sweep: row.get(2),
+                    model: row.get(3),
+                    seed: row.get(4),
+                    fold: row.get(5),
+                    status: row.get(6),
+                    auc_roc: row.get(7),
+                    duration_s: row.get(8),
+                    error: row.get(9),
+                })
+                .collect())
+        })
+    }
+
+    /// One run by key (a unique prefix is enough) or numeric id.
+    pub fn run_detail(&self, run: &str) -> Result<RunDetail> {
+        let id = self.resolve_run(run)?;
+        let row = self
+            .runs(None, None)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .expect("resolved ids exist");
+        self.rt.block_on(async {
+            let config_json: String =
+                sqlx::query_scalar("SELECT config_json FROM runs WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+            let params = sqlx::query(
+                "SELECT name, value_num, value_text FROM params WHERE run_id = ? ORDER BY name",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let num: Option<f64> = r.get(1);
+                let text: Option<String> = r.get(2);
+                let value = match (num, text) {
+                    (Some(n), _) => Value::from(n),
+                    (None, Some(t)) => Value::String(t),
+                    (None, None) => Value::Null,
+                };
+                (r.get(0), value)
+            })
+            .collect();
+            let metrics = sqlx::query(
+                "SELECT split, name, value FROM metrics WHERE run_id = ? ORDER BY split, name",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| Metric {
+                split: r.get(0),
+                name: r.get(1),
+                value: r.get(2),
+            })
+            .collect();
+            let epochs = sqlx::query(
+                "SELECT epoch, name, value FROM epochs WHERE run_id = ? ORDER BY epoch, name",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+            let artifacts =
+                sqlx::query("SELECT kind, path FROM artifacts WHERE run_id = ? ORDER BY kind")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+            Ok(RunDetail {
+                row,
+                config_json,
+                params,
+                metrics,
+                epochs,
+                artifacts,
+            })
+        })
+    }
+
+    fn resolve_run(&self, run: &str) -> Result<i64> {
+        self.rt.block_on(async {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM runs WHERE key LIKE ?1 || '%' OR CAST(id AS TEXT) = ?1",
+            )
+            .bind(run)
+            .fetch_all(&self.pool)
+            .await?;
+            match ids.as_slice() {
+                [id] => Ok(*id),
+                [] => Err(anyhow!("no run with key or id `{run}` (see `anolab runs`)")),
+                _ => Err(anyhow!(
+                    "`{run}` matches {} runs; give more of the key",
+                    ids.len()
+                )),
+            }
+        })
+    }
+
+    /// Test-split details of every done run of a sweep, for tables and figures.
+    pub fn sweep_details(&self, sweep: &str) -> Result<Vec<RunDetail>> {
+        self.runs(Some(sweep), Some("done"))?
+            .iter()
+            .map(|r| self.run_detail(&r.id.to_string()))
+            .collect()
+    }
+
+    /// Runs the user's SQL. The store must have been opened read-only unless the user
+    /// asked to write.
+    pub fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.rt.block_on(query::run(&self.pool, sql))
+    }
+}

@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests.
+
+use anolab::config::{load_sweep, parse_override, RunSpec, SweepSpec};
+use std::path::Path;
+
+/// A tiny BeatGAN sweep on the shipped MIT-BIH records: 2 runs (seeds), 1 epoch, small
+/// widths and few training beats, so a test trains in seconds.
+pub const TINY: &str = "
+name: tiny
+dataset: { name: mitdb, path: DATA, max_train: 128 }
+model: { name: beatgan, nz: 4, ndf: 4, ngf: 4 }
+train: { epochs: 1, batch_size: 32, lr: 1.0e-3 }
+seeds: [0, 1]
+";
+
+pub fn mini_data() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/data/mitdb-mini").to_string()
+}
+
+/// Loads `yaml` (with `DATA` replaced by the shipped data) plus overrides, resolved.
+pub fn sweep(dir: &Path, yaml: &str, overrides: &[&str]) -> (SweepSpec, Vec<RunSpec>) {
+    let path = dir.join("sweep.yaml");
+    std::fs::write(&path, yaml.replace("DATA", &mini_data())).unwrap();
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|o| parse_override(o).unwrap())
+        .collect();
+    let spec = load_sweep(&path, &overrides).unwrap();
+    let runs = spec
+        .runs
+        .iter()
+        .map(|c| RunSpec::new(c.clone(), &anolab::data::fingerprint(&c.dataset).unwrap()))
+        .collect();
+    (spec, runs)
+}

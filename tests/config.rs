@@ -1,0 +1,205 @@
+//! Config layering, override parsing, sweep expansion and run keys.
+
+use anolab::config::{load_sweep, parse_override, BeatganConfig, ModelConfig, RunSpec};
+use serde_json::json;
+use std::path::PathBuf;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SWEEP: &str = "
+name: t
+dataset: { name: mitdb, path: data/mitdb-mini }
+model: { name: beatgan, nz: [8, 16], w_adv: [0.1, 1.0], ndf: 8 }
+train: { epochs: 2, lr: 2.0e-4 }
+seeds: [0, 1, 2]
+";
+
+/// Same file twice: the same runs with the same keys.
+fn keys(path: &std::path::Path, overrides: &[&str]) -> Vec<String> {
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|o| parse_override(o).unwrap())
+        .collect();
+    load_sweep(path, &overrides)
+        .unwrap()
+        .runs
+        .into_iter()
+        .map(|c| RunSpec::new(c, "data-fingerprint").key)
+        .collect()
+}
+
+#[test]
+fn lists_are_axes_and_seeds_multiply() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load_sweep(&write(&dir, "s.yaml", SWEEP), &[]).unwrap();
+    assert_eq!(spec.name, "t");
+    assert_eq!(spec.runs.len(), 2 * 2 * 3);
+    let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(axes, ["model.nz", "model.w_adv", "seed"]);
+    let first = &spec.runs[0];
+    assert_eq!(first.train.epochs, 2);
+    assert_eq!(first.train.lr, 2.0e-4);
+    assert_eq!(
+        first.train.batch_size, 64,
+        "unset keys take the paper default"
+    );
+    let ModelConfig::Beatgan(m) = &first.model;
+    assert_eq!((m.nz, m.ndf, m.ngf), (8, 8, BeatganConfig::default().ngf));
+}
+
+#[test]
+fn keys_are_stable_across_loads_and_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = keys(&write(&dir, "a.yaml", SWEEP), &[]);
+    assert_eq!(a, keys(&write(&dir, "a.yaml", SWEEP), &[]));
+    let reordered = "
+seeds: [0, 1, 2]
+train: { lr: 2.0e-4, epochs: 2 }
+model: { ndf: 8, w_adv: [0.1, 1.0], nz: [8, 16], name: beatgan }
+dataset: { path: data/mitdb-mini, name: mitdb }
+name: t
+";
+    let b = keys(&write(&dir, "b.yaml", reordered), &[]);
+    let mut sa = a.clone();
+    let mut sb = b.clone();
+    sa.sort();
+    sb.sort();
+    assert_eq!(sa, sb, "reordering YAML keys changes no key");
+    let unique: std::collections::HashSet<_> = a.iter().collect();
+    assert_eq!(unique.len(), a.len(), "every run has its own key");
+    // A default written out explicitly is the same run.
+    let explicit = SWEEP.replace("train: { epochs: 2", "train: { batch_size: 64, epochs: 2");
+    let mut sc = keys(&write(&dir, "c.yaml", &explicit), &[]);
+    sc.sort();
+    assert_eq!(sa, sc);
+}
+
+#[test]
+fn changing_a_value_changes_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.yaml", SWEEP);
+    let base = keys(&path, &[]);
+    let changed = keys(&path, &["train.epochs=3"]);
+    assert!(base.iter().all(|k| !changed.contains(k)));
+    // The same data under another fingerprint is another run too.
+    let spec = load_sweep(&path, &[]).unwrap();
+    let c = spec.runs[0].clone();
+    assert_ne!(RunSpec::new(c.clone(), "a").key, RunSpec::new(c, "b").key);
+}
+
+#[test]
+fn overrides_replace_values_and_make_axes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.yaml", SWEEP);
+    let o: Vec<_> = [
+        "model.nz=32",
+        "seeds=5",
+        "train.lr=2e-4",
+        "model.ndf=4,8,16",
+    ]
+    .iter()
+    .map(|o| parse_override(o).unwrap())
+    .collect();
+    let spec = load_sweep(&path, &o).unwrap();
+    assert_eq!(spec.runs.len(), 3 * 2);
+    assert!(spec.runs.iter().all(|r| r.seed == 5 && r.train.lr == 2e-4));
+    let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(axes, ["model.ndf", "model.w_adv"]);
+}
+
+#[test]
+fn override_values_are_yaml() {
+    assert_eq!(parse_override("train.lr=2e-4").unwrap().value, json!(2e-4));
+    assert_eq!(
+        parse_override("model.nz=8,16").unwrap().value,
+        json!([8, 16])
+    );
+    assert_eq!(
+        parse_override("model.nz=[8, 16]").unwrap().value,
+        json!([8, 16])
+    );
+    assert_eq!(
+        parse_override("eval.protocol=paper").unwrap().value,
+        json!("paper")
+    );
+    for bad in ["model.nz", "=3", "a..b=1", "model.nz="] {
+        let e = parse_override(bad).unwrap_err().to_string();
+        assert!(e.contains(&format!("`{bad}`")), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn environment_sits_between_file_and_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.yaml", SWEEP);
+    // Set only in this test's process, on a key no other test reads from the environment
+    // in a way that would change its assertions.
+    std::env::set_var("ANOLAB_TRAIN__BETA2", "0.99");
+    let from_env = load_sweep(&path, &[]).unwrap();
+    let from_cli = load_sweep(&path, &[parse_override("train.beta2=0.9").unwrap()]).unwrap();
+    std::env::remove_var("ANOLAB_TRAIN__BETA2");
+    assert_eq!(from_env.runs[0].train.beta2, 0.99);
+    assert_eq!(from_cli.runs[0].train.beta2, 0.9);
+}
+
+fn error_of(text: &str, overrides: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "bad.yaml", text);
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|o| parse_override(o).unwrap())
+        .collect();
+    format!("{}", load_sweep(&path, &overrides).unwrap_err())
+}
+
+#[test]
+fn unknown_key_is_named_with_the_valid_ones() {
+    let e = error_of(&SWEEP.replace("ndf: 8", "nzz: 8"), &[]);
+    assert!(e.contains("bad.yaml"), "{e}");
+    assert!(e.contains("nzz") && e.contains("model"), "{e}");
+    assert!(e.contains("w_adv"), "lists the valid keys: {e}");
+    let e = error_of(&format!("{SWEEP}\nsead: 1\n"), &[]);
+    assert!(e.contains("sead") && e.contains("seeds"), "{e}");
+}
+
+#[test]
+fn bad_values_are_named() {
+    let e = error_of(&SWEEP.replace("epochs: 2", "epochs: many"), &[]);
+    assert!(e.contains("train.epochs") && e.contains("many"), "{e}");
+    let e = error_of(&SWEEP.replace("name: beatgan", "name: beatgn"), &[]);
+    assert!(
+        e.contains("beatgn") && e.contains("beatgan"),
+        "names the valid models: {e}"
+    );
+    let e = error_of(SWEEP, &["train.epochs=0"]);
+    assert!(
+        e.contains("train.epochs") && e.contains("at least 1"),
+        "{e}"
+    );
+    let e = error_of(SWEEP, &["eval.protocol=oracle"]);
+    assert!(e.contains("oracle") && e.contains("clean"), "{e}");
+    let e = error_of(SWEEP, &["folds=7"]);
+    assert!(e.contains("folds") && e.contains('5'), "{e}");
+    let e = error_of(&SWEEP.replace("nz: [8, 16]", "nz: []"), &[]);
+    assert!(e.contains("model.nz") && e.contains("empty"), "{e}");
+}
+
+#[test]
+fn yaml_syntax_errors_give_the_line() {
+    let e = error_of("name: t\nmodel: {name: beatgan\n  nz: [1\n", &[]);
+    assert!(e.contains("bad.yaml") && e.contains("line"), "{e}");
+}
+
+#[test]
+fn missing_file_and_missing_name() {
+    let e = load_sweep(std::path::Path::new("no/such.yaml"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no/such.yaml") && e.contains("not found"), "{e}");
+    let e = error_of(&SWEEP.replace("name: t\n", ""), &[]);
+    assert!(e.contains("missing `name`"), "{e}");
+}

@@ -1,0 +1,190 @@
+//! The whole path on real data: sweep → store → runner → BeatGAN on the shipped MIT-BIH
+//! records → metrics → store → report; resume, failure isolation and divergence.
+
+mod common;
+
+use anolab::report;
+use anolab::runner::{run_sweep, DeviceSpec, SweepOptions};
+use anolab::store::{Cell, Store};
+
+fn options(dir: &std::path::Path) -> SweepOptions {
+    SweepOptions {
+        jobs: 1,
+        devices: DeviceSpec::Cpu,
+        force: false,
+        rerun_failed: false,
+        results_dir: dir.to_path_buf(),
+        source_file: "sweep.yaml".into(),
+    }
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    match store.query(sql).unwrap().rows[0][0] {
+        Cell::Int(n) => n,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_sweep_trains_stores_resumes_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!((outcome.trained, outcome.already_done), (2, 0));
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM runs WHERE status = 'done'"),
+        2
+    );
+    // One epoch: 4 losses + val_loss + val_auc_roc (validation has S/V/F beats).
+    assert_eq!(count(&store, "SELECT count(*) FROM epochs"), 2 * 6);
+    // The fold-0 test split of the three shipped records: 1093 normal + 1665 abnormal.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT DISTINCT CAST(value AS INTEGER) FROM metrics WHERE name = 'n'"
+        ),
+        2758
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT DISTINCT length(scores) / 8 FROM scores WHERE split = 'test'"
+        ),
+        2758
+    );
+    for metric in ["auc_roc", "auc_pr", "best_f1", "f1", "recall_V"] {
+        let r = store
+            .query(&format!(
+                "SELECT min(value), max(value) FROM metrics WHERE name = '{metric}'"
+            ))
+            .unwrap();
+        for cell in &r.rows[0] {
+            let Cell::Real(v) = cell else {
+                panic!("{metric}: {cell:?}")
+            };
+            assert!((0.0..=1.0).contains(v), "{metric} = {v}");
+        }
+    }
+    let artifacts = store.query("SELECT path FROM artifacts").unwrap();
+    for row in &artifacts.rows {
+        let Cell::Text(p) = &row[0] else { panic!() };
+        assert!(std::fs::metadata(p).unwrap().len() > 1000, "checkpoint {p}");
+    }
+
+    // Again: nothing is trained twice.
+    let again = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!((again.trained, again.already_done), (0, 2));
+    assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
+    // --force retrains.
+    let forced = run_sweep(
+        &store,
+        &spec,
+        &runs,
+        &SweepOptions {
+            force: true,
+            ..options(dir.path())
+        },
+    )
+    .unwrap();
+    assert_eq!(forced.trained, 2);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM epochs"),
+        2 * 6,
+        "old epochs replaced, not added"
+    );
+
+    // The report: one group over two seeds, a figure once an axis varies.
+    let details = store.sweep_details("tiny").unwrap();
+    let summary = report::summarise(&details);
+    assert_eq!(summary.groups.len(), 1);
+    assert_eq!(summary.groups[0].n, 2);
+    assert!(report::format_table(&summary).contains("protocol: clean"));
+    assert!(report::render_sweep(&store, "tiny", dir.path())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_failing_run_does_not_stop_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two record sets as an axis: one exists, "999" does not.
+    let (spec, runs) = common::sweep(
+        dir.path(),
+        common::TINY,
+        &["dataset.records=[[\"208\"], [\"999\"]]", "seeds=0"],
+    );
+    assert_eq!(runs.len(), 2);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!(outcome.trained, 1);
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(outcome.failed[0].2.contains("999"), "{:?}", outcome.failed);
+    let failed = store.runs(None, Some("failed")).unwrap();
+    assert!(failed[0].error.as_deref().unwrap().contains("999.hea"));
+
+    // Without --rerun-failed it stays failed and is reported; with it, it is retried.
+    let again = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!((again.trained, again.failed.len()), (0, 1));
+    let retried = run_sweep(
+        &store,
+        &spec,
+        &runs,
+        &SweepOptions {
+            rerun_failed: true,
+            ..options(dir.path())
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (retried.trained, retried.failed.len(), retried.already_done),
+        (0, 1, 1)
+    );
+}
+
+#[test]
+fn a_diverging_run_is_recorded_failed_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &["train.lr=1e30", "seeds=0"]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    let error = &outcome.failed[0].2;
+    assert!(error.contains("diverged"), "{error}");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM metrics"),
+        0,
+        "a failed run stores no metrics"
+    );
+}
+
+#[test]
+fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(
+        dir.path(),
+        common::TINY,
+        &["eval.protocol=paper", "seeds=0", "train.epochs=2"],
+    );
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM metrics WHERE protocol != 'paper'"
+        ),
+        0
+    );
+    // The chosen epoch is the one with the best validation AUC.
+    let best = count(&store, "SELECT best_epoch FROM runs");
+    let argmax = count(
+        &store,
+        "SELECT epoch FROM epochs WHERE name = 'val_auc_roc' ORDER BY value DESC, epoch LIMIT 1",
+    );
+    assert_eq!(best, argmax);
+    // Paper protocol: the threshold is the test best-F1 threshold, so f1 = best_f1.
+    let r = store.query("SELECT (SELECT value FROM metrics WHERE name = 'f1' AND split = 'test') - (SELECT value FROM metrics WHERE name = 'best_f1' AND split = 'test')").unwrap();
+    assert_eq!(r.rows[0][0], Cell::Real(0.0));
+}
