@@ -51,7 +51,7 @@ CREATE TABLE params (
     run_id     INTEGER NOT NULL REFERENCES runs(id),
     name       TEXT NOT NULL,               -- dotted key, e.g. model.nz
     value_num  REAL,                        -- set when the value is a number (or a bool)
-    value_text TEXT,                        -- set otherwise (JSON for lists)
+    value_text TEXT,                        -- the value as written (JSON for lists)
     PRIMARY KEY (run_id, name)
 );
 

@@ -230,7 +230,8 @@ impl Store {
                 if inserted {
                     for (name, value) in run.params() {
                         let (num, text) = match &value {
-                            Value::Number(n) => (n.as_f64(), None),
+                            // The text keeps the number's own form (`8`, not `8.0`).
+                            Value::Number(n) => (n.as_f64(), Some(n.to_string())),
                             Value::Bool(b) => (Some(f64::from(u8::from(*b))), None),
                             Value::String(s) => (None, Some(s.clone())),
                             Value::Null => (None, None),
@@ -482,11 +483,15 @@ impl Store {
     /// One run by key (a unique prefix is enough) or numeric id.
     pub fn run_detail(&self, run: &str) -> Result<RunDetail> {
         let id = self.resolve_run(run)?;
+        self.detail(id)
+    }
+
+    fn detail(&self, id: i64) -> Result<RunDetail> {
         let row = self
             .runs(None, None)?
             .into_iter()
             .find(|r| r.id == id)
-            .expect("resolved ids exist");
+            .ok_or_else(|| anyhow!("no run with id {id}"))?;
         self.rt.block_on(async {
             let config_json: String =
                 sqlx::query_scalar("SELECT config_json FROM runs WHERE id = ?")
@@ -504,7 +509,8 @@ impl Store {
                 let num: Option<f64> = r.get(1);
                 let text: Option<String> = r.get(2);
                 let value = match (num, text) {
-                    (Some(n), _) => Value::from(n),
+                    (Some(_), Some(t)) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                    (Some(n), None) => Value::from(n),
                     (None, Some(t)) => Value::String(t),
                     (None, None) => Value::Null,
                 };
@@ -552,19 +558,26 @@ impl Store {
         })
     }
 
+    /// A full key, a numeric id, or a unique key prefix, in that order of preference.
     fn resolve_run(&self, run: &str) -> Result<i64> {
         self.rt.block_on(async {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM runs WHERE key LIKE ?1 || '%' OR CAST(id AS TEXT) = ?1",
-            )
-            .bind(run)
-            .fetch_all(&self.pool)
-            .await?;
+            let exact: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM runs WHERE key = ?1 OR CAST(id AS TEXT) = ?1")
+                    .bind(run)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(id) = exact {
+                return Ok(id);
+            }
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE key LIKE ?1 || '%'")
+                .bind(run)
+                .fetch_all(&self.pool)
+                .await?;
             match ids.as_slice() {
                 [id] => Ok(*id),
                 [] => Err(anyhow!("no run with key or id `{run}` (see `anolab runs`)")),
                 _ => Err(anyhow!(
-                    "`{run}` matches {} runs; give more of the key",
+                    "`{run}` matches {} run keys; give more of the key",
                     ids.len()
                 )),
             }
@@ -575,7 +588,7 @@ impl Store {
     pub fn sweep_details(&self, sweep: &str) -> Result<Vec<RunDetail>> {
         self.runs(Some(sweep), Some("done"))?
             .iter()
-            .map(|r| self.run_detail(&r.id.to_string()))
+            .map(|r| self.detail(r.id))
             .collect()
     }
 
