@@ -15,11 +15,11 @@ fn windows(n: usize, anomalous: bool, seed: u64) -> Windows {
     let mut rng = SplitMix64::new(seed);
     let mut data = Vec::with_capacity(n * LENGTH);
     for _ in 0..n {
-        let phase = rng.next_f64() * 6.28;
+        let phase = rng.next_f64() * std::f64::consts::TAU;
         let amp = 0.6 + 0.2 * rng.next_f64();
         let spike_at = (rng.next_f64() * LENGTH as f64) as usize;
         for t in 0..LENGTH {
-            let mut v = amp * (t as f64 * 6.28 / LENGTH as f64 + phase).sin();
+            let mut v = amp * (t as f64 * std::f64::consts::TAU / LENGTH as f64 + phase).sin();
             if anomalous && t.abs_diff(spike_at) < 3 {
                 v = -0.95;
             }

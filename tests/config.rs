@@ -132,20 +132,6 @@ fn override_values_are_yaml() {
     }
 }
 
-#[test]
-fn environment_sits_between_file_and_cli() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(&dir, "a.yaml", SWEEP);
-    // Set only in this test's process, on a key no other test reads from the environment
-    // in a way that would change its assertions.
-    std::env::set_var("ANOLAB_TRAIN__BETA2", "0.99");
-    let from_env = load_sweep(&path, &[]).unwrap();
-    let from_cli = load_sweep(&path, &[parse_override("train.beta2=0.9").unwrap()]).unwrap();
-    std::env::remove_var("ANOLAB_TRAIN__BETA2");
-    assert_eq!(from_env.runs[0].train.beta2, 0.99);
-    assert_eq!(from_cli.runs[0].train.beta2, 0.9);
-}
-
 fn error_of(text: &str, overrides: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "bad.yaml", text);

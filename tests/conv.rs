@@ -127,25 +127,32 @@ fn check_gradients(
     }
 }
 
-#[test]
-fn conv1d_forward_matches_loops() {
-    let mut rng = SplitMix64::new(1);
-    for (shape, (co, k), s, p) in [
-        ([2, 3, 16], (4, 4), 2, 1),
-        ([1, 2, 20], (3, 10), 1, 0),
-        ([2, 1, 9], (2, 3), 1, 1),
-    ] {
+/// (input shape, (output channels, kernel), stride, padding)
+type Case = ([usize; 3], (usize, usize), usize, usize);
+type Loops = fn(&[f64], (usize, usize, usize), &[f64], (usize, usize), usize, usize) -> Vec<f64>;
+
+/// Runs `op` and the loop reference on random inputs; `weight_shape(c_in, c_out, k)`.
+fn check_forward(
+    op: Op,
+    reference: Loops,
+    weight_shape: fn(usize, usize, usize) -> [usize; 3],
+    cases: &[Case],
+    seed: u64,
+) {
+    let mut rng = SplitMix64::new(seed);
+    for &(shape, (co, k), s, p) in cases {
+        let w_shape = weight_shape(shape[1], co, k);
         let x = random(&shape, &mut rng);
-        let w = random(&[co, shape[1], k], &mut rng);
+        let w = random(&w_shape, &mut rng);
         let xt = Tensor::from_vec(x.clone(), shape.to_vec(), &Device::Cpu).unwrap();
-        let wt = Tensor::from_vec(w.clone(), (co, shape[1], k), &Device::Cpu).unwrap();
-        let got: Vec<f64> = conv1d(&xt, &wt, s, p)
+        let wt = Tensor::from_vec(w.clone(), w_shape.to_vec(), &Device::Cpu).unwrap();
+        let got: Vec<f64> = op(&xt, &wt, s, p)
             .unwrap()
             .flatten_all()
             .unwrap()
             .to_vec1()
             .unwrap();
-        let want = conv1d_loops(&x, (shape[0], shape[1], shape[2]), &w, (co, k), s, p);
+        let want = reference(&x, (shape[0], shape[1], shape[2]), &w, (co, k), s, p);
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-12, "{g} vs {w}");
@@ -154,30 +161,30 @@ fn conv1d_forward_matches_loops() {
 }
 
 #[test]
+fn conv1d_forward_matches_loops() {
+    let cases = [
+        ([2, 3, 16], (4, 4), 2, 1),
+        ([1, 2, 20], (3, 10), 1, 0),
+        ([2, 1, 9], (2, 3), 1, 1),
+    ];
+    check_forward(conv1d, conv1d_loops, |ci, co, k| [co, ci, k], &cases, 1);
+}
+
+#[test]
 fn conv_transpose1d_forward_matches_loops() {
-    let mut rng = SplitMix64::new(2);
     // Padding 0 and 1 both: candle's own conv_transpose1d is wrong with padding 0.
-    for (shape, (co, k), s, p) in [
+    let cases = [
         ([2, 3, 8], (4, 4), 2, 1),
         ([1, 5, 1], (3, 10), 1, 0),
         ([2, 2, 5], (3, 4), 2, 0),
-    ] {
-        let x = random(&shape, &mut rng);
-        let w = random(&[shape[1], co, k], &mut rng);
-        let xt = Tensor::from_vec(x.clone(), shape.to_vec(), &Device::Cpu).unwrap();
-        let wt = Tensor::from_vec(w.clone(), (shape[1], co, k), &Device::Cpu).unwrap();
-        let got: Vec<f64> = conv_transpose1d(&xt, &wt, s, p)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        let want = conv_t_loops(&x, (shape[0], shape[1], shape[2]), &w, (co, k), s, p);
-        assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-12, "{g} vs {w}");
-        }
-    }
+    ];
+    check_forward(
+        conv_transpose1d,
+        conv_t_loops,
+        |ci, co, k| [ci, co, k],
+        &cases,
+        2,
+    );
 }
 
 #[test]

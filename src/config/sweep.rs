@@ -77,15 +77,20 @@ impl RunSpec {
     }
 }
 
+/// `model` + `nz` → `model.nz`.
+fn join_key(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = join_key(prefix, k);
                 flatten(&key, v, out);
             }
         }
@@ -210,11 +215,7 @@ fn find_axes(prefix: &str, value: &Value, axes: &mut Vec<Axis>) -> Result<(), St
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = join_key(prefix, k);
                 find_axes(&key, v, axes)?;
             }
             Ok(())

@@ -12,7 +12,7 @@ const BOTTOM_LENGTH: usize = 10;
 /// Number of stride-2 layers for a window length: `length = 10·2^n` with `n ≥ 2`
 /// (320 → 5). Other lengths would silently mis-shape the stacks, so they are refused.
 pub fn depth_for_length(length: usize) -> Option<usize> {
-    if length < 4 * BOTTOM_LENGTH || length % BOTTOM_LENGTH != 0 {
+    if length < 4 * BOTTOM_LENGTH || !length.is_multiple_of(BOTTOM_LENGTH) {
         return None;
     }
     let ratio = length / BOTTOM_LENGTH;

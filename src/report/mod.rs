@@ -100,7 +100,7 @@ fn test_metric(run: &RunDetail, name: &str) -> Option<f64> {
 }
 
 /// Sorts numbers numerically and text alphabetically, numbers first.
-#[derive(Debug, Clone, PartialEq, PartialOrd)]
+#[derive(Debug, Clone, PartialEq)]
 enum SortKey {
     Num(f64),
     Text(String),
@@ -116,7 +116,18 @@ impl SortKey {
 impl Eq for SortKey {}
 impl Ord for SortKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.partial_cmp(other).unwrap_or(std::cmp::Ordering::Equal)
+        use std::cmp::Ordering::{Greater, Less};
+        match (self, other) {
+            (SortKey::Num(a), SortKey::Num(b)) => a.total_cmp(b),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            (SortKey::Num(_), SortKey::Text(_)) => Less,
+            (SortKey::Text(_), SortKey::Num(_)) => Greater,
+        }
+    }
+}
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

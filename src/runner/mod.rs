@@ -132,19 +132,22 @@ pub fn run_sweep(
         splits: Mutex::new(HashMap::new()),
         results_dir: &opts.results_dir,
     };
-    let results: Vec<(String, Result<bool, String>)> = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
-        .build()?
-        .install(|| {
-            todo.par_iter()
-                .map(|(run, id)| {
-                    let label = &labels[run.key.as_str()];
-                    let result = ctx.run_one(run, *id, label);
-                    overall.inc(1);
-                    (run.key.clone(), result)
-                })
-                .collect()
-        });
+    let one = |(run, id): &(&RunSpec, i64)| {
+        let result = ctx.run_one(run, *id, &labels[run.key.as_str()]);
+        overall.inc(1);
+        (run.key.clone(), result)
+    };
+    // candle's CPU kernels parallelise on the current rayon pool: with one job the runs
+    // go one after another on the global pool (all cores); with N jobs, N runs share a
+    // pool of N threads.
+    let results: Vec<(String, Result<bool, String>)> = if opts.jobs <= 1 {
+        todo.iter().map(one).collect()
+    } else {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.jobs)
+            .build()?
+            .install(|| todo.par_iter().map(one).collect())
+    };
     overall.finish_and_clear();
     for (key, result) in results {
         match result {
