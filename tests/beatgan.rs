@@ -187,3 +187,27 @@ fn other_window_lengths_are_refused_clearly() {
     .expect("300 is not 10·2^n");
     assert!(err.to_string().contains("300"), "{err}");
 }
+
+#[test]
+fn the_score_is_the_mean_squared_reconstruction_error() {
+    let m = model(5);
+    let test = windows(12, true, 6);
+    let recon = m.reconstruct(&test).unwrap().expect("BeatGAN reconstructs");
+    assert_eq!(
+        (recon.n, recon.length, recon.data.len()),
+        (12, LENGTH, test.data.len())
+    );
+    for (i, score) in m.score(&test).unwrap().iter().enumerate() {
+        let mse: f64 = test
+            .window(i)
+            .iter()
+            .zip(recon.window(i))
+            .map(|(a, b)| f64::from(a - b).powi(2))
+            .sum::<f64>()
+            / LENGTH as f64;
+        assert!(
+            (mse - score).abs() < 1e-6 * score.max(1e-3),
+            "{mse} vs {score}"
+        );
+    }
+}

@@ -73,14 +73,14 @@ impl BeatGan {
     }
 
     /// G(x): encode to the latent code, decode back to a window.
-    pub fn reconstruct(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+    pub fn generate(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let z = self.encoder.forward_t(x, train)?.out;
         self.decoder.forward_t(&z, train)
     }
 
     /// One D step then one G step on a batch; returns (err_d, err_g, err_g_rec, err_g_adv).
     fn step(&mut self, x: &Tensor) -> anyhow::Result<[f64; 4]> {
-        let fake = self.reconstruct(x, true)?;
+        let fake = self.generate(x, true)?;
 
         let real_logit = self.disc.forward_t(x, true)?.out;
         let fake_logit = self.disc.forward_t(&fake.detach(), true)?.out;
@@ -149,13 +149,27 @@ impl Detector for BeatGan {
         let all: Vec<usize> = (0..windows.n).collect();
         for chunk in all.chunks(SCORE_BATCH) {
             let x = batch_tensor(windows, chunk, &self.device)?;
-            let err = (&x - self.reconstruct(&x, false)?)?
+            let err = (&x - self.generate(&x, false)?)?
                 .sqr()?
                 .flatten_from(1)?
                 .mean(1)?;
             scores.extend(err.to_vec1::<f32>()?.into_iter().map(f64::from));
         }
         Ok(scores)
+    }
+
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        let mut out = Windows {
+            data: Vec::with_capacity(windows.data.len()),
+            ..windows.clone()
+        };
+        let all: Vec<usize> = (0..windows.n).collect();
+        for chunk in all.chunks(SCORE_BATCH) {
+            let x = batch_tensor(windows, chunk, &self.device)?;
+            out.data
+                .extend(self.generate(&x, false)?.flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(Some(out))
     }
 
     fn snapshot(&self) -> anyhow::Result<Snapshot> {

@@ -29,6 +29,9 @@ pub trait Detector: Send {
     ) -> anyhow::Result<EpochLosses>;
     /// Anomaly score per window (higher = more anomalous), in eval mode.
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>>;
+    /// The model's reconstruction of each window (same shape), in eval mode, for
+    /// input-vs-reconstruction figures; `None` for a detector that does not reconstruct.
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>>;
     fn snapshot(&self) -> anyhow::Result<Snapshot>;
     fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()>;
     fn save(&self, path: &Path) -> anyhow::Result<()>;
