@@ -203,15 +203,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         "sweep `{}`: {} runs over {}",
         spec.name,
         runs.len(),
-        if spec.axes.is_empty() {
-            "no axes".to_string()
-        } else {
-            spec.axes
-                .iter()
-                .map(|a| format!("{} ({})", a.key, a.values.len()))
-                .collect::<Vec<_>>()
-                .join(" × ")
-        }
+        spec.describe_grid()
     );
     let outcome = runner::run_sweep(&store, &spec, &runs, &opts)?;
     if outcome.trained == 0 && outcome.failed.is_empty() && outcome.taken_elsewhere == 0 {
@@ -273,10 +265,20 @@ fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
         })
         .collect();
     println!("{}", report::text_table(&header, &rows));
+    let teachers: std::collections::HashSet<&str> = runs
+        .iter()
+        .filter_map(|r| r.teacher.as_ref().map(|t| t.key.as_str()))
+        .collect();
     println!(
-        "sweep `{}`: {} runs (dry run: nothing trained)",
+        "sweep `{}`: {} runs over {}{} (dry run: nothing trained)",
         spec.name,
-        runs.len()
+        runs.len(),
+        spec.describe_grid(),
+        if teachers.is_empty() {
+            String::new()
+        } else {
+            format!(", plus {} teacher runs trained first", teachers.len())
+        }
     );
     if let Some(first) = runs.first() {
         println!("first run's resolved config: {}", first.canonical);

@@ -47,7 +47,9 @@ fn lists_are_axes_and_seeds_multiply() {
         first.train.batch_size, 64,
         "unset keys take the paper default"
     );
-    let ModelConfig::Beatgan(m) = &first.model;
+    let ModelConfig::Beatgan(m) = &first.model else {
+        panic!("expected beatgan")
+    };
     assert_eq!((m.nz, m.ndf, m.ngf), (8, 8, BeatganConfig::default().ngf));
 }
 
@@ -188,4 +190,74 @@ fn missing_file_and_missing_name() {
     assert!(e.contains("no/such.yaml") && e.contains("not found"), "{e}");
     let e = error_of(&SWEEP.replace("name: t\n", ""), &[]);
     assert!(e.contains("missing `name`"), "{e}");
+}
+
+#[test]
+fn distillation_runs_derive_their_teacher_and_name_its_keys() {
+    let kd = "
+name: k
+dataset: { name: mitdb }
+model: { name: beatgan_kd, teacher: { nz: 16 }, alpha: [0.0, 0.5], teacher_epochs: 7 }
+train: { epochs: 2 }
+seeds: [3]
+";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load_sweep(&write(&dir, "kd.yaml", kd), &[]).unwrap();
+    assert_eq!(spec.runs.len(), 2);
+    let student = &spec.runs[1];
+    let teacher = student.teacher().expect("a student has a teacher");
+    assert_eq!(
+        (teacher.seed, teacher.fold, teacher.train.epochs),
+        (3, 0, 7)
+    );
+    let ModelConfig::Beatgan(t) = &teacher.model else {
+        panic!("the teacher is a BeatGAN")
+    };
+    assert_eq!((t.nz, t.ndf), (16, 32));
+    assert_eq!(teacher.teacher(), None);
+    // Both students share one teacher run.
+    let keys: Vec<String> = spec
+        .runs
+        .iter()
+        .map(|c| RunSpec::new(c.clone(), "d").teacher.unwrap().key)
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+
+    let e = error_of(&kd.replace("nz: 16", "nz: 0"), &[]);
+    assert!(e.contains("model.teacher.nz"), "{e}");
+    let e = error_of(&kd.replace("nz: 16", "nzz: 16"), &[]);
+    assert!(e.contains("model.teacher.nzz"), "{e}");
+    let e = error_of(kd, &["model.temperature=0"]);
+    assert!(e.contains("model.temperature"), "{e}");
+}
+
+#[test]
+fn zip_moves_axes_together() {
+    let zipped = format!("{SWEEP}zip: [[model.nz, model.w_adv]]\n");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load_sweep(&write(&dir, "z.yaml", &zipped), &[]).unwrap();
+    assert_eq!(
+        spec.runs.len(),
+        2 * 3,
+        "nz and w_adv move together: 2 settings × 3 seeds"
+    );
+    let pairs: Vec<(usize, f64)> = spec
+        .runs
+        .iter()
+        .map(|r| {
+            let ModelConfig::Beatgan(m) = &r.model else {
+                panic!()
+            };
+            (m.nz, m.w_adv)
+        })
+        .collect();
+    assert_eq!(pairs[0], (8, 0.1));
+    assert_eq!(pairs[3], (16, 1.0));
+    let e = error_of(&format!("{SWEEP}zip: [[model.nz, train.epochs]]\n"), &[]);
+    assert!(
+        e.contains("train.epochs") && e.contains("not a list"),
+        "{e}"
+    );
+    let e = error_of(&zipped, &["model.nz=8,16,32"]);
+    assert!(e.contains("one length"), "{e}");
 }

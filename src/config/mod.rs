@@ -83,12 +83,15 @@ fn default_n_folds() -> usize {
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum ModelConfig {
     Beatgan(BeatganConfig),
+    /// A narrow BeatGAN student distilled from a frozen BeatGAN teacher.
+    BeatganKd(BeatganKdConfig),
 }
 
 impl ModelConfig {
     pub fn name(&self) -> &'static str {
         match self {
             ModelConfig::Beatgan(_) => "beatgan",
+            ModelConfig::BeatganKd(_) => "beatgan_kd",
         }
     }
 }
@@ -114,6 +117,56 @@ impl Default for BeatganConfig {
             ndf: 32,
             ngf: 32,
             w_adv: 1.0,
+        }
+    }
+}
+
+/// Knowledge distillation (`../shared/specs/models.md`): the student is a BeatGAN of
+/// widths `student_ndf`/`student_ngf` and the teacher's nz, trained with the BeatGAN loss
+/// (its own `w_adv`) + `alpha`·KD on the latent codes + `beta`·attention transfer over
+/// the five encoder maps. The teacher is its own run (same data, fold, seed, train and
+/// eval settings; `teacher_epochs` if set), trained once and shared by every student.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BeatganKdConfig {
+    pub teacher: BeatganConfig,
+    /// Epochs of the teacher run; default: `train.epochs`.
+    pub teacher_epochs: Option<usize>,
+    pub student_ndf: usize,
+    pub student_ngf: usize,
+    /// Weight of the student's own feature-matching term.
+    pub w_adv: f64,
+    /// Weight of the KD term (Hinton) on the latent codes.
+    pub alpha: f64,
+    /// Weight of the attention-transfer term.
+    pub beta: f64,
+    /// Softmax temperature T of the KD term.
+    pub temperature: f64,
+}
+
+impl Default for BeatganKdConfig {
+    fn default() -> Self {
+        BeatganKdConfig {
+            teacher: BeatganConfig::default(),
+            teacher_epochs: None,
+            student_ndf: 8,
+            student_ngf: 8,
+            w_adv: 1.0,
+            alpha: 0.9,
+            beta: 1000.0,
+            temperature: 4.0,
+        }
+    }
+}
+
+impl BeatganKdConfig {
+    /// The student as a plain BeatGAN.
+    pub fn student(&self) -> BeatganConfig {
+        BeatganConfig {
+            nz: self.teacher.nz,
+            ndf: self.student_ndf,
+            ngf: self.student_ngf,
+            w_adv: self.w_adv,
         }
     }
 }
@@ -180,21 +233,50 @@ impl Protocol {
     }
 }
 
+fn check(ok: bool, key: &str, what: &str, got: impl std::fmt::Display) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("key `{key}` must be {what}, found {got}"))
+    }
+}
+
+impl BeatganConfig {
+    /// `section` names where the block sits (`model`, `model.teacher`) in errors.
+    fn validate(&self, section: &str) -> Result<(), String> {
+        for (key, v) in [("nz", self.nz), ("ndf", self.ndf), ("ngf", self.ngf)] {
+            check(v >= 1, &format!("{section}.{key}"), "at least 1", v)?;
+        }
+        let w = self.w_adv;
+        check(
+            w >= 0.0 && w.is_finite(),
+            &format!("{section}.w_adv"),
+            "a number ≥ 0",
+            w,
+        )
+    }
+}
+
 impl RunConfig {
+    /// The teacher run a distillation run depends on: same data, fold, seed and
+    /// settings, the teacher's BeatGAN config. `None` for models without a teacher.
+    pub fn teacher(&self) -> Option<RunConfig> {
+        match &self.model {
+            ModelConfig::BeatganKd(kd) => {
+                let mut train = self.train.clone();
+                train.epochs = kd.teacher_epochs.unwrap_or(train.epochs);
+                Some(RunConfig {
+                    model: ModelConfig::Beatgan(kd.teacher.clone()),
+                    train,
+                    ..self.clone()
+                })
+            }
+            ModelConfig::Beatgan(_) => None,
+        }
+    }
+
     /// Checks ranges serde cannot express; the message names the key and the valid range.
     pub fn validate(&self) -> Result<(), String> {
-        fn check(
-            ok: bool,
-            key: &str,
-            what: &str,
-            got: impl std::fmt::Display,
-        ) -> Result<(), String> {
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("key `{key}` must be {what}, found {got}"))
-            }
-        }
         let t = &self.train;
         check(t.epochs >= 1, "train.epochs", "at least 1", t.epochs)?;
         check(
@@ -248,15 +330,22 @@ impl RunConfig {
             }
         }
         match &self.model {
-            ModelConfig::Beatgan(m) => {
-                check(m.nz >= 1, "model.nz", "at least 1", m.nz)?;
-                check(m.ndf >= 1, "model.ndf", "at least 1", m.ndf)?;
-                check(m.ngf >= 1, "model.ngf", "at least 1", m.ngf)?;
+            ModelConfig::Beatgan(m) => m.validate("model")?,
+            ModelConfig::BeatganKd(kd) => {
+                kd.teacher.validate("model.teacher")?;
+                kd.student().validate("model.student")?;
+                if let Some(e) = kd.teacher_epochs {
+                    check(e >= 1, "model.teacher_epochs", "at least 1", e)?;
+                }
+                for (key, v) in [("model.alpha", kd.alpha), ("model.beta", kd.beta)] {
+                    check(v >= 0.0 && v.is_finite(), key, "a number ≥ 0", v)?;
+                }
+                let t = kd.temperature;
                 check(
-                    m.w_adv >= 0.0 && m.w_adv.is_finite(),
-                    "model.w_adv",
-                    "a number ≥ 0",
-                    m.w_adv,
+                    t > 0.0 && t.is_finite(),
+                    "model.temperature",
+                    "a positive number",
+                    t,
                 )?;
             }
         }
@@ -305,9 +394,10 @@ impl<'de> Deserialize<'de> for DatasetConfig {
 
 impl<'de> Deserialize<'de> for ModelConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["beatgan"])?;
+        let (name, fields) = tagged_section(d, &["beatgan", "beatgan_kd"])?;
         match name.as_str() {
             "beatgan" => section_fields::<D, _>(fields).map(ModelConfig::Beatgan),
+            "beatgan_kd" => section_fields::<D, _>(fields).map(ModelConfig::BeatganKd),
             _ => unreachable!("tagged_section checked the name"),
         }
     }

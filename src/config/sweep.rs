@@ -21,7 +21,33 @@ pub struct SweepSpec {
     pub document: Value,
     /// The keys that vary, in expansion order (`seed` and `fold` included when they vary).
     pub axes: Vec<Axis>,
+    /// Groups of axes that move together (`zip:`).
+    pub zip: Vec<Vec<String>>,
     pub runs: Vec<RunConfig>,
+}
+
+impl SweepSpec {
+    /// The grid's dimensions for people: `model.nz (4) × model.ndf+model.ngf (2) × seed (2)`.
+    pub fn describe_grid(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut done: Vec<&str> = Vec::new();
+        for axis in &self.axes {
+            if done.contains(&axis.key.as_str()) {
+                continue;
+            }
+            let group = self.zip.iter().find(|g| g.contains(&axis.key));
+            let keys: Vec<&str> = group.map_or(vec![axis.key.as_str()], |g| {
+                g.iter().map(String::as_str).collect()
+            });
+            done.extend(&keys);
+            parts.push(format!("{} ({})", keys.join("+"), axis.values.len()));
+        }
+        if parts.is_empty() {
+            "no axes".into()
+        } else {
+            parts.join(" × ")
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +64,8 @@ pub struct RunSpec {
     /// Hex SHA-256 (first 16 digits) of the canonical JSON and the dataset's fingerprint:
     /// the same settings on the same data always give the same key.
     pub key: String,
+    /// The run this one depends on (a distillation student's teacher), trained first.
+    pub teacher: Option<Box<RunSpec>>,
 }
 
 impl RunSpec {
@@ -58,10 +86,14 @@ impl RunSpec {
             .take(8)
             .map(|b| format!("{b:02x}"))
             .collect();
+        let teacher = config
+            .teacher()
+            .map(|t| Box::new(RunSpec::new(t, dataset_fingerprint)));
         RunSpec {
             config,
             canonical,
             key,
+            teacher,
         }
     }
 
@@ -117,6 +149,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
     };
     let seeds = int_axis(top.remove("seeds"), "seeds")?;
     let folds = int_axis(top.remove("folds"), "folds")?;
+    let zip = zip_groups(top.remove("zip"))?;
     for key in top.keys() {
         if !RUN_SECTIONS.contains(&key.as_str()) {
             let hint = match key.as_str() {
@@ -125,7 +158,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
                 _ => "",
             };
             return Err(format!(
-                "unknown top-level key `{key}`{hint}; valid keys: name, description, seeds, folds, {}",
+                "unknown top-level key `{key}`{hint}; valid keys: name, description, seeds, folds, zip, {}",
                 RUN_SECTIONS.join(", ")
             ));
         }
@@ -135,6 +168,9 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         d.insert("name".into(), Value::String(name.clone()));
         d.insert("seeds".into(), Value::from(seeds.clone()));
         d.insert("folds".into(), Value::from(folds.clone()));
+        if !zip.is_empty() {
+            d.insert("zip".into(), Value::from(zip.clone()));
+        }
         Value::Object(d)
     };
 
@@ -148,11 +184,12 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         });
     }
 
+    let dims = dimensions(&axes, &zip)?;
     let mut runs = Vec::new();
-    for point in cartesian(&axes) {
+    for point in cartesian(&axes, &dims) {
         let mut doc = base.clone();
-        for (axis, value) in axes.iter().zip(point) {
-            set_path(&mut doc, &axis.key, value.clone());
+        for (axis, value) in point {
+            set_path(&mut doc, &axes[axis].key, axes[axis].values[value].clone());
         }
         let config: RunConfig = Figment::from(Serialized::defaults(&doc))
             .extract()
@@ -166,6 +203,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         description,
         document,
         axes,
+        zip,
         runs,
     })
 }
@@ -245,14 +283,85 @@ fn find_axes(prefix: &str, value: &Value, axes: &mut Vec<Axis>) -> Result<(), St
     }
 }
 
-/// Every combination of one value per axis; the last axis varies fastest.
-fn cartesian(axes: &[Axis]) -> Vec<Vec<&Value>> {
-    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+/// `zip: [[model.student_ndf, model.student_ngf]]`: groups of keys whose lists move
+/// together (the i-th values of each form one setting) instead of multiplying.
+fn zip_groups(value: Option<Value>) -> Result<Vec<Vec<String>>, String> {
+    let bad =
+        || "`zip` must be a list of groups of keys, e.g. zip: [[model.ndf, model.ngf]]".to_string();
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let groups = value.as_array().ok_or_else(bad)?;
+    groups
+        .iter()
+        .map(|g| {
+            let keys = g.as_array().ok_or_else(bad)?;
+            keys.iter()
+                .map(|k| k.as_str().map(str::to_string).ok_or_else(bad))
+                .collect()
+        })
+        .collect()
+}
+
+/// The independent dimensions of the grid: each is a list of axis indices that move
+/// together (one axis, or a zip group), in axis order.
+fn dimensions(axes: &[Axis], zip: &[Vec<String>]) -> Result<Vec<Vec<usize>>, String> {
+    let index = |key: &str| {
+        axes.iter()
+            .position(|a| a.key == key)
+            .ok_or_else(|| format!("`zip` names `{key}`, which is not a list in this sweep"))
+    };
+    let mut grouped = vec![None; axes.len()];
+    for (g, group) in zip.iter().enumerate() {
+        let members = group
+            .iter()
+            .map(|k| index(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let len = axes[members[0]].values.len();
+        for &m in &members {
+            if axes[m].values.len() != len {
+                return Err(format!(
+                    "`zip` group [{}] needs lists of one length; `{}` has {} values, `{}` has {len}",
+                    group.join(", "),
+                    axes[m].key,
+                    axes[m].values.len(),
+                    axes[members[0]].key
+                ));
+            }
+            if grouped[m].replace(g).is_some() {
+                return Err(format!("`{}` is in two `zip` groups", axes[m].key));
+            }
+        }
+    }
+    let mut dims: Vec<Vec<usize>> = Vec::new();
+    let mut seen_groups = Vec::new();
+    for (i, group) in grouped.iter().enumerate() {
+        match group {
+            None => dims.push(vec![i]),
+            Some(g) if !seen_groups.contains(g) => {
+                seen_groups.push(*g);
+                dims.push(
+                    (i..axes.len())
+                        .filter(|&j| grouped[j] == Some(*g))
+                        .collect(),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(dims)
+}
+
+/// Every combination of one value index per dimension, as (axis, value index) pairs;
+/// the last dimension varies fastest.
+fn cartesian(axes: &[Axis], dims: &[Vec<usize>]) -> Vec<Vec<(usize, usize)>> {
+    dims.iter().fold(vec![Vec::new()], |acc, dim| {
+        let len = axes[dim[0]].values.len();
         acc.into_iter()
             .flat_map(|prefix| {
-                axis.values.iter().map(move |v| {
+                (0..len).map(move |v| {
                     let mut p = prefix.clone();
-                    p.push(v);
+                    p.extend(dim.iter().map(|&a| (a, v)));
                     p
                 })
             })

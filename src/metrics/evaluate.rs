@@ -6,6 +6,8 @@
 //! - `paper`: test scores min-max scaled over test, threshold = best-F1 threshold on test;
 //! - `clean`: threshold from validation only — the validation best-F1 threshold when
 //!   validation has both classes, else the `quantile` of the normal validation scores.
+//!
+//! A distilled student also gets `auc_retention` = its AUC-ROC / its teacher's.
 
 use super::{at_threshold, auc_pr, auc_roc, best_f1, quantile, MetricsError};
 use crate::config::Protocol;
@@ -18,6 +20,7 @@ pub fn evaluate(
     normal_quantile: f64,
     val: (&[bool], &[f64]),
     test: (&[bool], &[f64], &[String]),
+    teacher_auc_roc: Option<f64>,
 ) -> Result<Rows, MetricsError> {
     let (val_labels, val_scores) = val;
     let (labels, raw_scores, classes) = test;
@@ -75,6 +78,10 @@ pub fn evaluate(
                 (h + usize::from(s >= threshold), n + 1)
             });
         rows.push(("test", format!("recall_{class}"), hit as f64 / n as f64));
+    }
+    if let Some(teacher) = teacher_auc_roc {
+        // A distilled student: how much of its teacher's AUC it keeps.
+        rows.push(("test", "auc_retention".into(), rows[0].2 / teacher));
     }
     if val_labels.iter().any(|&l| l) && val_labels.iter().any(|&l| !l) {
         rows.push(("val", "auc_roc".into(), auc_roc(val_labels, val_scores)?));

@@ -3,9 +3,11 @@
 //! feature map; D is trained with BCE, G with reconstruction MSE plus `w_adv` times the
 //! MSE between D's features of real and reconstructed beats. Score = reconstruction MSE.
 
+use super::distill::Distill;
 use super::{batch_tensor, Detector, EpochLosses, InputShape, Snapshot};
 use crate::config::{BeatganConfig, TrainConfig};
 use crate::data::Windows;
+use crate::nn::stacks::Encoded;
 use crate::nn::{init::init_beatgan, loss, n_params, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use anyhow::{bail, Context};
@@ -31,6 +33,8 @@ pub struct BeatGan {
     opt_d: AdamW,
     /// Draws D's fresh weights when it is re-initialised.
     reinit_rng: SplitMix64,
+    /// Set for a distilled student (`beatgan_kd`): the frozen teacher and the weights.
+    pub(super) distill: Option<Distill>,
 }
 
 impl BeatGan {
@@ -69,6 +73,7 @@ impl BeatGan {
             opt_g,
             opt_d,
             reinit_rng: rng,
+            distill: None,
         })
     }
 
@@ -78,9 +83,20 @@ impl BeatGan {
         self.decoder.forward_t(&z, train)
     }
 
-    /// One D step then one G step on a batch; returns (err_d, err_g, err_g_rec, err_g_adv).
-    fn step(&mut self, x: &Tensor) -> anyhow::Result<[f64; 4]> {
-        let fake = self.generate(x, true)?;
+    /// The generator's encoder (the teacher's side of distillation uses its maps).
+    pub(super) fn encode(&self, x: &Tensor, train: bool) -> candle_core::Result<Encoded> {
+        self.encoder.forward_t(x, train)
+    }
+
+    /// Trainable generator parameters: the part that is deployed to score.
+    pub fn generator_params(&self) -> usize {
+        n_params(&self.vars, "g.")
+    }
+
+    /// One D step then one G step on a batch; returns the values of [`Self::loss_names`].
+    fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
+        let code = self.encoder.forward_t(x, true)?;
+        let fake = self.decoder.forward_t(&code.out, true)?;
 
         let real_logit = self.disc.forward_t(x, true)?.out;
         let fake_logit = self.disc.forward_t(&fake.detach(), true)?.out;
@@ -92,22 +108,41 @@ impl BeatGan {
         let feat_real = last_map(self.disc.forward_t(x, true)?.maps).detach();
         let err_rec = loss::mse(&fake, x)?;
         let err_adv = loss::mse(&feat_fake, &feat_real)?;
-        let err_g = (&err_rec + (&err_adv * self.cfg.w_adv)?)?;
-        self.opt_g.backward_step(&err_g)?;
-
-        let mut out = [0.0; 4];
-        for (o, t) in out.iter_mut().zip([&err_d, &err_g, &err_rec, &err_adv]) {
-            *o = t.to_scalar::<f32>()? as f64;
+        let mut err_g = (&err_rec + (&err_adv * self.cfg.w_adv)?)?;
+        let mut terms = vec![err_d, err_rec, err_adv];
+        if let Some(kd) = &self.distill {
+            let (err_kd, err_at) = kd.losses(x, &code)?;
+            err_g = ((err_g + (&err_kd * kd.alpha)?)? + (&err_at * kd.beta)?)?;
+            terms.extend([err_kd, err_at]);
         }
-        Ok(out)
+        self.opt_g.backward_step(&err_g)?;
+        terms.insert(1, err_g);
+        terms
+            .iter()
+            .map(|t| Ok(t.to_scalar::<f32>()? as f64))
+            .collect()
+    }
+
+    /// Loss terms recorded per epoch, in [`Self::step`]'s order.
+    fn loss_names(&self) -> &'static [&'static str] {
+        if self.distill.is_some() {
+            &[
+                "err_d",
+                "err_g",
+                "err_g_rec",
+                "err_g_adv",
+                "err_g_kd",
+                "err_g_at",
+            ]
+        } else {
+            &["err_d", "err_g", "err_g_rec", "err_g_adv"]
+        }
     }
 }
 
 fn last_map(mut maps: Vec<Tensor>) -> Tensor {
     maps.pop().expect("an encoder has at least one map")
 }
-
-const LOSS_NAMES: [&str; 4] = ["err_d", "err_g", "err_g_rec", "err_g_adv"];
 
 impl Detector for BeatGan {
     fn fit_epoch(
@@ -120,11 +155,12 @@ impl Detector for BeatGan {
         rng.shuffle(&mut order);
         let n_batches = self.batches_per_epoch(train.n);
         let bs = self.batch_size.min(train.n);
-        let mut sums = [0.0; 4];
+        let names = self.loss_names();
+        let mut sums = vec![0.0; names.len()];
         for b in 0..n_batches {
             let x = batch_tensor(train, &order[b * bs..(b + 1) * bs], &self.device)?;
             let values = self.step(&x)?;
-            for (name, v) in LOSS_NAMES.iter().zip(values) {
+            for (name, v) in names.iter().zip(&values) {
                 if !v.is_finite() {
                     bail!("training diverged: {name} = {v} at batch {b}");
                 }
@@ -137,7 +173,7 @@ impl Detector for BeatGan {
             }
             on_batch();
         }
-        Ok(LOSS_NAMES
+        Ok(names
             .iter()
             .zip(sums)
             .map(|(name, s)| (*name, s / n_batches as f64))
@@ -200,6 +236,13 @@ impl Detector for BeatGan {
         self.vars
             .load(path)
             .with_context(|| format!("loading BeatGAN weights from {}", path.display()))
+    }
+
+    fn extra_metrics(&self, test: &Windows) -> anyhow::Result<Vec<(String, f64)>> {
+        match &self.distill {
+            Some(kd) => kd.metrics(self, test),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn n_params(&self) -> usize {

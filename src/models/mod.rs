@@ -5,6 +5,7 @@
 //! its weights as safetensors.
 
 pub mod beatgan;
+pub mod distill;
 
 use crate::config::{ModelConfig, TrainConfig};
 use crate::data::Windows;
@@ -36,6 +37,11 @@ pub trait Detector: Send {
     fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()>;
     fn save(&self, path: &Path) -> anyhow::Result<()>;
     fn load(&mut self, path: &Path) -> anyhow::Result<()>;
+    /// Model-specific test metrics beyond the scores (e.g. a student's compression ratio
+    /// and per-window inference times).
+    fn extra_metrics(&self, _test: &Windows) -> anyhow::Result<Vec<(String, f64)>> {
+        Ok(Vec::new())
+    }
     /// Trainable parameters, all networks included.
     fn n_params(&self) -> usize;
     /// Mini-batches per epoch on `n` training windows (for progress bars).
@@ -49,13 +55,15 @@ pub struct InputShape {
     pub length: usize,
 }
 
-/// Builds the detector named by `model`, initialised from `seed`.
+/// Builds the detector named by `model`, initialised from `seed`. A distillation
+/// student needs its teacher run's checkpoint.
 pub fn build(
     model: &ModelConfig,
     train: &TrainConfig,
     shape: InputShape,
     device: &Device,
     seed: u64,
+    teacher_checkpoint: Option<&Path>,
 ) -> anyhow::Result<Box<dyn Detector>> {
     Ok(match model {
         ModelConfig::Beatgan(cfg) => Box::new(beatgan::BeatGan::new(
@@ -65,6 +73,18 @@ pub fn build(
             device,
             seed,
         )?),
+        ModelConfig::BeatganKd(kd) => {
+            let checkpoint = teacher_checkpoint
+                .ok_or_else(|| anyhow::anyhow!("beatgan_kd needs its teacher's checkpoint"))?;
+            Box::new(distill::student(
+                kd,
+                train.clone(),
+                shape,
+                device,
+                seed,
+                checkpoint,
+            )?)
+        }
     })
 }
 

@@ -14,3 +14,39 @@ pub fn bce_with_logits(logits: &Tensor, target: f64) -> Result<Tensor> {
 pub fn mse(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     (a - b)?.sqr()?.mean_all()
 }
+
+/// Hinton's distillation term: KL(softmax(t/T) ‖ softmax(s/T))·T², the softmax over
+/// axis 1 (the latent code of `B × nz × L`), averaged over batch and positions.
+pub fn kd_kl(student: &Tensor, teacher: &Tensor, temperature: f64) -> Result<Tensor> {
+    let log_q = candle_nn::ops::log_softmax(&(student / temperature)?, 1)?;
+    let log_p = candle_nn::ops::log_softmax(&(teacher / temperature)?, 1)?;
+    let kl = (log_p.exp()? * (&log_p - &log_q)?)?.sum(1)?; // B × L
+    kl.mean_all()? * (temperature * temperature)
+}
+
+/// Attention transfer (Zagoruyko & Komodakis): for each pair of maps `B × C × L`,
+/// a(f) = the L2-normalised (over L) channel mean of f²; the loss sums over the pairs the
+/// mean squared difference of a(student) and a(teacher). Channel counts may differ.
+pub fn attention_transfer(student: &[Tensor], teacher: &[Tensor]) -> Result<Tensor> {
+    if student.len() != teacher.len() || student.is_empty() {
+        candle_core::bail!(
+            "attention transfer needs as many student maps as teacher maps, got {} and {}",
+            student.len(),
+            teacher.len()
+        );
+    }
+    let attention = |f: &Tensor| -> Result<Tensor> {
+        let a = f.sqr()?.mean(1)?; // B × L
+        let norm = (a.sqr()?.sum_keepdim(1)?.sqrt()? + 1e-12)?;
+        a.broadcast_div(&norm)
+    };
+    let mut total: Option<Tensor> = None;
+    for (s, t) in student.iter().zip(teacher) {
+        let term = (attention(s)? - attention(t)?)?.sqr()?.mean_all()?;
+        total = Some(match total {
+            None => term,
+            Some(acc) => (acc + term)?,
+        });
+    }
+    Ok(total.expect("at least one pair"))
+}

@@ -65,7 +65,8 @@ pub fn run_sweep(
         git_dirty,
         host: &host,
     };
-    let planned = store.plan(&record, runs)?;
+    let runs = with_teachers(runs);
+    let planned = store.plan(&record, &runs)?;
     for key in store.reclaim_abandoned(&host)? {
         eprintln!("run {key} was left running by a process that is gone; queued it again");
     }
@@ -139,15 +140,21 @@ pub fn run_sweep(
     };
     // candle's CPU kernels parallelise on the current rayon pool: with one job the runs
     // go one after another on the global pool (all cores); with N jobs, N runs share a
-    // pool of N threads.
-    let results: Vec<(String, Result<bool, String>)> = if opts.jobs <= 1 {
-        todo.iter().map(one).collect()
-    } else {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.jobs)
-            .build()?
-            .install(|| todo.par_iter().map(one).collect())
-    };
+    // pool of N threads. Runs with a teacher go after all others, so that every teacher
+    // is done (or failed) before its students start.
+    let (first, second): (Vec<_>, Vec<_>) =
+        todo.into_iter().partition(|(r, _)| r.teacher.is_none());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()?;
+    let mut results: Vec<(String, Result<bool, String>)> = Vec::new();
+    for phase in [first, second] {
+        if opts.jobs <= 1 {
+            results.extend(phase.iter().map(one));
+        } else {
+            results.extend(pool.install(|| phase.par_iter().map(one).collect::<Vec<_>>()));
+        }
+    }
     overall.finish_and_clear();
     for (key, result) in results {
         match result {
@@ -177,6 +184,20 @@ impl Shared<'_> {
     /// Claims, trains and stores one run. Ok(false): another process claimed it first.
     /// Err: the run failed, and is stored as failed with this reason.
     fn run_one(&self, run: &RunSpec, id: i64, label: &str) -> Result<bool, String> {
+        let teacher = match &run.teacher {
+            None => None,
+            Some(t) => match self.store.dependency(&t.key) {
+                Ok(dep) if dep.status == "done" => Some(dep),
+                Ok(dep) if dep.status == "failed" => {
+                    let why = dep.error.unwrap_or_default();
+                    let error = format!("its teacher {} failed: {why}", t.key);
+                    return Err(self.record_failure(id, label, &error, 0.0));
+                }
+                // The teacher is held by another process: this student waits for a later sweep.
+                Ok(_) => return Ok(false),
+                Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
+            },
+        };
         let device_index = self.next_device.fetch_add(1, Ordering::Relaxed);
         let (device_name, device) = match self.devices.pick(device_index) {
             Ok(d) => d,
@@ -198,7 +219,14 @@ impl Shared<'_> {
         let start = Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let split = self.split(run)?;
-            train::train_and_evaluate(run, id, &split, &device, self.store, &bar, self.results_dir)
+            let job = train::Job {
+                run,
+                id,
+                split: &split,
+                device: &device,
+                teacher: teacher.as_ref(),
+            };
+            train::train_and_evaluate(job, self.store, &bar, self.results_dir)
         }));
         bar.finish_and_clear();
         let seconds = start.elapsed().as_secs_f64();
@@ -250,8 +278,24 @@ impl Shared<'_> {
     }
 }
 
-/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`.
+/// The sweep's runs with the teachers they depend on in front (each once, and not again
+/// if the sweep lists it itself).
+fn with_teachers(runs: &[RunSpec]) -> Vec<RunSpec> {
+    let mut seen = std::collections::HashSet::new();
+    let teachers = runs.iter().filter_map(|r| r.teacher.as_deref());
+    teachers
+        .chain(runs)
+        .filter(|r| seen.insert(r.key.clone()))
+        .cloned()
+        .collect()
+}
+
+/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a teacher is named as such.
 fn run_label(sweep: &SweepSpec, run: &RunSpec) -> String {
+    let c = &run.config;
+    if !sweep.runs.contains(c) {
+        return format!("teacher {} seed={} fold={}", c.model.name(), c.seed, c.fold);
+    }
     let params: HashMap<String, serde_json::Value> = run.params().into_iter().collect();
     let parts: Vec<String> = sweep
         .axes

@@ -6,7 +6,7 @@ use crate::data::Split;
 use crate::metrics;
 use crate::models::{self, InputShape, Snapshot};
 use crate::rng::SplitMix64;
-use crate::store::{Metric, RunResult, ScoreSet, Store};
+use crate::store::{Dependency, Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use indicatif::ProgressBar;
@@ -18,15 +18,30 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 /// Offsets the batch-order stream from the initialisation stream of the same seed.
 const BATCH_ORDER_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// One run to train: what it is and what it trains on.
+#[derive(Clone, Copy)]
+pub(super) struct Job<'a> {
+    pub run: &'a RunSpec,
+    pub id: i64,
+    pub split: &'a Split,
+    pub device: &'a Device,
+    /// The finished teacher of a distillation student.
+    pub teacher: Option<&'a Dependency>,
+}
+
 pub(super) fn train_and_evaluate(
-    run: &RunSpec,
-    id: i64,
-    split: &Split,
-    device: &Device,
+    job: Job,
     store: &Store,
     bar: &ProgressBar,
     results_dir: &Path,
 ) -> Result<RunResult> {
+    let Job {
+        run,
+        id,
+        split,
+        device,
+        teacher,
+    } = job;
     let start = Instant::now();
     let cfg = &run.config;
     let protocol = cfg.eval.protocol;
@@ -45,7 +60,21 @@ pub(super) fn train_and_evaluate(
         bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows");
     }
 
-    let mut detector = models::build(&cfg.model, &cfg.train, shape, device, cfg.seed)?;
+    let teacher_checkpoint = teacher
+        .map(|t| {
+            t.checkpoint
+                .as_deref()
+                .context("the teacher run has no checkpoint")
+        })
+        .transpose()?;
+    let mut detector = models::build(
+        &cfg.model,
+        &cfg.train,
+        shape,
+        device,
+        cfg.seed,
+        teacher_checkpoint.map(Path::new),
+    )?;
     let epochs = cfg.train.epochs;
     bar.set_length((epochs * detector.batches_per_epoch(split.train.n)) as u64);
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
@@ -103,13 +132,20 @@ pub(super) fn train_and_evaluate(
 
     let val_scores = detector.score(&split.val)?;
     let test_scores = detector.score(&split.test)?;
-    let evaluation = metrics::evaluate::evaluate(
+    let mut evaluation = metrics::evaluate::evaluate(
         protocol,
         cfg.eval.threshold_quantile,
         (&split.val.labels, &val_scores),
         (&split.test.labels, &test_scores, &split.test.classes),
+        teacher.and_then(|t| t.auc_roc),
     )
     .context("evaluating the test scores")?;
+    evaluation.extend(
+        detector
+            .extra_metrics(&split.test)?
+            .into_iter()
+            .map(|(name, value)| ("test", name, value)),
+    );
 
     let checkpoint = results_dir
         .join("runs")

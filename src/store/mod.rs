@@ -87,6 +87,15 @@ pub struct RunResult {
     pub artifacts: Vec<(String, String)>,
 }
 
+/// What a dependent run needs to know of the run it depends on (a student's teacher).
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub status: String,
+    pub error: Option<String>,
+    pub checkpoint: Option<String>,
+    pub auc_roc: Option<f64>,
+}
+
 /// A row of `anolab runs`.
 #[derive(Debug, Clone)]
 pub struct RunRow {
@@ -206,8 +215,8 @@ impl Store {
                 let c = &run.config;
                 let inserted = sqlx::query(&format!(
                     "INSERT INTO runs (key, sweep_id, model, dataset, seed, fold, protocol,
-                                       config_json, status, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
+                                       config_json, teacher_key, status, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
                      ON CONFLICT(key) DO NOTHING"
                 ))
                 .bind(&run.key)
@@ -218,6 +227,7 @@ impl Store {
                 .bind(c.fold as i64)
                 .bind(c.eval.protocol.as_str())
                 .bind(&run.canonical)
+                .bind(run.teacher.as_ref().map(|t| &t.key))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -581,6 +591,28 @@ impl Store {
                     ids.len()
                 )),
             }
+        })
+    }
+
+    /// Status, error, checkpoint path and test AUC-ROC of the run with `key`.
+    pub fn dependency(&self, key: &str) -> Result<Dependency> {
+        self.rt.block_on(async {
+            let row = sqlx::query(
+                "SELECT r.status, r.error,
+                        (SELECT path FROM artifacts a WHERE a.run_id = r.id AND a.kind = 'checkpoint'),
+                        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc')
+                 FROM runs r WHERE r.key = ?",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| anyhow!("run {key} is not in the store"))?;
+            Ok(Dependency {
+                status: row.get(0),
+                error: row.get(1),
+                checkpoint: row.get(2),
+                auc_roc: row.get(3),
+            })
         })
     }
 

@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 
 use anolab::config::{load_sweep, parse_override, RunSpec, SweepSpec};
 use std::path::Path;
