@@ -41,6 +41,22 @@ pub enum Command {
     Show(ShowArgs),
     /// Print a sweep's results table and render its figures from the store (no training).
     Report(ReportArgs),
+    /// Time the work a sweep repeats (training steps and epochs, scoring, metrics, beat
+    /// extraction, store writes) and print median and spread.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Measurements of each item (after one warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// MIT-BIH folder for the beat-extraction timing (all 44 BeatGAN records).
+    #[arg(long, default_value = "../shared/data/mitdb")]
+    pub mitdb: PathBuf,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 #[derive(Args)]
@@ -137,6 +153,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Runs(args) => runs(args).map(|_| true),
         Command::Show(args) => show(args).map(|_| true),
         Command::Report(args) => report_cmd(args).map(|_| true),
+        Command::Bench(args) => bench(args).map(|_| true),
     }
 }
 
@@ -515,5 +532,44 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
         print_sweep_report(&store, &name, &out)
             .with_context(|| format!("reporting sweep `{name}`"))?;
     }
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let devices: DeviceSpec = args.device.parse()?;
+    let (device_name, device) = devices.pick(0)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let opts = anolab::bench::BenchOptions {
+        repeats: args.repeats.max(1),
+        mitdb: Some(&args.mitdb),
+        device: &device,
+    };
+    let timings = anolab::bench::run(&opts, |name| eprintln!("timing {name} ..."))?;
+    let header: Vec<String> = ["benchmark", "unit", "median", "min", "max", "n"]
+        .map(String::from)
+        .to_vec();
+    let rows: Vec<Vec<String>> = timings
+        .iter()
+        .map(|t| {
+            let (median, min, max) = t.summary();
+            let fmt = |v: f64| {
+                if v >= 100.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.4}")
+                }
+            };
+            vec![
+                t.name.clone(),
+                t.unit.into(),
+                fmt(median),
+                fmt(min),
+                fmt(max),
+                t.samples.len().to_string(),
+            ]
+        })
+        .collect();
+    println!("{}", report::text_table(&header, &rows));
+    println!("(device {device_name}, {threads} CPU threads, f32)");
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! [`runner`] → [`data`] and [`models`] (train, score) → [`metrics`] → [`store`] →
 //! [`report`]. See README.md and `../shared/specs/architecture.md`.
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod metrics;

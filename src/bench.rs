@@ -1,0 +1,241 @@
+//! `anolab bench`: timings of the work a sweep repeats, on fixed sizes, as a table of
+//! median and spread. Speed is measured here, never asserted in tests.
+
+use crate::config::{BeatganConfig, BeatganKdConfig, ModelConfig, RunConfig, RunSpec, TrainConfig};
+use crate::data::{mitdb, Windows};
+use crate::metrics;
+use crate::models::{self, InputShape};
+use crate::rng::SplitMix64;
+use crate::store::{Metric, RunResult, ScoreSet, Store, SweepRecord};
+use anyhow::Result;
+use candle_core::Device;
+use std::path::Path;
+use std::time::Instant;
+
+/// One benchmark: what was timed, the unit, and the repeated measurements.
+pub struct Timing {
+    pub name: String,
+    /// What one measurement counts, e.g. "s per step".
+    pub unit: &'static str,
+    pub samples: Vec<f64>,
+}
+
+impl Timing {
+    /// (median, min, max).
+    pub fn summary(&self) -> (f64, f64, f64) {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        (s[s.len() / 2], s[0], s[s.len() - 1])
+    }
+}
+
+/// What to run; `repeats` measurements of each item (after one warm-up).
+pub struct BenchOptions<'a> {
+    pub repeats: usize,
+    /// MIT-BIH folder for the 44-record extraction; skipped when absent.
+    pub mitdb: Option<&'a Path>,
+    pub device: &'a Device,
+}
+
+const LENGTH: usize = 320;
+
+fn random_windows(n: usize, seed: u64) -> Windows {
+    let mut rng = SplitMix64::new(seed);
+    Windows {
+        data: (0..n * LENGTH)
+            .map(|_| (rng.normal() * 0.3).tanh() as f32)
+            .collect(),
+        n,
+        channels: 1,
+        length: LENGTH,
+        labels: (0..n).map(|i| i % 10 == 0).collect(),
+        classes: (0..n)
+            .map(|i| if i % 10 == 0 { "V" } else { "N" }.to_string())
+            .collect(),
+    }
+}
+
+/// Runs `f` once to warm up, then `repeats` times, and returns the measurements
+/// (`f` returns the quantity to record, e.g. its own elapsed seconds or a rate).
+fn measure(repeats: usize, mut f: impl FnMut() -> Result<f64>) -> Result<Vec<f64>> {
+    f()?;
+    (0..repeats).map(|_| f()).collect()
+}
+
+fn seconds(f: impl FnOnce() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Every benchmark, in order; `progress` is told each item's name as it starts.
+pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Timing>> {
+    let mut out = Vec::new();
+    let shape = InputShape {
+        channels: 1,
+        length: LENGTH,
+    };
+    let train = TrainConfig::default();
+    let dir = tempfile_dir()?;
+
+    // 1. One BeatGAN D+G step at the paper's size: 64 windows at batch 64 = one step.
+    progress("beatgan step");
+    let batch = random_windows(64, 1);
+    let mut model = models::build(
+        &ModelConfig::Beatgan(BeatganConfig::default()),
+        &train,
+        shape,
+        opts.device,
+        0,
+        None,
+    )?;
+    let mut rng = SplitMix64::new(0);
+    out.push(Timing {
+        name: "beatgan train step (batch 64, 1x320, ndf 32, nz 50)".into(),
+        unit: "s",
+        samples: measure(opts.repeats, || {
+            seconds(|| model.fit_epoch(&batch, &mut rng, &mut || {}).map(|_| ()))
+        })?,
+    });
+
+    // 2. One epoch of each model on 1,024 windows.
+    let epoch_data = random_windows(1024, 2);
+    let teacher_path = dir.join("teacher.safetensors");
+    model.save(&teacher_path)?;
+    let kd = BeatganKdConfig::default();
+    for (name, config) in [
+        ("beatgan", ModelConfig::Beatgan(BeatganConfig::default())),
+        ("beatgan_kd", ModelConfig::BeatganKd(kd)),
+    ] {
+        progress(&format!("{name} epoch"));
+        let mut m = models::build(&config, &train, shape, opts.device, 0, Some(&teacher_path))?;
+        out.push(Timing {
+            name: format!("{name} epoch (1,024 windows, paper defaults)"),
+            unit: "s",
+            samples: measure(opts.repeats.min(3), || {
+                seconds(|| m.fit_epoch(&epoch_data, &mut rng, &mut || {}).map(|_| ()))
+            })?,
+        });
+    }
+
+    // 3. Scoring throughput of the paper-size BeatGAN.
+    progress("scoring");
+    let to_score = random_windows(4096, 3);
+    out.push(Timing {
+        name: "beatgan scoring (4,096 windows)".into(),
+        unit: "windows/s",
+        samples: measure(opts.repeats, || {
+            Ok(to_score.n as f64 / seconds(|| model.score(&to_score).map(|_| ()))?)
+        })?,
+    });
+
+    // 4. Metrics on a million scores.
+    progress("metrics");
+    let mut rng = SplitMix64::new(4);
+    let labels: Vec<bool> = (0..1_000_000).map(|_| rng.next_f64() < 0.1).collect();
+    let scores: Vec<f64> = labels
+        .iter()
+        .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
+        .collect();
+    out.push(Timing {
+        name: "auc_roc + auc_pr + best_f1 on 1,000,000 scores".into(),
+        unit: "s",
+        samples: measure(opts.repeats, || {
+            seconds(|| {
+                metrics::auc_roc(&labels, &scores)?;
+                metrics::auc_pr(&labels, &scores)?;
+                metrics::best_f1(&labels, &scores)?;
+                Ok(())
+            })
+        })?,
+    });
+
+    // 5. Beat extraction over BeatGAN's 44 records.
+    match opts.mitdb.filter(|d| d.is_dir()) {
+        Some(dir) => {
+            progress("beat extraction");
+            let records = mitdb::list_records(dir)?;
+            out.push(Timing {
+                name: format!("MIT-BIH beat extraction ({} records)", records.len()),
+                unit: "s",
+                samples: measure(opts.repeats.min(3), || {
+                    seconds(|| {
+                        mitdb::extract_beats(dir, &records)
+                            .map(|_| ())
+                            .map_err(Into::into)
+                    })
+                })?,
+            });
+        }
+        None => eprintln!("beat extraction skipped: no MIT-BIH folder (--mitdb PATH)"),
+    }
+
+    // 6. Store writes: a run's epochs and its finished results with 100,000 scores.
+    progress("store writes");
+    let mut round = 0;
+    out.push(Timing {
+        name: "store: 100 epochs x 6 values + finish with 100,000 scores".into(),
+        unit: "s",
+        samples: measure(opts.repeats.min(5), || {
+            round += 1;
+            let store = Store::open(&dir.join(format!("bench{round}.sqlite")))?;
+            store_round_trip(&store)
+        })?,
+    });
+    // Best effort: a leftover folder in the temp dir harms nothing.
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(out)
+}
+
+fn store_round_trip(store: &Store) -> Result<f64> {
+    let config: RunConfig = serde_json::from_value(serde_json::json!({
+        "dataset": { "name": "mitdb" },
+        "model": { "name": "beatgan" },
+    }))?;
+    let run = RunSpec::new(config, "bench");
+    let document = serde_json::json!({ "name": "bench" });
+    let record = SweepRecord {
+        name: "bench",
+        description: None,
+        spec: &document,
+        source_file: "bench",
+        git_commit: None,
+        git_dirty: None,
+        host: "bench",
+    };
+    let n = 100_000;
+    let result = RunResult {
+        n_params: 1,
+        best_epoch: 0,
+        protocol: "clean".into(),
+        duration_s: 0.0,
+        metrics: vec![Metric {
+            split: "test".into(),
+            name: "auc_roc".into(),
+            value: 0.5,
+        }],
+        scores: vec![ScoreSet {
+            split: "test".into(),
+            labels: vec![false; n],
+            scores: vec![0.5; n],
+            classes: vec!["N".into(); n],
+        }],
+        artifacts: Vec::new(),
+    };
+    seconds(|| {
+        let id = store.plan(&record, std::slice::from_ref(&run))?[0].id;
+        store.claim(id, "cpu", "bench:0")?;
+        for epoch in 0..100 {
+            let values: Vec<(String, f64)> = (0..6).map(|i| (format!("loss{i}"), 0.1)).collect();
+            store.record_epoch(id, epoch, &values)?;
+        }
+        store.finish(id, &result)
+    })
+}
+
+/// A fresh folder under the system temp dir for the benchmark's files.
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("anolab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
