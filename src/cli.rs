@@ -454,13 +454,17 @@ fn show(args: ShowArgs) -> Result<()> {
             println!("  {:>5} {:<16} {:.6}", m.split, m.name, m.value);
         }
     }
-    if !d.epochs.is_empty() {
-        let mut names: Vec<&str> = d.epochs.iter().map(|(_, n, _)| n.as_str()).collect();
+    let epochs = store.epochs(&[r.id])?;
+    if !epochs.is_empty() {
+        let mut names: Vec<&str> = epochs.iter().map(|e| e.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         let mut by_epoch: std::collections::BTreeMap<i64, HashMap<&str, f64>> = Default::default();
-        for (e, n, v) in &d.epochs {
-            by_epoch.entry(*e).or_default().insert(n.as_str(), *v);
+        for e in &epochs {
+            by_epoch
+                .entry(e.epoch)
+                .or_default()
+                .insert(e.name.as_str(), e.value);
         }
         let mut header = vec!["epoch".to_string()];
         header.extend(names.iter().map(|n| n.to_string()));
