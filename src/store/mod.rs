@@ -102,6 +102,8 @@ pub struct RunRow {
     pub auc_roc: Option<f64>,
     pub duration_s: Option<f64>,
     pub error: Option<String>,
+    /// The epoch whose weights the run kept (model selection), once done.
+    pub best_epoch: Option<i64>,
 }
 
 /// A run with its parameters, metrics and artifacts, for reports and `anolab show`.
@@ -126,7 +128,7 @@ pub struct EpochValue {
 /// Columns of a [`RunRow`], in its field order, over `runs r JOIN sweeps s`.
 const RUN_ROW_COLUMNS: &str = "r.id, r.key, s.name, r.model, r.seed, r.fold, r.status,
     (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc'),
-    r.duration_s, r.error";
+    r.duration_s, r.error, r.best_epoch";
 
 fn run_row(row: &sqlx::sqlite::SqliteRow) -> RunRow {
     RunRow {
@@ -140,6 +142,7 @@ fn run_row(row: &sqlx::sqlite::SqliteRow) -> RunRow {
         auc_roc: row.get(7),
         duration_s: row.get(8),
         error: row.get(9),
+        best_epoch: row.get(10),
     }
 }
 
@@ -551,7 +554,7 @@ impl Store {
                 .iter()
                 .map(|row| RunDetail {
                     row: run_row(row),
-                    config_json: row.get(10),
+                    config_json: row.get(11),
                     params: Vec::new(),
                     metrics: Vec::new(),
                     artifacts: Vec::new(),
