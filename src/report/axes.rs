@@ -16,6 +16,10 @@ pub(super) const MAX_PANELS: usize = 12;
 
 /// `(x, mean, std)`; std is 0 for a single run.
 type Point = (f64, f64, f64);
+/// Named lines of points.
+type Lines = Vec<(String, Vec<Point>)>;
+/// `(row, column)` → `(mean, std, runs)`.
+type Cells = BTreeMap<(usize, usize), (f64, f64, usize)>;
 
 pub(super) struct Panel<T> {
     pub title: String,
@@ -28,7 +32,7 @@ pub(super) struct LinesFigure {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
-    pub panels: Vec<Panel<Vec<(String, Vec<Point>)>>>,
+    pub panels: Vec<Panel<Lines>>,
 }
 
 fn numeric(summary: &Summary, axis: usize) -> bool {
@@ -132,7 +136,7 @@ pub(super) fn lines_figure(
                     if std.is_nan() { 0.0 } else { std },
                 ));
             }
-            let mut content: Vec<(String, Vec<Point>)> = by_line.into_iter().collect();
+            let mut content: Lines = by_line.into_iter().collect();
             // Numeric line values in numeric order (`w_adv=10` after `w_adv=2`).
             content.sort_by(|a, b| {
                 super::SortKey::of(tail(&a.0)).cmp(&super::SortKey::of(tail(&b.0)))
@@ -258,8 +262,7 @@ pub(super) struct HeatmapFigure {
     /// Row (a) and column (b) values, sorted.
     pub a_values: Vec<String>,
     pub b_values: Vec<String>,
-    /// `cells[(a, b)] = (mean, std, n)`.
-    pub panels: Vec<Panel<BTreeMap<(usize, usize), (f64, f64, usize)>>>,
+    pub panels: Vec<Panel<Cells>>,
     pub range: (f64, f64),
 }
 
@@ -393,10 +396,11 @@ impl Draw for HeatmapFigure {
                     .map_err(err)?;
                 // Dark text on the light (yellow-green) end of the scale.
                 let ink = if t > 0.6 { BLACK } else { WHITE };
+                // Metrics lie in [0, 1]: four decimals for both, as in the tables.
                 let text = if n > 1 && std.is_finite() {
-                    vec![num(mean), format!("± {}", num(std))]
+                    vec![format!("{mean:.4}"), format!("± {std:.4}")]
                 } else {
-                    vec![num(mean)]
+                    vec![format!("{mean:.4}")]
                 };
                 let lines = text.len() as f64;
                 for (k, line) in text.iter().enumerate() {
