@@ -363,3 +363,30 @@ fn the_report_block_is_stored_with_the_sweep_and_changes_no_run() {
     let e = bad("{ heatmap: [model.nz] }");
     assert!(e.contains("heatmap") || e.contains("length"), "{e}");
 }
+
+#[test]
+fn curve_points_agree_with_the_areas() {
+    let labels = [false, true, false, true, true, false, true, false];
+    let scores = [0.1, 0.9, 0.4, 0.4, 0.7, 0.2, 0.3, 0.8];
+    let roc = anolab::metrics::roc_curve(&labels, &scores).unwrap();
+    assert_eq!((roc[0], *roc.last().unwrap()), ((0.0, 0.0), (1.0, 1.0)));
+    let area: f64 = roc
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .sum();
+    let auc = anolab::metrics::auc_roc(&labels, &scores).unwrap();
+    assert!((area - auc).abs() < 1e-12, "{area} vs {auc}");
+    let pr = anolab::metrics::pr_curve(&labels, &scores).unwrap();
+    let mut prev = 0.0;
+    let ap: f64 = pr
+        .iter()
+        .map(|&(r, p)| {
+            let step = (r - prev) * p;
+            prev = r;
+            step
+        })
+        .sum();
+    let want = anolab::metrics::auc_pr(&labels, &scores).unwrap();
+    assert!((ap - want).abs() < 1e-12, "{ap} vs {want}");
+    assert_eq!(pr.last().unwrap().0, 1.0);
+}
