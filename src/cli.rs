@@ -33,13 +33,14 @@ pub enum Command {
     /// Train exactly one run (the file and overrides must not contain lists).
     Run(SweepArgs),
     /// Run SQL against the store (read-only unless --write). Tables: sweeps, runs, sweep_runs,
-    /// params, metrics, epochs, scores, artifacts; view: run_summary.
+    /// params, metrics, epochs, scores, artifacts; views: run_summary, sweep_summary.
     Query(QueryArgs),
     /// List stored runs.
     Runs(RunsArgs),
     /// Show one run: config, metrics, losses per epoch, artifacts.
     Show(ShowArgs),
-    /// Print a sweep's results table and render its figures from the store (no training).
+    /// Print a sweep's results table and render its figures, report.md and results.csv from
+    /// the store (no training).
     Report(ReportArgs),
     /// Time the work a sweep repeats (training steps and epochs, scoring, metrics, beat
     /// extraction, store writes) and print median and spread.
@@ -101,7 +102,8 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct QueryArgs {
-    /// One SQL statement, e.g. "SELECT nz, w_adv, avg(auc_roc) FROM run_summary GROUP BY 1, 2".
+    /// One SQL statement, e.g. "SELECT model_nz, model_w_adv, n, auc_roc_mean, auc_roc_std
+    /// FROM sweep_summary WHERE sweep = 'quickstart'".
     pub sql: String,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -140,6 +142,13 @@ pub struct ReportArgs {
     /// Figure folder (default: <db folder>/<sweep>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A run for the per-run figures (key, unique key prefix or id); repeat for several.
+    /// Default: the best run of each model by the report metric.
+    #[arg(long)]
+    pub run: Vec<String>,
+    /// Leave out the input-vs-reconstruction figures (they load data and checkpoints).
+    #[arg(long)]
+    pub no_overlays: bool,
     #[command(flatten)]
     pub db: DbArg,
 }
@@ -237,7 +246,12 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
             outcome.taken_elsewhere
         );
     }
-    print_sweep_report(&store, &spec.name, &results.join(&spec.name))?;
+    print_sweep_report(
+        &store,
+        &spec.name,
+        &results.join(&spec.name),
+        &report::ReportOptions::default(),
+    )?;
     if outcome.failed.is_empty() {
         return Ok(true);
     }
@@ -303,20 +317,28 @@ fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
     Ok(())
 }
 
-fn print_sweep_report(store: &Store, sweep: &str, out_dir: &Path) -> Result<()> {
-    let details = store.sweep_details(sweep)?;
-    if details.is_empty() {
+/// Prints the results table and renders the full report of a sweep into `out_dir`.
+fn print_sweep_report(
+    store: &Store,
+    sweep: &str,
+    out_dir: &Path,
+    opts: &report::ReportOptions,
+) -> Result<()> {
+    let start = std::time::Instant::now();
+    let Some(r) = report::render(store, sweep, out_dir, opts)? else {
         println!("no finished runs in sweep `{sweep}` yet");
         return Ok(());
+    };
+    println!("\n{}", report::format_table(&r.summary));
+    for note in &r.notes {
+        println!("not drawn: {note}");
     }
-    println!("\n{}", report::format_table(&report::summarise(&details)));
-    let figures = report::render_sweep(store, sweep, out_dir)?;
-    if figures.is_empty() {
-        println!("no numeric setting varied in `{sweep}`: no figure drawn");
-    }
-    for f in figures {
-        println!("figure: {}", f.display());
-    }
+    println!(
+        "report: {} ({} figures as PNG and SVG, results.csv; {:.1} s)",
+        r.markdown.display(),
+        r.figures.len(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -332,54 +354,15 @@ fn query(args: QueryArgs) -> Result<()> {
             let rows: Vec<Vec<String>> = result
                 .rows
                 .iter()
-                .map(|r| r.iter().map(cell_text).collect())
+                .map(|r| r.iter().map(report::cell_text).collect())
                 .collect();
             println!("{}", report::text_table(&result.columns, &rows));
             println!("({} rows)", rows.len());
         }
-        Format::Csv => print!("{}", to_csv(&result)),
+        Format::Csv => print!("{}", report::to_csv(&result)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&result))?),
     }
     Ok(())
-}
-
-fn cell_text(cell: &Cell) -> String {
-    match cell {
-        Cell::Null => "NULL".into(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Real(f) => format!("{f}"),
-        Cell::Text(s) => s.clone(),
-        Cell::Blob(n) => format!("<blob {n} bytes>"),
-    }
-}
-
-fn to_csv(result: &QueryResult) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = result
-        .columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push('\n');
-    for row in &result.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Null => String::new(),
-                other => quote(&cell_text(other)),
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
 }
 
 fn to_json(result: &QueryResult) -> serde_json::Value {
@@ -473,13 +456,17 @@ fn show(args: ShowArgs) -> Result<()> {
             println!("  {:>5} {:<16} {:.6}", m.split, m.name, m.value);
         }
     }
-    if !d.epochs.is_empty() {
-        let mut names: Vec<&str> = d.epochs.iter().map(|(_, n, _)| n.as_str()).collect();
+    let epochs = store.epochs(&[r.id])?;
+    if !epochs.is_empty() {
+        let mut names: Vec<&str> = epochs.iter().map(|e| e.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         let mut by_epoch: std::collections::BTreeMap<i64, HashMap<&str, f64>> = Default::default();
-        for (e, n, v) in &d.epochs {
-            by_epoch.entry(*e).or_default().insert(n.as_str(), *v);
+        for e in &epochs {
+            by_epoch
+                .entry(e.epoch)
+                .or_default()
+                .insert(e.name.as_str(), e.value);
         }
         let mut header = vec!["epoch".to_string()];
         header.extend(names.iter().map(|n| n.to_string()));
@@ -506,30 +493,27 @@ fn show(args: ShowArgs) -> Result<()> {
 
 fn report_cmd(args: ReportArgs) -> Result<()> {
     let store = Store::open_read_only(&args.db.db)?;
-    let sweeps: Vec<String> = match args.sweep {
+    let sweeps = match args.sweep {
         Some(s) => vec![s],
-        None => {
-            let result = store.query("SELECT name FROM sweeps ORDER BY id")?;
-            result
-                .rows
-                .into_iter()
-                .filter_map(|r| match r.into_iter().next() {
-                    Some(Cell::Text(s)) => Some(s),
-                    _ => None,
-                })
-                .collect()
-        }
+        None => store.sweeps()?,
     };
     if sweeps.is_empty() {
         bail!("the store {} holds no sweeps", args.db.db.display());
     }
+    if !args.run.is_empty() && sweeps.len() > 1 {
+        bail!("--run names runs of one sweep: add --sweep NAME");
+    }
+    let opts = report::ReportOptions {
+        runs: args.run.clone(),
+        skip_overlays: args.no_overlays,
+    };
     for name in sweeps {
         println!("== sweep `{name}`");
         let out = args
             .out
             .clone()
             .unwrap_or_else(|| results_dir(&args.db.db).join(&name));
-        print_sweep_report(&store, &name, &out)
+        print_sweep_report(&store, &name, &out, &opts)
             .with_context(|| format!("reporting sweep `{name}`"))?;
     }
     Ok(())

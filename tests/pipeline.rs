@@ -96,15 +96,19 @@ fn a_sweep_trains_stores_resumes_and_reports() {
         "old epochs replaced, not added"
     );
 
-    // The report: one group over two seeds, a figure once an axis varies.
+    // The report: one group over two seeds; no metric-vs-axis figure without an axis.
     let details = store.sweep_details("tiny").unwrap();
     let summary = report::summarise(&details);
     assert_eq!(summary.groups.len(), 1);
     assert_eq!(summary.groups[0].n, 2);
     assert!(report::format_table(&summary).contains("protocol: clean"));
-    assert!(report::render_sweep(&store, "tiny", dir.path())
+    let r = report::render(&store, "tiny", dir.path(), &Default::default())
         .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("no numeric setting varied")));
 }
 
 #[test]

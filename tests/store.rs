@@ -85,7 +85,7 @@ fn runs_move_queued_running_done_and_failed() {
     assert_eq!(
         count(
             &store,
-            "SELECT count(*) FROM run_summary WHERE auc_roc = 0.75 AND nz = 4"
+            "SELECT count(*) FROM run_summary WHERE auc_roc = 0.75 AND model_nz = 4"
         ),
         1
     );

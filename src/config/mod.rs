@@ -94,6 +94,15 @@ impl ModelConfig {
             ModelConfig::BeatganKd(_) => "beatgan_kd",
         }
     }
+
+    /// The model a checkpoint of this run loads into for inference: a distilled student
+    /// is a plain BeatGAN of the student's widths (its teacher only shaped training).
+    pub fn for_inference(&self) -> ModelConfig {
+        match self {
+            ModelConfig::BeatganKd(kd) => ModelConfig::Beatgan(kd.student()),
+            other => other.clone(),
+        }
+    }
 }
 
 /// BeatGAN (Zhou et al., IJCAI 2019); defaults are the paper's.

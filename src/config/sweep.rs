@@ -4,6 +4,7 @@
 use super::RunConfig;
 use figment::providers::Serialized;
 use figment::Figment;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -24,6 +25,104 @@ pub struct SweepSpec {
     /// Groups of axes that move together (`zip:`).
     pub zip: Vec<Vec<String>>,
     pub runs: Vec<RunConfig>,
+    /// How `anolab report` draws this sweep; not part of any run.
+    pub report: ReportSpec,
+}
+
+/// The sweep file's `report:` block: which metric and axes the figures use. Unset keys
+/// are inferred from what varies in the sweep.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// The metric of the axis figures, heatmaps and the choice of the best runs.
+    #[serde(default)]
+    pub metric: HeadlineMetric,
+    /// The numeric setting on the x axis of the metric-vs-axis figure, e.g. `model.nz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// The setting drawn as one line each, e.g. `model.w_adv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<String>,
+    /// Two numeric settings for metric heatmaps, e.g. `[model.alpha, model.beta]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<[String; 2]>,
+}
+
+/// The test metrics that tables and figures aggregate over seeds and folds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadlineMetric {
+    #[default]
+    AucRoc,
+    AucPr,
+    BestF1,
+    F1,
+}
+
+impl HeadlineMetric {
+    pub const ALL: [HeadlineMetric; 4] = [
+        HeadlineMetric::AucRoc,
+        HeadlineMetric::AucPr,
+        HeadlineMetric::BestF1,
+        HeadlineMetric::F1,
+    ];
+
+    /// The name in the `metrics` table and in `run_summary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeadlineMetric::AucRoc => "auc_roc",
+            HeadlineMetric::AucPr => "auc_pr",
+            HeadlineMetric::BestF1 => "best_f1",
+            HeadlineMetric::F1 => "f1",
+        }
+    }
+
+    /// How figures and tables name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HeadlineMetric::AucRoc => "AUC-ROC",
+            HeadlineMetric::AucPr => "AP (AUC-PR)",
+            HeadlineMetric::BestF1 => "best F1 (oracle)",
+            HeadlineMetric::F1 => "F1 at the chosen threshold",
+        }
+    }
+}
+
+impl ReportSpec {
+    /// The `report` block of a sweep document (as loaded or as stored with the sweep);
+    /// absent means all defaults.
+    pub fn from_document(document: &Value) -> Result<ReportSpec, String> {
+        ReportSpec::from_block(document.get("report"))
+    }
+
+    fn from_block(block: Option<&Value>) -> Result<ReportSpec, String> {
+        match block {
+            None | Some(Value::Null) => Ok(ReportSpec::default()),
+            Some(block) => serde_json::from_value(block.clone()).map_err(|e| {
+                format!("report: {e} (e.g. `report: {{ metric: auc_roc, x: model.nz, lines: model.w_adv }}`)")
+            }),
+        }
+    }
+
+    /// Every setting the block names must be a setting of the runs (a typo would
+    /// otherwise only show as a missing figure).
+    fn check_keys(&self, settings: &[String]) -> Result<(), String> {
+        let named = self
+            .x
+            .iter()
+            .map(|k| ("report.x", k))
+            .chain(self.lines.iter().map(|k| ("report.lines", k)))
+            .chain(self.heatmap.iter().flatten().map(|k| ("report.heatmap", k)));
+        for (what, key) in named {
+            if !settings.contains(key) {
+                return Err(format!(
+                    "{what}: `{key}` is not a setting of this sweep's runs; settings: {}",
+                    settings.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl SweepSpec {
@@ -147,6 +246,8 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         Some(Value::String(s)) => Some(s),
         Some(other) => return Err(format!("`description` must be a string, found {other}")),
     };
+    let report = ReportSpec::from_block(top.get("report"))?;
+    let report_block = top.remove("report");
     let seeds = int_axis(top.remove("seeds"), "seeds")?;
     let folds = int_axis(top.remove("folds"), "folds")?;
     let zip = zip_groups(top.remove("zip"))?;
@@ -158,7 +259,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
                 _ => "",
             };
             return Err(format!(
-                "unknown top-level key `{key}`{hint}; valid keys: name, description, seeds, folds, zip, {}",
+                "unknown top-level key `{key}`{hint}; valid keys: name, description, seeds, folds, zip, report, {}",
                 RUN_SECTIONS.join(", ")
             ));
         }
@@ -170,6 +271,9 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         d.insert("folds".into(), Value::from(folds.clone()));
         if !zip.is_empty() {
             d.insert("zip".into(), Value::from(zip.clone()));
+        }
+        if let Some(block) = report_block {
+            d.insert("report".into(), block);
         }
         Value::Object(d)
     };
@@ -198,6 +302,16 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         runs.push(config);
     }
     axes.retain(|a| a.values.len() > 1);
+    if let Some(first) = runs.first() {
+        let mut settings = Vec::new();
+        flatten(
+            "",
+            &serde_json::to_value(first).expect("serialises"),
+            &mut settings,
+        );
+        let settings: Vec<String> = settings.into_iter().map(|(k, _)| k).collect();
+        report.check_keys(&settings)?;
+    }
     Ok(SweepSpec {
         name,
         description,
@@ -205,6 +319,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         axes,
         zip,
         runs,
+        report,
     })
 }
 

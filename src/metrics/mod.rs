@@ -88,6 +88,27 @@ pub fn auc_pr(labels: &[bool], scores: &[f64]) -> Result<f64, MetricsError> {
     Ok(weighted / ranking.positives as f64)
 }
 
+/// The ROC curve as (false-positive rate, true-positive rate) points, one per distinct
+/// score from the highest, starting at (0, 0) and ending at (1, 1).
+pub fn roc_curve(labels: &[bool], scores: &[f64]) -> Result<Vec<(f64, f64)>, MetricsError> {
+    let ranking = Ranking::new(labels, scores)?;
+    let (p, n) = (ranking.positives as f64, ranking.negatives as f64);
+    Ok(std::iter::once((0.0, 0.0))
+        .chain(ranking.steps().map(|s| (s.fp as f64 / n, s.tp as f64 / p)))
+        .collect())
+}
+
+/// The precision-recall curve as (recall, precision) points, one per distinct score from
+/// the highest (scikit-learn's `precision_recall_curve` without its final (0, 1) point).
+pub fn pr_curve(labels: &[bool], scores: &[f64]) -> Result<Vec<(f64, f64)>, MetricsError> {
+    let ranking = Ranking::new(labels, scores)?;
+    let p = ranking.positives as f64;
+    Ok(ranking
+        .steps()
+        .map(|s| (s.tp as f64 / p, s.tp as f64 / (s.tp + s.fp) as f64))
+        .collect())
+}
+
 /// Highest F1 over thresholds equal to each distinct score; ties go to the higher threshold.
 pub fn best_f1(labels: &[bool], scores: &[f64]) -> Result<Confusion, MetricsError> {
     let ranking = Ranking::new(labels, scores)?;

@@ -5,6 +5,7 @@
 //! interrupted process never leaves a half-written run marked done.
 
 mod query;
+mod views;
 
 pub use query::{Cell, QueryResult};
 
@@ -13,6 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -109,17 +111,66 @@ pub struct RunRow {
     pub auc_roc: Option<f64>,
     pub duration_s: Option<f64>,
     pub error: Option<String>,
+    /// The epoch whose weights the run kept (model selection), once done.
+    pub best_epoch: Option<i64>,
 }
 
-/// A run with its parameters and test metrics, for reports and `anolab show`.
+/// A run with its parameters, metrics and artifacts, for reports and `anolab show`.
 #[derive(Debug, Clone)]
 pub struct RunDetail {
     pub row: RunRow,
     pub config_json: String,
     pub params: Vec<(String, Value)>,
     pub metrics: Vec<Metric>,
-    pub epochs: Vec<(i64, String, f64)>,
     pub artifacts: Vec<(String, String)>,
+}
+
+/// One value of one epoch of one run (table `epochs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochValue {
+    pub run_id: i64,
+    pub epoch: i64,
+    pub name: String,
+    pub value: f64,
+}
+
+/// Columns of a [`RunRow`], in its field order, over `runs r JOIN sweeps s`.
+const RUN_ROW_COLUMNS: &str = "r.id, r.key, s.name, r.model, r.seed, r.fold, r.status,
+    (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc'),
+    r.duration_s, r.error, r.best_epoch";
+
+fn run_row(row: &sqlx::sqlite::SqliteRow) -> RunRow {
+    RunRow {
+        id: row.get(0),
+        key: row.get(1),
+        sweep: row.get(2),
+        model: row.get(3),
+        seed: row.get(4),
+        fold: row.get(5),
+        status: row.get(6),
+        auc_roc: row.get(7),
+        duration_s: row.get(8),
+        error: row.get(9),
+        best_epoch: row.get(10),
+    }
+}
+
+/// The runs [`Store::details`] loads: one run by id (?1), or the done runs of a sweep (?2).
+const CHOSEN: &str = "WITH chosen AS (
+    SELECT r.id FROM runs r
+    WHERE (?1 IS NULL OR r.id = ?1)
+      AND (?2 IS NULL OR (r.status = 'done' AND r.id IN (
+            SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id
+            WHERE s.name = ?2))))";
+
+/// A parameter as the config had it: numbers in their written form, text as text.
+fn param_value(num: Option<f64>, text: Option<String>) -> Value {
+    match (num, text) {
+        (Some(_), Some(t)) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+        (Some(n), None) => Value::from(n),
+        (None, Some(t)) => Value::String(t),
+        (None, None) => Value::Null,
+    }
 }
 
 impl Store {
@@ -140,6 +191,14 @@ impl Store {
             .rt
             .block_on(sqlx::migrate!("./migrations").run(&store.pool))
             .with_context(|| format!("migrating the store {}", path.display()))?;
+        store
+            .rt
+            .block_on(async {
+                let mut tx = store.pool.begin().await?;
+                views::refresh(&mut tx).await?;
+                tx.commit().await
+            })
+            .with_context(|| format!("creating the summary views of {}", path.display()))?;
         Ok(store)
     }
 
@@ -267,6 +326,8 @@ impl Store {
                     status: row.get(1),
                 });
             }
+            // New parameter names become new columns of the summary views.
+            views::refresh(&mut tx).await?;
             tx.commit().await?;
             Ok(planned)
         })
@@ -458,35 +519,19 @@ impl Store {
     /// Runs, optionally of one sweep and/or one status, in id order.
     pub fn runs(&self, sweep: Option<&str>, status: Option<&str>) -> Result<Vec<RunRow>> {
         self.rt.block_on(async {
-            let rows = sqlx::query(
-                "SELECT r.id, r.key, s.name, r.model, r.seed, r.fold, r.status,
-                        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc'),
-                        r.duration_s, r.error
+            let rows = sqlx::query(&format!(
+                "SELECT {RUN_ROW_COLUMNS}
                  FROM runs r JOIN sweeps s ON s.id = r.sweep_id
                  WHERE (?1 IS NULL OR r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s2
                                                 ON s2.id = sr.sweep_id WHERE s2.name = ?1))
                    AND (?2 IS NULL OR r.status = ?2)
-                 ORDER BY r.id",
-            )
+                 ORDER BY r.id"
+            ))
             .bind(sweep)
             .bind(status)
             .fetch_all(&self.pool)
             .await?;
-            Ok(rows
-                .into_iter()
-                .map(|row| RunRow {
-                    id: row.get(0),
-                    key: row.get(1),
-                    sweep: row.get(2),
-                    model: row.get(3),
-                    seed: row.get(4),
-                    fold: row.get(5),
-                    status: row.get(6),
-                    auc_roc: row.get(7),
-                    duration_s: row.get(8),
-                    error: row.get(9),
-                })
-                .collect())
+            Ok(rows.iter().map(run_row).collect())
         })
     }
 
@@ -497,75 +542,185 @@ impl Store {
     }
 
     fn detail(&self, id: i64) -> Result<RunDetail> {
-        let row = self
-            .runs(None, None)?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| anyhow!("no run with id {id}"))?;
+        self.details(Some(id), None)?
+            .pop()
+            .ok_or_else(|| anyhow!("no run with id {id}"))
+    }
+
+    /// Runs with their params, metrics and artifacts in one query per table (a report
+    /// of a thousand runs must not cost thousands of round trips).
+    fn details(&self, id: Option<i64>, sweep: Option<&str>) -> Result<Vec<RunDetail>> {
         self.rt.block_on(async {
-            let config_json: String =
-                sqlx::query_scalar("SELECT config_json FROM runs WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await?;
-            let params = sqlx::query(
-                "SELECT name, value_num, value_text FROM params WHERE run_id = ? ORDER BY name",
-            )
+            let runs = sqlx::query(&format!(
+                "{CHOSEN} SELECT {RUN_ROW_COLUMNS}, r.config_json
+                 FROM runs r JOIN sweeps s ON s.id = r.sweep_id
+                 WHERE r.id IN chosen ORDER BY r.id"
+            ))
             .bind(id)
+            .bind(sweep)
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let num: Option<f64> = r.get(1);
-                let text: Option<String> = r.get(2);
-                let value = match (num, text) {
-                    (Some(_), Some(t)) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
-                    (Some(n), None) => Value::from(n),
-                    (None, Some(t)) => Value::String(t),
-                    (None, None) => Value::Null,
-                };
-                (r.get(0), value)
-            })
-            .collect();
-            let metrics = sqlx::query(
-                "SELECT split, name, value FROM metrics WHERE run_id = ? ORDER BY split, name",
-            )
+            .await?;
+            let mut details: Vec<RunDetail> = runs
+                .iter()
+                .map(|row| RunDetail {
+                    row: run_row(row),
+                    config_json: row.get(11),
+                    params: Vec::new(),
+                    metrics: Vec::new(),
+                    artifacts: Vec::new(),
+                })
+                .collect();
+            let index: HashMap<i64, usize> = details
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.row.id, i))
+                .collect();
+            let params = sqlx::query(&format!(
+                "{CHOSEN} SELECT run_id, name, value_num, value_text FROM params
+                 WHERE run_id IN chosen ORDER BY run_id, name"
+            ))
             .bind(id)
+            .bind(sweep)
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| Metric {
-                split: r.get(0),
-                name: r.get(1),
-                value: r.get(2),
-            })
-            .collect();
-            let epochs = sqlx::query(
-                "SELECT epoch, name, value FROM epochs WHERE run_id = ? ORDER BY epoch, name",
-            )
+            .await?;
+            for r in &params {
+                details[index[&r.get::<i64, _>(0)]]
+                    .params
+                    .push((r.get(1), param_value(r.get(2), r.get(3))));
+            }
+            let metrics = sqlx::query(&format!(
+                "{CHOSEN} SELECT run_id, split, name, value FROM metrics
+                 WHERE run_id IN chosen ORDER BY run_id, split, name"
+            ))
             .bind(id)
+            .bind(sweep)
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-            let artifacts =
-                sqlx::query("SELECT kind, path FROM artifacts WHERE run_id = ? ORDER BY kind")
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.get(0), r.get(1)))
-                    .collect();
-            Ok(RunDetail {
-                row,
-                config_json,
-                params,
-                metrics,
-                epochs,
-                artifacts,
-            })
+            .await?;
+            for r in &metrics {
+                details[index[&r.get::<i64, _>(0)]].metrics.push(Metric {
+                    split: r.get(1),
+                    name: r.get(2),
+                    value: r.get(3),
+                });
+            }
+            let artifacts = sqlx::query(&format!(
+                "{CHOSEN} SELECT run_id, kind, path FROM artifacts
+                 WHERE run_id IN chosen ORDER BY run_id, kind"
+            ))
+            .bind(id)
+            .bind(sweep)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &artifacts {
+                details[index[&r.get::<i64, _>(0)]]
+                    .artifacts
+                    .push((r.get(1), r.get(2)));
+            }
+            Ok(details)
         })
+    }
+
+    /// The per-epoch values of the given runs, ordered by run, epoch and name.
+    pub fn epochs(&self, run_ids: &[i64]) -> Result<Vec<EpochValue>> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(
+                "SELECT run_id, epoch, name, value FROM epochs
+                 WHERE run_id IN (SELECT value FROM json_each(?))
+                 ORDER BY run_id, epoch, name",
+            )
+            .bind(serde_json::to_string(run_ids)?)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| EpochValue {
+                    run_id: r.get(0),
+                    epoch: r.get(1),
+                    name: r.get(2),
+                    value: r.get(3),
+                })
+                .collect())
+        })
+    }
+
+    /// The stored labels, scores and classes of one split of the given runs, by run id.
+    pub fn scores(&self, run_ids: &[i64], split: &str) -> Result<HashMap<i64, ScoreSet>> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(
+                "SELECT run_id, labels, scores, classes FROM scores
+                 WHERE run_id IN (SELECT value FROM json_each(?)) AND split = ?",
+            )
+            .bind(serde_json::to_string(run_ids)?)
+            .bind(split)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let run_id: i64 = r.get(0);
+                    let labels: Vec<u8> = r.get(1);
+                    let bytes: Vec<u8> = r.get(2);
+                    let classes: String = r.get(3);
+                    if bytes.len() != 8 * labels.len() {
+                        return Err(anyhow!(
+                            "run {run_id}, split {split}: {} score bytes for {} labels (8 bytes per score)",
+                            bytes.len(),
+                            labels.len()
+                        ));
+                    }
+                    let scores = bytes
+                        .chunks_exact(8)
+                        .map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8")))
+                        .collect();
+                    let classes: Vec<String> = if classes.is_empty() {
+                        Vec::new()
+                    } else {
+                        classes.split(',').map(String::from).collect()
+                    };
+                    Ok((
+                        run_id,
+                        ScoreSet {
+                            split: split.to_string(),
+                            labels: labels.iter().map(|&l| l != 0).collect(),
+                            scores,
+                            classes,
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Sweep names in the order they were first planned.
+    pub fn sweeps(&self) -> Result<Vec<String>> {
+        self.rt.block_on(async {
+            Ok(sqlx::query_scalar("SELECT name FROM sweeps ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?)
+        })
+    }
+
+    /// The merged sweep document stored with a sweep (its `report` block included).
+    pub fn sweep_document(&self, sweep: &str) -> Result<Value> {
+        self.rt.block_on(async {
+            let spec: Option<String> =
+                sqlx::query_scalar("SELECT spec_json FROM sweeps WHERE name = ?")
+                    .bind(sweep)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let spec = spec.ok_or_else(|| {
+                anyhow!("no sweep `{sweep}` in the store {}", self.path.display())
+            })?;
+            serde_json::from_str(&spec)
+                .with_context(|| format!("the stored spec_json of sweep `{sweep}`"))
+        })
+    }
+
+    /// The `run_summary` rows of a sweep's runs, in run order.
+    pub fn sweep_run_summary(&self, sweep: &str) -> Result<QueryResult> {
+        self.rt.block_on(query::fetch(
+            &self.pool,
+            sqlx::query("SELECT * FROM run_summary WHERE sweep = ? ORDER BY run_id").bind(sweep),
+        ))
     }
 
     /// A full key, a numeric id, or a unique key prefix, in that order of preference.
@@ -616,17 +771,15 @@ impl Store {
         })
     }
 
-    /// Test-split details of every done run of a sweep, for tables and figures.
+    /// Every done run of a sweep with its params, metrics and artifacts, for tables
+    /// and figures.
     pub fn sweep_details(&self, sweep: &str) -> Result<Vec<RunDetail>> {
-        self.runs(Some(sweep), Some("done"))?
-            .iter()
-            .map(|r| self.detail(r.id))
-            .collect()
+        self.details(None, Some(sweep))
     }
 
     /// Runs the user's SQL. The store must have been opened read-only unless the user
     /// asked to write.
     pub fn query(&self, sql: &str) -> Result<QueryResult> {
-        self.rt.block_on(query::run(&self.pool, sql))
+        self.rt.block_on(query::fetch(&self.pool, sqlx::query(sql)))
     }
 }

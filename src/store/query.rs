@@ -2,7 +2,8 @@
 //! SQLite stored.
 
 use anyhow::{anyhow, Result};
-use sqlx::sqlite::SqlitePool;
+use sqlx::query::Query;
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 
 /// One value of a query result.
@@ -22,8 +23,13 @@ pub struct QueryResult {
     pub rows: Vec<Vec<Cell>>,
 }
 
-pub(super) async fn run(pool: &SqlitePool, sql: &str) -> Result<QueryResult> {
-    let rows = sqlx::query(sql).fetch_all(pool).await.map_err(|e| {
+/// Runs a statement (the user's, or the store's own with its values bound) and types
+/// every cell by what SQLite stored.
+pub(super) async fn fetch<'q>(
+    pool: &SqlitePool,
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+) -> Result<QueryResult> {
+    let rows = query.fetch_all(pool).await.map_err(|e| {
         let message = match &e {
             sqlx::Error::Database(db) => db.message().to_string(),
             other => other.to_string(),

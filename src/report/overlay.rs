@@ -1,0 +1,246 @@
+//! Input vs reconstruction of a few test windows of a run, by inference with its stored
+//! checkpoint (no training): the run's config and data split are loaded again, the
+//! detector is built and its weights are read from the safetensors file.
+
+use super::figure::{color, err, grid, num, Draw, SANS};
+use crate::config::RunConfig;
+use crate::data::{self, Split};
+use crate::models::{self, InputShape};
+use crate::store::{RunDetail, ScoreSet};
+use anyhow::{Context, Result};
+use candle_core::Device;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Data splits already loaded in this report, by dataset config and fold: runs that differ
+/// only in model settings share their split.
+pub(super) type SplitCache = HashMap<String, Arc<Split>>;
+
+pub(super) struct Example {
+    pub title: String,
+    pub anomalous: bool,
+    pub input: Vec<f32>,
+    pub reconstruction: Vec<f32>,
+}
+
+pub(super) struct OverlayFigure {
+    pub title: String,
+    pub examples: Vec<Example>,
+}
+
+/// The test windows shown: the normal windows at the median and the 95th percentile of
+/// the normal scores, and the median-scored window of each anomaly class.
+fn pick(scores: &ScoreSet) -> Vec<usize> {
+    let by_score = |keep: &dyn Fn(usize) -> bool| {
+        let mut idx: Vec<usize> = (0..scores.scores.len()).filter(|&i| keep(i)).collect();
+        idx.sort_by(|&a, &b| scores.scores[a].total_cmp(&scores.scores[b]));
+        idx
+    };
+    let at = |idx: &[usize], q: f64| idx[((idx.len() - 1) as f64 * q).round() as usize];
+    let mut out = Vec::new();
+    let normal = by_score(&|i| !scores.labels[i]);
+    if !normal.is_empty() {
+        out.push(at(&normal, 0.5));
+        out.push(at(&normal, 0.95));
+    }
+    let mut classes: Vec<&str> = (0..scores.labels.len())
+        .filter(|&i| scores.labels[i])
+        .map(|i| scores.classes.get(i).map_or("", String::as_str))
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    for class in classes.into_iter().take(4) {
+        let members = by_score(&|i| {
+            scores.labels[i] && scores.classes.get(i).map_or("", String::as_str) == class
+        });
+        out.push(at(&members, 0.5));
+    }
+    out
+}
+
+/// The figure of one run, or `Ok(Err(reason))` when it cannot be drawn (no checkpoint
+/// file, changed data, a detector that does not reconstruct).
+pub(super) fn overlay(
+    run: &RunDetail,
+    scores: &ScoreSet,
+    label: &str,
+    cache: &mut SplitCache,
+) -> Result<std::result::Result<OverlayFigure, String>> {
+    let Some((_, checkpoint)) = run.artifacts.iter().find(|(k, _)| k == "checkpoint") else {
+        return Ok(Err("no checkpoint stored".into()));
+    };
+    if !Path::new(checkpoint).is_file() {
+        return Ok(Err(format!("checkpoint file {checkpoint} is missing")));
+    }
+    let cfg: RunConfig = serde_json::from_str(&run.config_json)
+        .with_context(|| format!("reading the stored config of run {}", run.row.key))?;
+    let cache_key = format!("{}#{}", serde_json::to_string(&cfg.dataset)?, cfg.fold);
+    let split = match cache.get(&cache_key) {
+        Some(s) => s.clone(),
+        None => {
+            let s = Arc::new(
+                data::load(&cfg.dataset, cfg.fold)
+                    .with_context(|| format!("loading the data of run {}", run.row.key))?,
+            );
+            cache.insert(cache_key, s.clone());
+            s
+        }
+    };
+    let test = &split.test;
+    if test.n != scores.scores.len() {
+        return Ok(Err(format!(
+            "the test split now has {} windows but {} scores were stored (the data changed)",
+            test.n,
+            scores.scores.len()
+        )));
+    }
+    let shape = InputShape {
+        channels: test.channels,
+        length: test.length,
+    };
+    let model = cfg.model.for_inference();
+    let mut detector = models::build(&model, &cfg.train, shape, &Device::Cpu, cfg.seed, None)?;
+    detector
+        .load(Path::new(checkpoint))
+        .with_context(|| format!("loading the checkpoint {checkpoint}"))?;
+    let chosen = pick(scores);
+    let windows = test.select(&chosen);
+    let Some(rec) = detector.reconstruct(&windows)? else {
+        return Ok(Err(format!(
+            "{} does not reconstruct its input",
+            cfg.model.name()
+        )));
+    };
+    // Channel 0 only: one trace per panel stays readable (MIT-BIH beats have one lead).
+    let length = test.length;
+    let examples = chosen
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| Example {
+            title: format!(
+                "{} {}, score {}",
+                if test.labels[i] { "abnormal" } else { "normal" },
+                test.classes[i],
+                num(scores.scores[i])
+            ),
+            anomalous: test.labels[i],
+            input: windows.window(k)[..length].to_vec(),
+            reconstruction: rec.window(k)[..length].to_vec(),
+        })
+        .collect();
+    Ok(Ok(OverlayFigure {
+        title: format!("{label}: test input vs reconstruction (error shaded)"),
+        examples,
+    }))
+}
+
+impl Draw for OverlayFigure {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.examples.len());
+        (460 * cols as u32, 50 + 300 * rows as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(err)?;
+        let body = root.titled(&self.title, (SANS, 18)).map_err(err)?;
+        let (rows, cols) = grid(self.examples.len());
+        let (lo, hi) = self
+            .examples
+            .iter()
+            .flat_map(|e| e.input.iter().chain(&e.reconstruction))
+            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = (lo as f64 - 0.05, hi as f64 + 0.05);
+        for (k, (ex, area)) in self
+            .examples
+            .iter()
+            .zip(body.split_evenly((rows, cols)))
+            .enumerate()
+        {
+            let n = ex.input.len();
+            let mut chart = ChartBuilder::on(&area)
+                .caption(
+                    &ex.title,
+                    (SANS, 15)
+                        .into_font()
+                        .color(if ex.anomalous { &RED } else { &BLACK }),
+                )
+                .margin(10)
+                .x_label_area_size(36)
+                .y_label_area_size(44)
+                .build_cartesian_2d(0f64..n as f64, lo..hi)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("sample")
+                .y_desc("amplitude (scaled)")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| format!("{v:.1}"))
+                .label_style((SANS, 12))
+                .axis_desc_style((SANS, 13))
+                .draw()
+                .map_err(err)?;
+            // The error: one translucent red segment per sample between the two traces.
+            chart
+                .draw_series(ex.input.iter().zip(&ex.reconstruction).enumerate().map(
+                    |(t, (&a, &b))| {
+                        let (a, b) = (a as f64, b as f64);
+                        Rectangle::new(
+                            [(t as f64, a.min(b)), (t as f64 + 1.0, a.max(b))],
+                            RED.mix(0.35).filled(),
+                        )
+                    },
+                ))
+                .map_err(err)?
+                .label("error")
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], RED.mix(0.35).filled())
+                });
+            chart
+                .draw_series(LineSeries::new(
+                    ex.input
+                        .iter()
+                        .enumerate()
+                        .map(|(t, &v)| (t as f64 + 0.5, v as f64)),
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label("input")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
+                });
+            let c = color(0);
+            chart
+                .draw_series(LineSeries::new(
+                    ex.reconstruction
+                        .iter()
+                        .enumerate()
+                        .map(|(t, &v)| (t as f64 + 0.5, v as f64)),
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label("reconstruction")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            // One legend (in the first panel) is enough, and hides less of the traces.
+            if k > 0 {
+                continue;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font((SANS, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}

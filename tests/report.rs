@@ -1,0 +1,399 @@
+//! Report figures, report.md, results.csv and the summary views, from a real SQLite store
+//! filled through the Store API (`report_fixture`), plus the sweep file's `report:` block.
+
+#[path = "report_fixture/mod.rs"]
+mod fixture;
+
+use anolab::config::sweep::{HeadlineMetric, ReportSpec};
+use anolab::config::{load_sweep, RunSpec};
+use anolab::report::{self, ReportOptions};
+use anolab::store::{Cell, Store};
+use std::path::Path;
+
+/// 3 nz × 2 w_adv × 2 ndf × 2 seeds = 24 runs, heatmap over nz × w_adv per ndf.
+const SWEEP: &str = "
+name: fx
+description: fixture sweep
+dataset: { name: mitdb, path: DATA }
+model: { name: beatgan, nz: [8, 16, 32], w_adv: [0.1, 1.0], ndf: [4, 8], ngf: 4 }
+train: { epochs: 3 }
+seeds: [0, 1]
+report: { metric: auc_roc, x: model.nz, lines: model.w_adv, heatmap: [model.nz, model.w_adv] }
+";
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG", "{} is not a PNG", path.display());
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+fn real(store: &Store, sql: &str) -> f64 {
+    match store.query(sql).unwrap().rows[0][0] {
+        Cell::Real(v) => v,
+        Cell::Int(v) => v as f64,
+        ref other => panic!("{sql}: {other:?}"),
+    }
+}
+
+#[test]
+fn every_figure_is_drawn_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, runs) = fixture::fill(dir.path(), SWEEP, 300, 6);
+    let out = dir.path().join("figures");
+    let r = report::render(&store, "fx", &out, &ReportOptions::default())
+        .unwrap()
+        .expect("the sweep has finished runs");
+
+    // One model: one best run, so one histogram, one training-curve figure.
+    let best = r
+        .figures
+        .iter()
+        .find_map(|f| {
+            f.files[0]
+                .file_stem()?
+                .to_str()?
+                .strip_prefix("hist_")
+                .map(String::from)
+        })
+        .expect("a histogram");
+    let expected = [
+        ("auc_roc_vs_nz", (1120, 480)),
+        ("heatmap_auc_roc_nz_w_adv", (840, 370)),
+        ("bars_model_dataset", (1020, 520)),
+        ("roc_pr", (1200, 580)),
+        (&format!("hist_{best}"), (960, 560)),
+        (&format!("epochs_{best}"), (1200, 520)),
+    ];
+    let stems: Vec<String> = r
+        .figures
+        .iter()
+        .map(|f| {
+            f.files[0]
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        stems,
+        expected.iter().map(|e| e.0.to_string()).collect::<Vec<_>>()
+    );
+    for (f, (stem, size)) in r.figures.iter().zip(expected) {
+        assert_eq!(f.files.len(), 2, "{stem}: PNG and SVG");
+        assert_eq!(png_size(&f.files[0]), size, "{stem}");
+        assert!(
+            std::fs::metadata(&f.files[0]).unwrap().len() > 10_000,
+            "{stem}.png is near empty"
+        );
+        let svg = std::fs::read_to_string(&f.files[1]).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<text"),
+            "{stem}.svg has no text"
+        );
+        assert!(!f.caption.is_empty());
+    }
+    // The best run is the run with the highest test AUC-ROC.
+    let top = store
+        .query("SELECT key FROM run_summary ORDER BY auc_roc DESC LIMIT 1")
+        .unwrap();
+    assert_eq!(top.rows[0][0], Cell::Text(best.clone()));
+    // The checkpoints of the fixture do not exist: a note, not a failure.
+    assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+    assert!(r.notes[0].contains("checkpoint file") && r.notes[0].contains("missing"));
+
+    let md = std::fs::read_to_string(&r.markdown).unwrap();
+    for f in &r.figures {
+        for file in &f.files {
+            let name = file.file_name().unwrap().to_string_lossy();
+            assert!(
+                md.contains(&format!("({name})")),
+                "report.md does not link {name}"
+            );
+        }
+    }
+    // One table row per setting (3 nz × 2 w_adv × 2 ndf), mean ± std for each of 4 metrics.
+    let rows = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.matches(" ± ").count() == 4)
+        .count();
+    assert_eq!(rows, 12, "{md}");
+
+    let csv = std::fs::read_to_string(&r.csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), runs.len() + 1);
+    assert!(lines[0].starts_with("run_id,key,sweep,model,dataset,seed,fold"));
+    assert!(lines[0].contains(",model_nz,") && lines[0].contains(",auc_roc,"));
+}
+
+#[test]
+fn summary_views_have_typed_columns_and_seed_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, runs) = fixture::fill(dir.path(), SWEEP, 120, 1);
+    let r = store
+        .query("SELECT typeof(model_nz), typeof(model_w_adv), typeof(dataset_path), count(*) FROM run_summary GROUP BY 1, 2, 3")
+        .unwrap();
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            Cell::Text("integer".into()),
+            Cell::Text("real".into()),
+            Cell::Text("text".into()),
+            Cell::Int(runs.len() as i64)
+        ]]
+    );
+    // seed and fold are identity columns, not repeated as parameters.
+    let cols = store
+        .query("SELECT * FROM run_summary LIMIT 1")
+        .unwrap()
+        .columns;
+    assert_eq!(cols.iter().filter(|c| *c == "seed").count(), 1);
+    assert!(!cols.contains(&"model_name".to_string()));
+
+    // sweep_summary's mean and sample std agree with the report's own grouping.
+    let details = store.sweep_details("fx").unwrap();
+    let summary = report::summarise(&details);
+    assert_eq!(
+        real(&store, "SELECT count(*) FROM sweep_summary"),
+        summary.groups.len() as f64
+    );
+    for g in &summary.groups {
+        let (nz, w_adv, ndf) = (&g.values[1], &g.values[2], &g.values[0]);
+        let row = store
+            .query(&format!(
+                "SELECT n, auc_roc_mean, auc_roc_std, best_f1_mean, best_f1_std FROM sweep_summary
+                 WHERE sweep = 'fx' AND model_nz = {nz} AND model_w_adv = {w_adv} AND model_ndf = {ndf}"
+            ))
+            .unwrap();
+        let cells: Vec<f64> = row.rows[0]
+            .iter()
+            .map(|c| match c {
+                Cell::Real(v) => *v,
+                Cell::Int(v) => *v as f64,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(cells[0], 2.0);
+        let (auc, f1) = (g.stats[0], g.stats[2]);
+        for (got, want) in [
+            (cells[1], auc.0),
+            (cells[2], auc.1),
+            (cells[3], f1.0),
+            (cells[4], f1.1),
+        ] {
+            assert!((got - want).abs() < 1e-9, "{:?}: {got} vs {want}", g.values);
+        }
+    }
+    assert_eq!(summary.axes, ["model.ndf", "model.nz", "model.w_adv"]);
+}
+
+#[test]
+fn bulk_details_equal_single_run_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, runs) = fixture::fill(dir.path(), SWEEP, 60, 2);
+    let bulk = store.sweep_details("fx").unwrap();
+    assert_eq!(bulk.len(), runs.len());
+    for d in &bulk {
+        let one = store.run_detail(&d.row.key).unwrap();
+        assert_eq!(format!("{one:?}"), format!("{d:?}"));
+        assert_eq!(d.params.len(), runs[0].params().len());
+        assert!(d
+            .metrics
+            .iter()
+            .any(|m| m.name == "auc_roc" && m.split == "test"));
+    }
+    let ids: Vec<i64> = bulk.iter().map(|d| d.row.id).collect();
+    assert_eq!(store.epochs(&ids).unwrap().len(), runs.len() * 2 * 5);
+    let scores = store.scores(&ids[..3], "test").unwrap();
+    assert_eq!(scores.len(), 3);
+    assert!(scores
+        .values()
+        .all(|s| s.scores.len() == 60 && s.classes.len() == 60));
+}
+
+#[test]
+fn chosen_runs_and_unknown_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, runs) = fixture::fill(dir.path(), SWEEP, 90, 2);
+    let out = dir.path().join("figures");
+    let keys = [runs[0].key.clone(), runs[5].key[..10].to_string()];
+    let r = report::render(
+        &store,
+        "fx",
+        &out,
+        &ReportOptions {
+            runs: keys.to_vec(),
+            skip_overlays: true,
+        },
+    )
+    .unwrap()
+    .unwrap();
+    let hists: Vec<&str> = r
+        .figures
+        .iter()
+        .filter_map(|f| f.files[0].file_stem()?.to_str()?.strip_prefix("hist_"))
+        .collect();
+    assert_eq!(hists, [runs[0].key.as_str(), runs[5].key.as_str()]);
+    assert!(
+        r.notes.is_empty(),
+        "overlays skipped on request: {:?}",
+        r.notes
+    );
+
+    let e = report::render(
+        &store,
+        "fx",
+        &out,
+        &ReportOptions {
+            runs: vec!["zzzz".into()],
+            skip_overlays: true,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("zzzz") && e.contains("not a finished run"),
+        "{e}"
+    );
+    let e = report::render(&store, "nope", &out, &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no sweep `nope`"), "{e}");
+}
+
+#[test]
+fn reconstructions_come_from_the_stored_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "
+name: one
+dataset: { name: mitdb, path: DATA, records: ['208'] }
+model: { name: beatgan, nz: 4, ndf: 4, ngf: 4 }
+seeds: [0]
+";
+    // The fixture's scores must line up with the real test split: one score per window.
+    let file = dir.path().join("probe.yaml");
+    std::fs::write(&file, yaml.replace("DATA", &fixture::mini_data())).unwrap();
+    let cfg = load_sweep(&file, &[]).unwrap().runs.remove(0);
+    let split = anolab::data::load(&cfg.dataset, cfg.fold).unwrap();
+    let (store, _, runs) = fixture::fill(dir.path(), yaml, split.test.n, 1);
+    let checkpoint = dir
+        .path()
+        .join("runs")
+        .join(&runs[0].key)
+        .join("model.safetensors");
+    std::fs::create_dir_all(checkpoint.parent().unwrap()).unwrap();
+    let shape = anolab::models::InputShape {
+        channels: split.test.channels,
+        length: split.test.length,
+    };
+    // Untrained weights: the figure needs inference only, not a good model.
+    anolab::models::build(
+        &cfg.model,
+        &cfg.train,
+        shape,
+        &candle_core::Device::Cpu,
+        0,
+        None,
+    )
+    .unwrap()
+    .save(&checkpoint)
+    .unwrap();
+    let r = report::render(
+        &store,
+        "one",
+        &dir.path().join("f"),
+        &ReportOptions::default(),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(
+        !r.notes.iter().any(|n| n.contains("reconstruction")),
+        "{:?}",
+        r.notes
+    );
+    let overlay = r
+        .figures
+        .iter()
+        .find(|f| f.files[0].to_string_lossy().contains("overlay_"))
+        .expect("an overlay figure");
+    // 2 normal windows + one per fixture class (S, V, F): 2 rows × 3 columns.
+    assert_eq!(png_size(&overlay.files[0]), (3 * 460, 50 + 2 * 300));
+}
+
+#[test]
+fn the_report_block_is_stored_with_the_sweep_and_changes_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    let keys = |text: &str| -> Result<Vec<String>, String> {
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        let spec = load_sweep(&path, &[]).map_err(|e| e.to_string())?;
+        Ok(spec
+            .runs
+            .into_iter()
+            .map(|c| RunSpec::new(c, "d").key)
+            .collect())
+    };
+    let without = SWEEP
+        .lines()
+        .filter(|l| !l.starts_with("report:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(keys(SWEEP).unwrap(), keys(&without).unwrap());
+
+    std::fs::write(&path, SWEEP).unwrap();
+    let spec = load_sweep(&path, &[]).unwrap();
+    assert_eq!(spec.report.metric, HeadlineMetric::AucRoc);
+    assert_eq!(
+        spec.report.heatmap,
+        Some(["model.nz".into(), "model.w_adv".into()])
+    );
+    assert_eq!(
+        ReportSpec::from_document(&spec.document).unwrap(),
+        spec.report
+    );
+
+    let bad = |block: &str| keys(&format!("{without}\nreport: {block}\n")).unwrap_err();
+    let e = bad("{ metric: auc_roc, colour: red }");
+    assert!(
+        e.contains("report") && e.contains("unknown field `colour`") && e.contains("lines"),
+        "{e}"
+    );
+    let e = bad("{ x: model.nzz }");
+    assert!(
+        e.contains("report.x") && e.contains("model.nzz") && e.contains("model.nz,"),
+        "{e}"
+    );
+    let e = bad("{ metric: accuracy }");
+    assert!(e.contains("accuracy") && e.contains("auc_roc"), "{e}");
+    let e = bad("{ heatmap: [model.nz] }");
+    assert!(e.contains("heatmap") || e.contains("length"), "{e}");
+}
+
+#[test]
+fn curve_points_agree_with_the_areas() {
+    let labels = [false, true, false, true, true, false, true, false];
+    let scores = [0.1, 0.9, 0.4, 0.4, 0.7, 0.2, 0.3, 0.8];
+    let roc = anolab::metrics::roc_curve(&labels, &scores).unwrap();
+    assert_eq!((roc[0], *roc.last().unwrap()), ((0.0, 0.0), (1.0, 1.0)));
+    let area: f64 = roc
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .sum();
+    let auc = anolab::metrics::auc_roc(&labels, &scores).unwrap();
+    assert!((area - auc).abs() < 1e-12, "{area} vs {auc}");
+    let pr = anolab::metrics::pr_curve(&labels, &scores).unwrap();
+    let mut prev = 0.0;
+    let ap: f64 = pr
+        .iter()
+        .map(|&(r, p)| {
+            let step = (r - prev) * p;
+            prev = r;
+            step
+        })
+        .sum();
+    let want = anolab::metrics::auc_pr(&labels, &scores).unwrap();
+    assert!((ap - want).abs() < 1e-12, "{ap} vs {want}");
+    assert_eq!(pr.last().unwrap().0, 1.0);
+}
