@@ -41,6 +41,17 @@ pub enum Command {
     Show(ShowArgs),
     /// Print a sweep's results table and render its figures from the store (no training).
     Report(ReportArgs),
+    /// List datasets: window shape, and the split each would make with its class counts.
+    /// Without a file: the data shipped in data/ (mitdb-mini, digits).
+    Datasets(DatasetsArgs),
+}
+
+#[derive(Args)]
+pub struct DatasetsArgs {
+    /// A sweep file whose datasets to list (each distinct dataset and fold once).
+    pub file: Option<PathBuf>,
+    /// Overrides `key=value` for the sweep file, e.g. `dataset.abnormal_class=0,1,2`.
+    pub overrides: Vec<String>,
 }
 
 #[derive(Args)]
@@ -137,6 +148,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Runs(args) => runs(args).map(|_| true),
         Command::Show(args) => show(args).map(|_| true),
         Command::Report(args) => report_cmd(args).map(|_| true),
+        Command::Datasets(args) => datasets(args).map(|_| true),
     }
 }
 
@@ -514,6 +526,46 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
             .unwrap_or_else(|| results_dir(&args.db.db).join(&name));
         print_sweep_report(&store, &name, &out)
             .with_context(|| format!("reporting sweep `{name}`"))?;
+    }
+    Ok(())
+}
+
+fn datasets(args: DatasetsArgs) -> Result<()> {
+    let configs: Vec<(config::DatasetConfig, usize)> = match &args.file {
+        None => {
+            if !args.overrides.is_empty() {
+                bail!("overrides need a sweep file: anolab datasets FILE.yaml key=value ...");
+            }
+            vec![
+                (
+                    serde_json::from_value(serde_json::json!({"name": "mitdb"}))?,
+                    0,
+                ),
+                (
+                    serde_json::from_value(serde_json::json!({"name": "digits"}))?,
+                    0,
+                ),
+            ]
+        }
+        Some(file) => {
+            let overrides = args
+                .overrides
+                .iter()
+                .map(|o| config::parse_override(o))
+                .collect::<Result<Vec<_>, _>>()?;
+            let spec = config::load_sweep(file, &overrides)?;
+            let mut seen = Vec::new();
+            for run in spec.runs {
+                let entry = (run.dataset, run.fold);
+                if !seen.contains(&entry) {
+                    seen.push(entry);
+                }
+            }
+            seen
+        }
+    };
+    for (dataset, fold) in &configs {
+        print!("{}", data::describe(dataset, *fold)?);
     }
     Ok(())
 }
