@@ -45,6 +45,9 @@ pub enum Command {
     /// Time the work a sweep repeats (training steps and epochs, scoring, metrics, beat
     /// extraction, store writes) and print median and spread.
     Bench(BenchArgs),
+    /// List datasets: window shape, and the split each would make with its class counts.
+    /// Without a file: the data shipped in data/ (mitdb-mini, digits).
+    Datasets(DatasetsArgs),
 }
 
 #[derive(Args)]
@@ -58,6 +61,14 @@ pub struct BenchArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+}
+
+#[derive(Args)]
+pub struct DatasetsArgs {
+    /// A sweep file whose datasets to list (each distinct dataset and fold once).
+    pub file: Option<PathBuf>,
+    /// Overrides `key=value` for the sweep file, e.g. `dataset.abnormal_class=0,1,2`.
+    pub overrides: Vec<String>,
 }
 
 #[derive(Args)]
@@ -163,6 +174,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Show(args) => show(args).map(|_| true),
         Command::Report(args) => report_cmd(args).map(|_| true),
         Command::Bench(args) => bench(args).map(|_| true),
+        Command::Datasets(args) => datasets(args).map(|_| true),
     }
 }
 
@@ -555,5 +567,45 @@ fn bench(args: BenchArgs) -> Result<()> {
         .collect();
     println!("{}", report::text_table(&header, &rows));
     println!("(device {device_name}, {threads} CPU threads, f32)");
+    Ok(())
+}
+
+fn datasets(args: DatasetsArgs) -> Result<()> {
+    let configs: Vec<(config::DatasetConfig, usize)> = match &args.file {
+        None => {
+            if !args.overrides.is_empty() {
+                bail!("overrides need a sweep file: anolab datasets FILE.yaml key=value ...");
+            }
+            vec![
+                (
+                    serde_json::from_value(serde_json::json!({"name": "mitdb"}))?,
+                    0,
+                ),
+                (
+                    serde_json::from_value(serde_json::json!({"name": "digits"}))?,
+                    0,
+                ),
+            ]
+        }
+        Some(file) => {
+            let overrides = args
+                .overrides
+                .iter()
+                .map(|o| config::parse_override(o))
+                .collect::<Result<Vec<_>, _>>()?;
+            let spec = config::load_sweep(file, &overrides)?;
+            let mut seen = Vec::new();
+            for run in spec.runs {
+                let entry = (run.dataset, run.fold);
+                if !seen.contains(&entry) {
+                    seen.push(entry);
+                }
+            }
+            seen
+        }
+    };
+    for (dataset, fold) in &configs {
+        print!("{}", data::describe(dataset, *fold)?);
+    }
     Ok(())
 }

@@ -41,6 +41,16 @@ pub struct RunConfig {
 pub enum DatasetConfig {
     /// MIT-BIH Arrhythmia beats, BeatGAN protocol (`../shared/specs/evaluation.md`).
     Mitdb(MitdbConfig),
+    /// One NAB signal with Orion's preprocessing, trained on and scored whole.
+    Nab(NabConfig),
+    /// The 8×8 digits, one class held out as the anomaly.
+    Digits(DigitsConfig),
+    /// A user's CSV time series with a label column or labelled intervals.
+    Csv(CsvConfig),
+    /// A user's UCR-style file of labelled series, one class normal.
+    Ucr(UcrConfig),
+    /// A user's `.npy` windows and labels.
+    Npy(NpyConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,11 +73,123 @@ pub struct MitdbConfig {
     pub max_train: Option<usize>,
 }
 
+/// A NAB signal (`../shared/data/nab`); see `data::nab` for the preprocessing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NabConfig {
+    /// The NAB folder, holding `data/` and `labels/`.
+    #[serde(default = "default_nab_path")]
+    pub path: PathBuf,
+    /// `<category>/<name>.csv`, e.g. `realTweets/Twitter_volume_AAPL.csv`; a list of
+    /// signals is a sweep axis.
+    pub signal: String,
+    /// Label file relative to `path`.
+    #[serde(default = "default_nab_labels")]
+    pub labels: PathBuf,
+    /// Rolling-window length (time steps); TadGAN uses 100.
+    #[serde(default = "default_series_window")]
+    pub window: usize,
+    /// Aggregation interval in seconds; default: the signal's median row spacing.
+    #[serde(default)]
+    pub interval: Option<i64>,
+}
+
+/// The digits, leave-one-class-out; see `data::digits`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigitsConfig {
+    /// The decompressed scikit-learn `digits.csv`.
+    #[serde(default = "default_digits_path")]
+    pub path: PathBuf,
+    /// The digit (0–9) that is the anomaly; a list is a sweep axis.
+    #[serde(default)]
+    pub abnormal_class: u8,
+    #[serde(default)]
+    pub split_seed: u64,
+    /// Share of the train normals held out as (normal-only) validation.
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+/// A CSV time series; see `data::csv`. Exactly one of `label_column` and `intervals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvConfig {
+    pub path: PathBuf,
+    /// Value columns, one channel each.
+    #[serde(default = "default_value_columns")]
+    pub columns: Vec<String>,
+    /// A column of 0 (normal) / 1 (anomalous) per row.
+    #[serde(default)]
+    pub label_column: Option<String>,
+    /// Labelled anomalies as inclusive `[first, last]` data-row indices (0-based).
+    #[serde(default)]
+    pub intervals: Option<Vec<[usize; 2]>>,
+    #[serde(default = "default_series_window")]
+    pub window: usize,
+    /// Steps between window starts.
+    #[serde(default = "default_stride")]
+    pub stride: usize,
+}
+
+/// A UCR-style file of labelled series; see `data::ucr`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UcrConfig {
+    pub path: PathBuf,
+    /// A second file pooled with the first (e.g. the archive's `_TEST.tsv`).
+    #[serde(default)]
+    pub test_path: Option<PathBuf>,
+    /// The label of the normal class, as in the file (`1` and `1.0` are the same).
+    #[serde(deserialize_with = "label_text")]
+    pub normal_class: String,
+    #[serde(default)]
+    pub split_seed: u64,
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+/// `.npy` windows and labels; see `data::npy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NpyConfig {
+    /// `n × length` or `n × channels × length` array.
+    pub windows: PathBuf,
+    /// `n` labels, 0 (normal) or 1 (anomalous).
+    pub labels: PathBuf,
+    #[serde(default)]
+    pub split_seed: u64,
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+/// A class label written as a string or a number in YAML (`normal_class: 1`).
+fn label_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(D::Error::custom(format!(
+            "a class label must be a string or a number, found {other}"
+        ))),
+    }
+}
+
 impl DatasetConfig {
     pub fn name(&self) -> &'static str {
         match self {
             DatasetConfig::Mitdb(_) => "mitdb",
+            DatasetConfig::Nab(_) => "nab",
+            DatasetConfig::Digits(_) => "digits",
+            DatasetConfig::Csv(_) => "csv",
+            DatasetConfig::Ucr(_) => "ucr",
+            DatasetConfig::Npy(_) => "npy",
         }
+    }
+
+    /// Whether the test windows are rolling windows of one series (time-series metrics
+    /// and Orion thresholding apply).
+    pub fn is_series(&self) -> bool {
+        matches!(self, DatasetConfig::Nab(_) | DatasetConfig::Csv(_))
     }
 }
 
@@ -76,6 +198,27 @@ fn default_mitdb_path() -> PathBuf {
 }
 fn default_n_folds() -> usize {
     5
+}
+fn default_nab_path() -> PathBuf {
+    PathBuf::from("../shared/data/nab")
+}
+fn default_nab_labels() -> PathBuf {
+    PathBuf::from(crate::data::nab::DEFAULT_LABELS)
+}
+fn default_series_window() -> usize {
+    100
+}
+fn default_stride() -> usize {
+    1
+}
+fn default_digits_path() -> PathBuf {
+    PathBuf::from("data/digits/digits.csv")
+}
+fn default_val_fraction() -> f64 {
+    0.1
+}
+fn default_value_columns() -> Vec<String> {
+    vec!["value".into()]
 }
 
 /// Which detector, with its architecture and loss weights. `name` selects the model.
@@ -211,6 +354,10 @@ pub struct EvalConfig {
     /// Clean protocol, when validation has no anomalies: the threshold is this quantile
     /// of the normal validation scores.
     pub threshold_quantile: f64,
+    /// How the operating point behind `f1` is chosen. Left out of the canonical JSON
+    /// at its default so that the keys of runs stored before it existed stay valid.
+    #[serde(skip_serializing_if = "Threshold::is_default")]
+    pub threshold: Threshold,
 }
 
 impl Default for EvalConfig {
@@ -218,7 +365,26 @@ impl Default for EvalConfig {
         EvalConfig {
             protocol: Protocol::Clean,
             threshold_quantile: 0.99,
+            threshold: Threshold::Protocol,
         }
+    }
+}
+
+/// The operating point of a run (`eval.threshold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Threshold {
+    /// The protocol's own choice: best F1 on test (paper); from validation (clean).
+    #[default]
+    Protocol,
+    /// Orion's label-free thresholding of the per-step test scores (series only):
+    /// sliding windows of 33 % of the series, mean + 4σ, padding 50, pruning at 10 %.
+    Orion,
+}
+
+impl Threshold {
+    fn is_default(&self) -> bool {
+        *self == Threshold::Protocol
     }
 }
 
@@ -319,7 +485,62 @@ impl RunConfig {
             "in (0, 1)",
             q,
         )?;
+        if !matches!(self.dataset, DatasetConfig::Mitdb(_)) {
+            check(
+                self.fold == 0,
+                "folds",
+                &format!("0 (dataset `{}` has one split)", self.dataset.name()),
+                self.fold,
+            )?;
+        }
+        if self.eval.threshold == Threshold::Orion && !self.dataset.is_series() {
+            return Err(format!(
+                "key `eval.threshold` = orion needs a time series (dataset nab or csv), found dataset `{}`",
+                self.dataset.name()
+            ));
+        }
+        let fraction = |f: f64| {
+            check(
+                (0.0..1.0).contains(&f),
+                "dataset.val_fraction",
+                "in [0, 1)",
+                f,
+            )
+        };
         match &self.dataset {
+            DatasetConfig::Nab(d) => {
+                check(d.window >= 1, "dataset.window", "at least 1", d.window)?;
+                if let Some(i) = d.interval {
+                    check(i >= 1, "dataset.interval", "at least 1 (seconds)", i)?;
+                }
+            }
+            DatasetConfig::Digits(d) => {
+                check(
+                    d.abnormal_class <= 9,
+                    "dataset.abnormal_class",
+                    "a digit 0–9",
+                    d.abnormal_class,
+                )?;
+                fraction(d.val_fraction)?;
+            }
+            DatasetConfig::Csv(d) => {
+                check(d.window >= 1, "dataset.window", "at least 1", d.window)?;
+                check(d.stride >= 1, "dataset.stride", "at least 1", d.stride)?;
+                check(
+                    !d.columns.is_empty(),
+                    "dataset.columns",
+                    "at least one column name",
+                    "[]",
+                )?;
+                if d.label_column.is_some() == d.intervals.is_some() {
+                    return Err(
+                        "dataset `csv` needs exactly one of `dataset.label_column` and `dataset.intervals`"
+                            .into(),
+                    );
+                }
+            }
+            DatasetConfig::Ucr(d) => fraction(d.val_fraction)?,
+            DatasetConfig::Npy(d) => fraction(d.val_fraction)?,
             DatasetConfig::Mitdb(d) => {
                 check(d.n_folds >= 2, "dataset.n_folds", "at least 2", d.n_folds)?;
                 check(
@@ -393,9 +614,14 @@ fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 
 impl<'de> Deserialize<'de> for DatasetConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["mitdb"])?;
+        let (name, fields) = tagged_section(d, &["mitdb", "nab", "digits", "csv", "ucr", "npy"])?;
         match name.as_str() {
             "mitdb" => section_fields::<D, _>(fields).map(DatasetConfig::Mitdb),
+            "nab" => section_fields::<D, _>(fields).map(DatasetConfig::Nab),
+            "digits" => section_fields::<D, _>(fields).map(DatasetConfig::Digits),
+            "csv" => section_fields::<D, _>(fields).map(DatasetConfig::Csv),
+            "ucr" => section_fields::<D, _>(fields).map(DatasetConfig::Ucr),
+            "npy" => section_fields::<D, _>(fields).map(DatasetConfig::Npy),
             _ => unreachable!("tagged_section checked the name"),
         }
     }

@@ -8,8 +8,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Keys whose value is itself a list: for these a list of lists is an axis.
-const LIST_KEYS: &[&str] = &["dataset.records"];
+/// Keys whose value is itself a list, with how deep its own lists go: `records` is a
+/// list of names (depth 1), `intervals` a list of `[first, last]` pairs (depth 2). A
+/// list of such values is an axis.
+const LIST_KEYS: &[(&str, usize)] = &[
+    ("dataset.records", 1),
+    ("dataset.columns", 1),
+    ("dataset.intervals", 2),
+];
+
+/// How many lists are nested at the front of a value: `[[1, 2]]` → 2, `"a"` → 0.
+fn list_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.first().map_or(0, list_depth),
+        _ => 0,
+    }
+}
 /// Top-level sections of a sweep file that belong to each run.
 const RUN_SECTIONS: &[&str] = &["dataset", "model", "train", "eval"];
 
@@ -374,9 +388,15 @@ fn find_axes(prefix: &str, value: &Value, axes: &mut Vec<Axis>) -> Result<(), St
             Ok(())
         }
         Value::Array(items) => {
-            let list_valued = LIST_KEYS.contains(&prefix);
-            if list_valued && !items.iter().all(Value::is_array) {
-                return Ok(()); // one list value, not an axis
+            let depth = LIST_KEYS
+                .iter()
+                .find(|(k, _)| *k == prefix)
+                .map(|(_, d)| *d);
+            let list_valued = depth.is_some();
+            if let Some(depth) = depth {
+                if !items.iter().all(|v| list_depth(v) >= depth) {
+                    return Ok(()); // one list value, not an axis
+                }
             }
             if items.is_empty() {
                 return Err(format!(

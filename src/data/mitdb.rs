@@ -308,6 +308,7 @@ pub fn split(beats: &Windows, opts: &MitdbOptions) -> Split {
         train: beats.select(&train),
         val: beats.select(&val),
         test: beats.select(&test),
+        timeline: None,
     }
 }
 

@@ -1,9 +1,15 @@
 //! Datasets as fixed-length labelled windows, and the errors met while reading them.
 
+pub mod csv;
+pub mod digits;
 pub mod mitdb;
+pub mod nab;
+pub mod npy;
+pub mod ucr;
 pub mod wfdb;
+pub mod windows;
 
-use crate::config::DatasetConfig;
+use crate::config::{CsvConfig, DatasetConfig, NabConfig};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,6 +76,20 @@ pub struct Split {
     pub train: Windows,
     pub val: Windows,
     pub test: Windows,
+    /// For a time series cut into overlapping windows: where each test window sits, so
+    /// that window scores can be turned back into one score per time step and scored
+    /// against per-step labels. `None` for datasets of independent windows.
+    pub timeline: Option<Timeline>,
+}
+
+/// The time axis behind a split's test windows: test window `i` covers the steps
+/// `starts[i] .. starts[i] + window` of a series whose per-step labels are `labels`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// `true` = the time step is inside a labelled anomaly.
+    pub labels: Vec<bool>,
+    pub window: usize,
+    pub starts: Vec<usize>,
 }
 
 /// Everything that can go wrong while loading data. Each variant says which file (or
@@ -88,6 +108,16 @@ pub enum DataError {
         path: PathBuf,
         /// 1-based line number.
         line: usize,
+        problem: String,
+    },
+    /// One cell of a delimited text file (CSV, TSV) is wrong.
+    #[error("{}:{line}:{column}: {problem}", path.display())]
+    Cell {
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column (field) number.
+        column: usize,
         problem: String,
     },
     /// A binary file is malformed at a byte offset.
@@ -130,48 +160,107 @@ pub fn load(config: &DatasetConfig, fold: usize) -> Result<Split, DataError> {
                 max_train: c.max_train,
             },
         ),
+        DatasetConfig::Nab(c) => nab::load(&c.path, &nab_options(c)),
+        DatasetConfig::Digits(c) => {
+            digits::load(&c.path, c.abnormal_class, c.split_seed, c.val_fraction)
+        }
+        DatasetConfig::Csv(c) => csv::load(&c.path, &csv_options(c)),
+        DatasetConfig::Ucr(c) => ucr::load(
+            &c.path,
+            c.test_path.as_deref(),
+            &c.normal_class,
+            c.split_seed,
+            c.val_fraction,
+        ),
+        DatasetConfig::Npy(c) => npy::load(&c.windows, &c.labels, c.split_seed, c.val_fraction),
+    }
+}
+
+/// The reader options of a `nab` config.
+pub fn nab_options(c: &NabConfig) -> nab::NabOptions {
+    nab::NabOptions {
+        signal: c.signal.clone(),
+        labels: c.labels.clone(),
+        window: c.window,
+        interval: c.interval,
+    }
+}
+
+fn csv_options(c: &CsvConfig) -> csv::CsvOptions {
+    csv::CsvOptions {
+        columns: c.columns.clone(),
+        // `RunConfig::validate` checks that exactly one of the two is given.
+        labels: match (&c.label_column, &c.intervals) {
+            (Some(column), _) => csv::SeriesLabels::Column(column.clone()),
+            (None, intervals) => {
+                csv::SeriesLabels::Intervals(intervals.clone().unwrap_or_default())
+            }
+        },
+        window: c.window,
+        stride: c.stride,
+    }
+}
+
+/// The files (or folders, read whole) a dataset config reads.
+fn inputs(config: &DatasetConfig) -> Vec<PathBuf> {
+    match config {
+        DatasetConfig::Mitdb(c) => vec![c.path.clone()],
+        DatasetConfig::Nab(c) => vec![c.path.join("data").join(&c.signal), c.path.join(&c.labels)],
+        DatasetConfig::Digits(c) => vec![c.path.clone()],
+        DatasetConfig::Csv(c) => vec![c.path.clone()],
+        DatasetConfig::Ucr(c) => std::iter::once(c.path.clone())
+            .chain(c.test_path.clone())
+            .collect(),
+        DatasetConfig::Npy(c) => vec![c.windows.clone(), c.labels.clone()],
     }
 }
 
 /// A hash of the data files a dataset config reads (names, sizes and bytes): part of
 /// every run key, so results on changed data are never mistaken for results on the old.
+/// A folder contributes every file under it, named relative to the folder; a file
+/// contributes itself under its file name.
 pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
-    let dir = match config {
-        DatasetConfig::Mitdb(c) => &c.path,
-    };
     let io = |path: &Path, cause| DataError::Io {
         path: path.to_path_buf(),
         cause,
     };
-    if !dir.is_dir() {
-        return Err(DataError::Options {
-            dir: dir.clone(),
-            problem: format!(
-                "data folder not found (dataset.path; a relative path is read from the working directory {})",
-                std::env::current_dir().unwrap_or_default().display()
-            ),
-        });
-    }
-    let mut files = Vec::new();
-    let mut pending = vec![dir.clone()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
-            let path = entry.map_err(|e| io(&d, e))?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
     let mut hasher = Sha256::new();
-    for path in &files {
-        let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
-        let relative = path.strip_prefix(dir).unwrap_or(path);
-        hasher.update(relative.to_string_lossy().as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+    for root in inputs(config) {
+        let mut files = Vec::new();
+        if root.is_dir() {
+            let mut pending = vec![root.clone()];
+            while let Some(d) = pending.pop() {
+                for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
+                    let path = entry.map_err(|e| io(&d, e))?.path();
+                    if path.is_dir() {
+                        pending.push(path);
+                    } else {
+                        files.push(path);
+                    }
+                }
+            }
+        } else if root.is_file() {
+            files.push(root.clone());
+        } else {
+            return Err(DataError::Options {
+                dir: root.clone(),
+                problem: format!(
+                    "data not found (dataset.path; a relative path is read from the working directory {})",
+                    std::env::current_dir().unwrap_or_default().display()
+                ),
+            });
+        }
+        files.sort();
+        for path in &files {
+            let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
+            let relative = match path.strip_prefix(&root) {
+                Ok(r) if !r.as_os_str().is_empty() => r,
+                _ => Path::new(path.file_name().unwrap_or_default()),
+            };
+            hasher.update(relative.to_string_lossy().as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
     }
     Ok(hasher
         .finalize()
@@ -179,4 +268,76 @@ pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// What `anolab datasets` prints for one dataset config: where it reads from, the
+/// window shape and the split it makes for `fold`, with class counts per part.
+pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError> {
+    let split = load(config, fold)?;
+    let source = inputs(config)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let how = match config {
+        DatasetConfig::Mitdb(c) => format!(
+            "paper protocol folds: fold {fold} of {}, split_seed {}",
+            c.n_folds, c.split_seed
+        ),
+        DatasetConfig::Digits(c) => format!(
+            "one-class: abnormal_class {}, split_seed {}, val_fraction {}",
+            c.abnormal_class, c.split_seed, c.val_fraction
+        ),
+        DatasetConfig::Ucr(c) => format!(
+            "one-class: normal_class {}, split_seed {}, val_fraction {}",
+            c.normal_class, c.split_seed, c.val_fraction
+        ),
+        DatasetConfig::Npy(c) => format!(
+            "one-class: split_seed {}, val_fraction {}",
+            c.split_seed, c.val_fraction
+        ),
+        DatasetConfig::Nab(_) | DatasetConfig::Csv(_) => {
+            "unsupervised: train and test = every window, val = the same windows unlabelled"
+                .to_string()
+        }
+    };
+    let mut out = format!(
+        "{} ({source})\n  windows of {} × {}; split {how}\n",
+        config.name(),
+        split.train.channels,
+        split.train.length
+    );
+    for (name, part) in [
+        ("train", &split.train),
+        ("val", &split.val),
+        ("test", &split.test),
+    ] {
+        let counts = part
+            .class_counts()
+            .iter()
+            .map(|(c, n)| format!("{c}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let anomalous = part.labels.iter().filter(|&&l| l).count();
+        out += &format!(
+            "  {name:<5} {:>7} windows, {anomalous:>6} anomalous  [{counts}]\n",
+            part.n
+        );
+    }
+    if let Some(t) = &split.timeline {
+        let anomalous = t.labels.iter().filter(|&&l| l).count();
+        let mut segments = 0;
+        let mut previous = false;
+        for &l in &t.labels {
+            segments += usize::from(l && !previous);
+            previous = l;
+        }
+        out += &format!(
+            "  series: {} time steps, {anomalous} labelled anomalous in {segments} segment(s); window {}, {} windows\n",
+            t.labels.len(),
+            t.window,
+            t.starts.len()
+        );
+    }
+    Ok(out)
 }

@@ -8,6 +8,7 @@
 //! checks them against fixtures printed by `scripts/metrics_fixtures.py`.
 
 pub mod evaluate;
+pub mod series;
 
 /// Why a metric could not be computed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -25,6 +26,19 @@ pub enum MetricsError {
     NonFinite { index: usize, value: f64 },
     #[error("quantile level {q} is outside [0, 1]")]
     QuantileOutOfRange { q: f64 },
+    #[error("window {index} covers steps {start}..{} but the series has {n_steps} steps", start + window)]
+    WindowOutOfRange {
+        index: usize,
+        start: usize,
+        window: usize,
+        n_steps: usize,
+    },
+    #[error("time step {step} is covered by no window, so it has no score")]
+    Uncovered { step: usize },
+    #[error(
+        "Orion thresholding needs scores in time order of one series (a `nab` or `csv` dataset)"
+    )]
+    NotASeries,
 }
 
 /// Precision, recall and F1 when predicting anomalous at `score >= threshold`.

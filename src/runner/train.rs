@@ -133,10 +133,10 @@ pub(super) fn train_and_evaluate(
     let val_scores = detector.score(&split.val)?;
     let test_scores = detector.score(&split.test)?;
     let mut evaluation = metrics::evaluate::evaluate(
-        protocol,
-        cfg.eval.threshold_quantile,
+        &cfg.eval,
         (&split.val.labels, &val_scores),
         (&split.test.labels, &test_scores, &split.test.classes),
+        split.timeline.as_ref(),
         teacher.and_then(|t| t.auc_roc),
     )
     .context("evaluating the test scores")?;

@@ -3,7 +3,7 @@
 //! the real metric code, and decaying loss curves. Shared by `tests/report.rs` and
 //! `benches/report.rs`; the thing under test is the report, not these numbers.
 
-use anolab::config::{load_sweep, Protocol, RunSpec, SweepSpec};
+use anolab::config::{load_sweep, EvalConfig, RunSpec, SweepSpec};
 use anolab::metrics::evaluate::evaluate;
 use anolab::rng::SplitMix64;
 use anolab::store::{Metric, RunResult, ScoreSet, Store, SweepRecord};
@@ -107,10 +107,10 @@ pub fn fill(
         let val = scores(&mut rng, windows / 4, shift, "val");
         let test = scores(&mut rng, windows, shift, "test");
         let metrics = evaluate(
-            Protocol::Clean,
-            0.99,
+            &EvalConfig::default(),
             (&val.labels, &val.scores),
             (&test.labels, &test.scores, &test.classes),
+            None,
             None,
         )
         .unwrap()

@@ -1,0 +1,268 @@
+//! Delimited text tables (shared by the NAB, digits and UCR readers) and users' own
+//! CSV time series (dataset name `csv`).
+//!
+//! A `csv` file has a header line naming its columns, then one row per time step in
+//! time order. One or more value columns become the channels of the windows (each
+//! min–max scaled to [−1, 1] on its own); the labels come either from a label column
+//! (`0` normal, `1` anomalous) or from a list of labelled intervals of row indices
+//! (0-based, first data row = 0, both ends inclusive). The series is then cut into
+//! rolling windows and split the unsupervised (Orion) way: see
+//! [`super::windows::series_split`].
+
+use super::windows::{min_max_symmetric, series_split};
+use super::{DataError, Split};
+use std::path::{Path, PathBuf};
+
+/// How the fields of a line are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    Comma,
+    Tab,
+    /// Any run of spaces or tabs (the old UCR archive's space-separated files).
+    Whitespace,
+}
+
+/// One data line of a table: its 1-based line number in the file and its fields.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+/// A delimited text file read whole: every data row has as many fields as the header
+/// (or, without a header, as the first row). Blank lines are skipped; CRLF line ends,
+/// a UTF-8 byte-order mark and double quotes around a field are accepted.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub path: PathBuf,
+    pub header: Option<Vec<String>>,
+    /// 1-based line of the header (blank lines may precede it).
+    header_line: usize,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn read(path: &Path, delimiter: Delimiter, has_header: bool) -> Result<Table, DataError> {
+        let text = std::fs::read_to_string(path).map_err(|cause| DataError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Table::parse(path, &text, delimiter, has_header)
+    }
+
+    /// Parses `text` as the content of `path` (named in errors).
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        delimiter: Delimiter,
+        has_header: bool,
+    ) -> Result<Table, DataError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut rows: Vec<Row> = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, line)| (i + 1, line.trim_end_matches('\r')))
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(line, text)| Row {
+                line,
+                cells: split_fields(text, delimiter),
+            })
+            .collect();
+        if rows.is_empty() {
+            return Err(DataError::Content {
+                path: path.to_path_buf(),
+                problem: "the file is empty".into(),
+            });
+        }
+        let (header_line, header) = if has_header {
+            let first = rows.remove(0);
+            if rows.is_empty() {
+                return Err(DataError::Line {
+                    path: path.to_path_buf(),
+                    line: first.line,
+                    problem: "the file has a header but no data rows".into(),
+                });
+            }
+            (first.line, Some(first.cells))
+        } else {
+            (0, None)
+        };
+        let (width, what) = match &header {
+            Some(h) => (h.len(), "the header"),
+            None => (rows[0].cells.len(), "the first row"),
+        };
+        if let Some(row) = rows.iter().find(|r| r.cells.len() != width) {
+            return Err(DataError::Line {
+                path: path.to_path_buf(),
+                line: row.line,
+                problem: format!(
+                    "{} fields, but {what} has {width} (ragged row)",
+                    row.cells.len()
+                ),
+            });
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            header,
+            header_line,
+            rows,
+        })
+    }
+
+    /// The 0-based index of the header column `name`; an error on line 1 lists the
+    /// columns there are.
+    pub fn column(&self, name: &str) -> Result<usize, DataError> {
+        let header = self.header.as_deref().unwrap_or_default();
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| DataError::Line {
+                path: self.path.clone(),
+                line: self.header_line.max(1),
+                problem: format!("no column `{name}`; the header has: {}", header.join(", ")),
+            })
+    }
+
+    /// The cell of `row` at 0-based `column` as a finite number.
+    pub fn number(&self, row: &Row, column: usize) -> Result<f64, DataError> {
+        let cell = &row.cells[column];
+        match cell.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(self.cell_error(
+                row,
+                column,
+                if cell.is_empty() {
+                    "empty cell where a number is expected".to_string()
+                } else {
+                    format!("`{cell}` is not a finite number")
+                },
+            )),
+        }
+    }
+
+    /// An error about one cell; the column is named when the table has a header.
+    pub fn cell_error(&self, row: &Row, column: usize, problem: String) -> DataError {
+        let name = self
+            .header
+            .as_ref()
+            .map(|h| format!(" (column `{}`)", h[column]))
+            .unwrap_or_default();
+        DataError::Cell {
+            path: self.path.clone(),
+            line: row.line,
+            column: column + 1,
+            problem: format!("{problem}{name}"),
+        }
+    }
+}
+
+/// The fields of one line, trimmed, with double quotes around a field removed.
+fn split_fields(line: &str, delimiter: Delimiter) -> Vec<String> {
+    let fields: Vec<&str> = match delimiter {
+        Delimiter::Comma => line.split(',').collect(),
+        Delimiter::Tab => line.split('\t').collect(),
+        Delimiter::Whitespace => line.split_whitespace().collect(),
+    };
+    fields
+        .into_iter()
+        .map(|f| {
+            let f = f.trim();
+            f.strip_prefix('"')
+                .and_then(|f| f.strip_suffix('"'))
+                .unwrap_or(f)
+                .to_string()
+        })
+        .collect()
+}
+
+/// Where the labels of a CSV series come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeriesLabels {
+    /// A column of `0` (normal) / `1` (anomalous) per row.
+    Column(String),
+    /// Inclusive `[first, last]` data-row indices (0-based) of labelled anomalies.
+    Intervals(Vec<[usize; 2]>),
+}
+
+/// What to read from a CSV series and how to window it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvOptions {
+    pub columns: Vec<String>,
+    pub labels: SeriesLabels,
+    pub window: usize,
+    pub stride: usize,
+}
+
+/// A CSV series: one scaled channel per value column and one label per row.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub values: Vec<Vec<f32>>,
+    pub labels: Vec<bool>,
+}
+
+/// Reads the value columns and labels of a CSV series.
+pub fn read_series(path: &Path, opts: &CsvOptions) -> Result<Series, DataError> {
+    let table = Table::read(path, Delimiter::Comma, true)?;
+    let columns: Vec<usize> = opts
+        .columns
+        .iter()
+        .map(|name| table.column(name))
+        .collect::<Result<_, _>>()?;
+    let mut raw = vec![Vec::with_capacity(table.rows.len()); columns.len()];
+    for row in &table.rows {
+        for (channel, &c) in raw.iter_mut().zip(&columns) {
+            channel.push(table.number(row, c)?);
+        }
+    }
+    let n = table.rows.len();
+    let labels = match &opts.labels {
+        SeriesLabels::Column(name) => {
+            let c = table.column(name)?;
+            table
+                .rows
+                .iter()
+                .map(|row| match row.cells[c].as_str() {
+                    "0" => Ok(false),
+                    "1" => Ok(true),
+                    other => Err(table.cell_error(
+                        row,
+                        c,
+                        format!("label `{other}` is out of range: labels must be 0 (normal) or 1 (anomalous)"),
+                    )),
+                })
+                .collect::<Result<Vec<bool>, _>>()?
+        }
+        SeriesLabels::Intervals(intervals) => {
+            let mut labels = vec![false; n];
+            for &[first, last] in intervals {
+                if first > last || last >= n {
+                    return Err(DataError::Content {
+                        path: path.to_path_buf(),
+                        problem: format!(
+                            "labelled interval [{first}, {last}] (dataset.intervals) is not within the {n} data rows 0..={}",
+                            n - 1
+                        ),
+                    });
+                }
+                labels[first..=last].fill(true);
+            }
+            labels
+        }
+    };
+    Ok(Series {
+        values: raw.iter().map(|c| min_max_symmetric(c)).collect(),
+        labels,
+    })
+}
+
+/// Loads a CSV series as rolling windows, split the unsupervised way.
+pub fn load(path: &Path, opts: &CsvOptions) -> Result<Split, DataError> {
+    let series = read_series(path, opts)?;
+    series_split(
+        &series.values,
+        &series.labels,
+        opts.window,
+        opts.stride,
+        path,
+    )
+}
