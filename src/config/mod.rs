@@ -41,6 +41,8 @@ pub struct RunConfig {
 pub enum DatasetConfig {
     /// MIT-BIH Arrhythmia beats, BeatGAN protocol (`../shared/specs/evaluation.md`).
     Mitdb(MitdbConfig),
+    /// Seeded ECG-like windows with planted anomalies (`data::synthetic`); needs no files.
+    Synthetic(SyntheticConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,10 +65,39 @@ pub struct MitdbConfig {
     pub max_train: Option<usize>,
 }
 
+/// The synthetic generator's split sizes and anomaly rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyntheticConfig {
+    pub n_train: usize,
+    pub n_val: usize,
+    pub n_test: usize,
+    /// Fraction of validation and test windows with a planted anomaly.
+    pub anomaly_rate: f64,
+    /// Samples per window (320 like the MIT-BIH beats, so the conv stacks accept it).
+    pub length: usize,
+    /// Seed of the generator; fixed across training seeds so seeds vary the model.
+    pub seed: u64,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        SyntheticConfig {
+            n_train: 1024,
+            n_val: 256,
+            n_test: 512,
+            anomaly_rate: 0.1,
+            length: 320,
+            seed: 0,
+        }
+    }
+}
+
 impl DatasetConfig {
     pub fn name(&self) -> &'static str {
         match self {
             DatasetConfig::Mitdb(_) => "mitdb",
+            DatasetConfig::Synthetic(_) => "synthetic",
         }
     }
 }
@@ -83,14 +114,210 @@ fn default_n_folds() -> usize {
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum ModelConfig {
     Beatgan(BeatganConfig),
+    Ae(AeConfig),
+    Vae(VaeConfig),
+    LstmAe(LstmAeConfig),
+    Ganomaly(GanomalyConfig),
+    Anogan(AnoganConfig),
+    Tadgan(TadganConfig),
 }
+
+/// Every `model.name`, in the order of [`ModelConfig`]'s variants.
+pub const MODEL_NAMES: [&str; 7] = [
+    "beatgan", "ae", "vae", "lstm_ae", "ganomaly", "anogan", "tadgan",
+];
 
 impl ModelConfig {
     pub fn name(&self) -> &'static str {
         match self {
             ModelConfig::Beatgan(_) => "beatgan",
+            ModelConfig::Ae(_) => "ae",
+            ModelConfig::Vae(_) => "vae",
+            ModelConfig::LstmAe(_) => "lstm_ae",
+            ModelConfig::Ganomaly(_) => "ganomaly",
+            ModelConfig::Anogan(_) => "anogan",
+            ModelConfig::Tadgan(_) => "tadgan",
         }
     }
+}
+
+/// Autoencoder baseline: BeatGAN's generator alone; defaults are BeatGAN's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+}
+
+impl Default for AeConfig {
+    fn default() -> Self {
+        AeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+        }
+    }
+}
+
+/// Variational autoencoder on the same conv stacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the KL term.
+    pub beta_kl: f64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        VaeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+            beta_kl: 1.0,
+        }
+    }
+}
+
+/// LSTM autoencoder: LSTM encoder (hidden = nz), last state repeated, LSTM decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LstmAeConfig {
+    /// Hidden size of both LSTMs (the code is the encoder's last hidden state). The spec
+    /// names no paper default; 64 is a common choice for single-lead windows.
+    pub nz: usize,
+}
+
+impl Default for LstmAeConfig {
+    fn default() -> Self {
+        LstmAeConfig { nz: 64 }
+    }
+}
+
+/// GANomaly (Akcay et al., ACCV 2018); defaults are the paper's. The paper trains with
+/// Adam lr 2e-4 for 15 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GanomalyConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the feature-matching adversarial loss.
+    pub w_adv: f64,
+    /// Weight of the contextual (L1 reconstruction) loss.
+    pub w_con: f64,
+    /// Weight of the latent (encoder) loss ‖z − ẑ‖².
+    pub w_enc: f64,
+}
+
+impl Default for GanomalyConfig {
+    fn default() -> Self {
+        GanomalyConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            w_adv: 1.0,
+            w_con: 50.0,
+            w_enc: 1.0,
+        }
+    }
+}
+
+/// AnoGAN (Schlegl et al., IPMI 2017): a DCGAN plus a per-window latent search.
+/// The paper trains with Adam lr 2e-4: set `train.lr` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnoganConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the discrimination (feature) loss against the residual loss.
+    pub lambda: f64,
+    /// Adam steps of the latent search per scored window (Γ).
+    pub latent_steps: usize,
+    /// Adam learning rate of the latent search.
+    pub latent_lr: f64,
+}
+
+impl Default for AnoganConfig {
+    fn default() -> Self {
+        AnoganConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            lambda: 0.1,
+            latent_steps: 500,
+            latent_lr: 1e-2,
+        }
+    }
+}
+
+/// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). The paper trains
+/// with Adam lr 5e-4 for 35 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TadganConfig {
+    /// Latent size.
+    pub nz: usize,
+    /// Hidden size of the encoder's BiLSTM (per direction).
+    pub enc_hidden: usize,
+    /// Hidden size of the generator's BiLSTMs (per direction).
+    pub gen_hidden: usize,
+    /// Channels of the x-critic's four convolutions.
+    pub critic_channels: usize,
+    /// Width of the z-critic's hidden dense layers.
+    pub critic_z_hidden: usize,
+    /// Critic updates per encoder/generator update.
+    pub n_critic: usize,
+    /// Weight of the gradient penalty.
+    pub gp_weight: f64,
+    /// Weight of the reconstruction MSE in the encoder/generator loss.
+    pub rec_weight: f64,
+    /// Reconstruction error of the score.
+    pub score_rec: TadganRecError,
+    /// How the critic and reconstruction scores are combined.
+    pub score_comb: TadganCombination,
+    /// Weight α of the reconstruction score in the `sum` combination.
+    pub score_alpha: f64,
+}
+
+impl Default for TadganConfig {
+    fn default() -> Self {
+        TadganConfig {
+            nz: 20,
+            enc_hidden: 100,
+            gen_hidden: 64,
+            critic_channels: 64,
+            critic_z_hidden: 20,
+            n_critic: 5,
+            gp_weight: 10.0,
+            rec_weight: 10.0,
+            score_rec: TadganRecError::Point,
+            score_comb: TadganCombination::Mult,
+            score_alpha: 0.5,
+        }
+    }
+}
+
+/// TadGAN's reconstruction errors (Orion): per step |y − ŷ|, the difference of the
+/// areas over 10 steps, or DTW over 11-step segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganRecError {
+    Point,
+    Area,
+    Dtw,
+}
+
+/// TadGAN's score combinations (Orion): product of the two z-scores, or their α-sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganCombination {
+    Mult,
+    Sum,
 }
 
 /// BeatGAN (Zhou et al., IJCAI 2019); defaults are the paper's.
@@ -246,17 +473,97 @@ impl RunConfig {
                     )?;
                 }
             }
+            DatasetConfig::Synthetic(d) => {
+                check(
+                    self.fold == 0,
+                    "folds",
+                    "0 (the synthetic dataset has one split; vary dataset.seed instead)",
+                    self.fold,
+                )?;
+                check(
+                    d.n_train >= t.batch_size,
+                    "dataset.n_train",
+                    "at least train.batch_size",
+                    d.n_train,
+                )?;
+                check(d.n_val >= 1, "dataset.n_val", "at least 1", d.n_val)?;
+                check(d.n_test >= 1, "dataset.n_test", "at least 1", d.n_test)?;
+                check(
+                    (0.0..1.0).contains(&d.anomaly_rate),
+                    "dataset.anomaly_rate",
+                    "in [0, 1)",
+                    d.anomaly_rate,
+                )?;
+                check(d.length >= 40, "dataset.length", "at least 40", d.length)?;
+            }
         }
+        let sizes = |pairs: &[(&str, usize)]| -> Result<(), String> {
+            for (key, v) in pairs {
+                check(*v >= 1, &format!("model.{key}"), "at least 1", v)?;
+            }
+            Ok(())
+        };
+        let weights = |pairs: &[(&str, f64)]| -> Result<(), String> {
+            for (key, v) in pairs {
+                check(
+                    *v >= 0.0 && v.is_finite(),
+                    &format!("model.{key}"),
+                    "a number ≥ 0",
+                    v,
+                )?;
+            }
+            Ok(())
+        };
         match &self.model {
             ModelConfig::Beatgan(m) => {
-                check(m.nz >= 1, "model.nz", "at least 1", m.nz)?;
-                check(m.ndf >= 1, "model.ndf", "at least 1", m.ndf)?;
-                check(m.ngf >= 1, "model.ngf", "at least 1", m.ngf)?;
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("w_adv", m.w_adv)])?;
+            }
+            ModelConfig::Ae(m) => sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?,
+            ModelConfig::Vae(m) => {
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("beta_kl", m.beta_kl)])?;
+            }
+            ModelConfig::LstmAe(m) => sizes(&[("nz", m.nz)])?,
+            ModelConfig::Ganomaly(m) => {
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("w_adv", m.w_adv), ("w_con", m.w_con), ("w_enc", m.w_enc)])?;
+            }
+            ModelConfig::Anogan(m) => {
+                sizes(&[
+                    ("nz", m.nz),
+                    ("ndf", m.ndf),
+                    ("ngf", m.ngf),
+                    ("latent_steps", m.latent_steps),
+                ])?;
                 check(
-                    m.w_adv >= 0.0 && m.w_adv.is_finite(),
-                    "model.w_adv",
-                    "a number ≥ 0",
-                    m.w_adv,
+                    (0.0..=1.0).contains(&m.lambda),
+                    "model.lambda",
+                    "in [0, 1]",
+                    m.lambda,
+                )?;
+                check(
+                    m.latent_lr > 0.0 && m.latent_lr.is_finite(),
+                    "model.latent_lr",
+                    "a positive number",
+                    m.latent_lr,
+                )?;
+            }
+            ModelConfig::Tadgan(m) => {
+                sizes(&[
+                    ("nz", m.nz),
+                    ("enc_hidden", m.enc_hidden),
+                    ("gen_hidden", m.gen_hidden),
+                    ("critic_channels", m.critic_channels),
+                    ("critic_z_hidden", m.critic_z_hidden),
+                    ("n_critic", m.n_critic),
+                ])?;
+                weights(&[("gp_weight", m.gp_weight), ("rec_weight", m.rec_weight)])?;
+                check(
+                    (0.0..=1.0).contains(&m.score_alpha),
+                    "model.score_alpha",
+                    "in [0, 1]",
+                    m.score_alpha,
                 )?;
             }
         }
@@ -295,9 +602,10 @@ fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 
 impl<'de> Deserialize<'de> for DatasetConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["mitdb"])?;
+        let (name, fields) = tagged_section(d, &["mitdb", "synthetic"])?;
         match name.as_str() {
             "mitdb" => section_fields::<D, _>(fields).map(DatasetConfig::Mitdb),
+            "synthetic" => section_fields::<D, _>(fields).map(DatasetConfig::Synthetic),
             _ => unreachable!("tagged_section checked the name"),
         }
     }
@@ -305,9 +613,15 @@ impl<'de> Deserialize<'de> for DatasetConfig {
 
 impl<'de> Deserialize<'de> for ModelConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["beatgan"])?;
+        let (name, fields) = tagged_section(d, &MODEL_NAMES)?;
         match name.as_str() {
             "beatgan" => section_fields::<D, _>(fields).map(ModelConfig::Beatgan),
+            "ae" => section_fields::<D, _>(fields).map(ModelConfig::Ae),
+            "vae" => section_fields::<D, _>(fields).map(ModelConfig::Vae),
+            "lstm_ae" => section_fields::<D, _>(fields).map(ModelConfig::LstmAe),
+            "ganomaly" => section_fields::<D, _>(fields).map(ModelConfig::Ganomaly),
+            "anogan" => section_fields::<D, _>(fields).map(ModelConfig::Anogan),
+            "tadgan" => section_fields::<D, _>(fields).map(ModelConfig::Tadgan),
             _ => unreachable!("tagged_section checked the name"),
         }
     }

@@ -1,6 +1,7 @@
 //! Datasets as fixed-length labelled windows, and the errors met while reading them.
 
 pub mod mitdb;
+pub mod synthetic;
 pub mod wfdb;
 
 use crate::config::DatasetConfig;
@@ -130,6 +131,14 @@ pub fn load(config: &DatasetConfig, fold: usize) -> Result<Split, DataError> {
                 max_train: c.max_train,
             },
         ),
+        DatasetConfig::Synthetic(c) => Ok(synthetic::generate(&synthetic::SyntheticOptions {
+            n_train: c.n_train,
+            n_val: c.n_val,
+            n_test: c.n_test,
+            anomaly_rate: c.anomaly_rate,
+            length: c.length,
+            seed: c.seed,
+        })),
     }
 }
 
@@ -138,6 +147,9 @@ pub fn load(config: &DatasetConfig, fold: usize) -> Result<Split, DataError> {
 pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
     let dir = match config {
         DatasetConfig::Mitdb(c) => &c.path,
+        // Generated data is a function of its config (already in the run key) and of the
+        // generator's code, whose version stands in for the files' bytes.
+        DatasetConfig::Synthetic(_) => return Ok(synthetic::GENERATOR_VERSION.to_string()),
     };
     let io = |path: &Path, cause| DataError::Io {
         path: path.to_path_buf(),

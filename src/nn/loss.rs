@@ -14,3 +14,8 @@ pub fn bce_with_logits(logits: &Tensor, target: f64) -> Result<Tensor> {
 pub fn mse(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     (a - b)?.sqr()?.mean_all()
 }
+
+/// Mean absolute error over all elements.
+pub fn l1(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    (a - b)?.abs()?.mean_all()
+}
