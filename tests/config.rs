@@ -47,7 +47,9 @@ fn lists_are_axes_and_seeds_multiply() {
         first.train.batch_size, 64,
         "unset keys take the paper default"
     );
-    let ModelConfig::Beatgan(m) = &first.model;
+    let ModelConfig::Beatgan(m) = &first.model else {
+        panic!("expected beatgan, got {:?}", first.model)
+    };
     assert_eq!((m.nz, m.ndf, m.ngf), (8, 8, BeatganConfig::default().ngf));
 }
 

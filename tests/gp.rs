@@ -42,7 +42,10 @@ fn penalty_gradient_matches_finite_differences() {
             .unwrap()
     };
     let p = gradient_penalty(|x| critic.forward(x, None), &real, &fake, &eps).unwrap();
-    assert!(p.to_scalar::<f64>().unwrap() > 1e-3, "a non-trivial penalty");
+    assert!(
+        p.to_scalar::<f64>().unwrap() > 1e-3,
+        "a non-trivial penalty"
+    );
     let grads = p.backward().unwrap();
 
     let data = vars.data().lock().unwrap();
@@ -64,12 +67,15 @@ fn penalty_gradient_matches_finite_differences() {
             let h = 1e-5;
             let mut shifted = base.clone();
             shifted[i] = base[i] + h;
-            var.set(&Tensor::from_vec(shifted.clone(), var.dims(), &dev).unwrap()).unwrap();
+            var.set(&Tensor::from_vec(shifted.clone(), var.dims(), &dev).unwrap())
+                .unwrap();
             let up = penalty();
             shifted[i] = base[i] - h;
-            var.set(&Tensor::from_vec(shifted, var.dims(), &dev).unwrap()).unwrap();
+            var.set(&Tensor::from_vec(shifted, var.dims(), &dev).unwrap())
+                .unwrap();
             let down = penalty();
-            var.set(&Tensor::from_vec(base.clone(), var.dims(), &dev).unwrap()).unwrap();
+            var.set(&Tensor::from_vec(base.clone(), var.dims(), &dev).unwrap())
+                .unwrap();
             let numeric = (up - down) / (2.0 * h);
             let err = (numeric - analytic[i]).abs() / numeric.abs().max(1e-3);
             worst = worst.max(err);

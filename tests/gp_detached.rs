@@ -7,7 +7,10 @@ use candle_core::{Device, Tensor, Var};
 
 #[test]
 fn a_detached_gradient_is_refused_clearly() {
-    assert!(std::env::var(DO_NOT_DETACH_ENV).is_err(), "this test needs the variable unset");
+    assert!(
+        std::env::var(DO_NOT_DETACH_ENV).is_err(),
+        "this test needs the variable unset"
+    );
     let w = Var::from_tensor(&Tensor::new(&[[0.5f32], [-1.0]], &Device::Cpu).unwrap()).unwrap();
     let real = Tensor::new(&[[1.0f32, 2.0]], &Device::Cpu).unwrap();
     let fake = Tensor::new(&[[0.0f32, 1.0]], &Device::Cpu).unwrap();

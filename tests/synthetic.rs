@@ -82,7 +82,11 @@ fn planted_anomalies_change_the_window() {
         let run = longest_run(s.test.window(i));
         match s.test.classes[i].as_str() {
             "flat" => assert!(run >= 12, "flat window {i}: longest run {run}"),
-            _ => assert!(run < 3, "{} window {i}: longest run {run}", s.test.classes[i]),
+            _ => assert!(
+                run < 3,
+                "{} window {i}: longest run {run}",
+                s.test.classes[i]
+            ),
         }
     }
 }

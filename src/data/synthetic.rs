@@ -57,8 +57,18 @@ const TEST: u64 = 3;
 pub fn generate(opts: &SyntheticOptions) -> Split {
     Split {
         train: windows(opts, TRAIN, opts.n_train, 0),
-        val: windows(opts, VAL, opts.n_val, planted(opts.n_val, opts.anomaly_rate)),
-        test: windows(opts, TEST, opts.n_test, planted(opts.n_test, opts.anomaly_rate)),
+        val: windows(
+            opts,
+            VAL,
+            opts.n_val,
+            planted(opts.n_val, opts.anomaly_rate),
+        ),
+        test: windows(
+            opts,
+            TEST,
+            opts.n_test,
+            planted(opts.n_test, opts.anomaly_rate),
+        ),
     }
 }
 
@@ -80,8 +90,7 @@ fn windows(opts: &SyntheticOptions, split: u64, n: usize, n_anomalous: usize) ->
         let mut rng = SplitMix64::new(stream_seed(opts.seed, split, i as u64));
         out.data.extend(window(opts.length, kind, &mut rng));
         out.labels.push(kind.is_some());
-        out.classes
-            .push(kind.unwrap_or(NORMAL_CLASS).to_string());
+        out.classes.push(kind.unwrap_or(NORMAL_CLASS).to_string());
     }
     out.n = n;
     out

@@ -12,8 +12,8 @@
 //! detached copy of the weights so that backward computes the latent gradient only.
 
 use super::{
-    adam, batches, load_vars, per_window, restore_vars, save_vars, snapshot_vars,
-    train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, batches, load_vars, per_window, restore_vars, save_vars, snapshot_vars, train_epoch,
+    Detector, EpochLosses, InputShape, Snapshot,
 };
 use crate::config::{AnoganConfig, TrainConfig};
 use crate::data::Windows;
@@ -112,7 +112,13 @@ impl AnoGan {
     }
 
     /// Per-window L(z) for a batch of windows, their features and codes.
-    fn search_loss(&self, net: &Frozen, x: &Tensor, fx: &Tensor, z: &Tensor) -> candle_core::Result<Tensor> {
+    fn search_loss(
+        &self,
+        net: &Frozen,
+        x: &Tensor,
+        fx: &Tensor,
+        z: &Tensor,
+    ) -> candle_core::Result<Tensor> {
         let g = net.gen.forward_t(z, false)?;
         let fg = last_map(net.disc.forward_t(&g, false)?.maps);
         let residual = (x - &g)?.abs()?.flatten_from(1)?.sum(1)?;

@@ -7,9 +7,8 @@
 //!   score = reconstruction MSE of the mean path (decoder(μ)), so scoring is deterministic.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows,
-    restore_vars, save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape,
-    Snapshot,
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
 };
 use crate::config::TrainConfig;
 use crate::data::Windows;
@@ -28,7 +27,9 @@ const SCORE_BATCH: usize = 256;
 pub enum Variant {
     Plain,
     /// With the KL weight β_kl.
-    Variational { beta_kl: f64 },
+    Variational {
+        beta_kl: f64,
+    },
 }
 
 pub struct Autoencoder {
@@ -146,7 +147,9 @@ impl Detector for Autoencoder {
 
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
         per_window(windows, &self.device, SCORE_BATCH, |x| {
-            Ok(mean_per_window(&(x - self.reconstruct_batch(x, false)?)?.sqr()?)?)
+            Ok(mean_per_window(
+                &(x - self.reconstruct_batch(x, false)?)?.sqr()?,
+            )?)
         })
     }
 

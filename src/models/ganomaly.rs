@@ -8,9 +8,8 @@
 //! Only the 1-D version exists: the 2-D (image) version waits for a digits reader.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows,
-    restore_vars, save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape,
-    Snapshot,
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
 };
 use crate::config::{GanomalyConfig, TrainConfig};
 use crate::data::Windows;

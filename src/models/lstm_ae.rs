@@ -5,9 +5,8 @@
 //! reconstruction MSE. Works for any window length.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows,
-    restore_vars, save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape,
-    Snapshot,
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
 };
 use crate::config::{LstmAeConfig, TrainConfig};
 use crate::data::Windows;
@@ -44,7 +43,12 @@ impl LstmAe {
         let decoder = Lstm::new(cfg.nz, cfg.nz, vb.pp("dec"))?;
         let output = Dense::new(cfg.nz, shape.channels, vb.pp("out"))?;
         // No conv layers: the conv rule is unused.
-        init_zoo(&vars, "", ConvInit::XavierNormal, &mut SplitMix64::new(seed))?;
+        init_zoo(
+            &vars,
+            "",
+            ConvInit::XavierNormal,
+            &mut SplitMix64::new(seed),
+        )?;
         let opt = AdamW::new(trainable(&vars, ""), adam(train))?;
         Ok(LstmAe {
             batch_size: train.batch_size,

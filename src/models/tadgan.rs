@@ -23,8 +23,8 @@
 //! choose thresholds).
 
 use super::{
-    adam, batch_tensor, batches, load_vars, reconstruct_windows, restore_vars,
-    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, batch_tensor, batches, load_vars, reconstruct_windows, restore_vars, save_vars,
+    snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
 };
 use crate::config::{TadganCombination, TadganConfig, TadganRecError, TrainConfig};
 use crate::data::Windows;
@@ -78,7 +78,12 @@ pub struct CriticX {
 }
 
 impl CriticX {
-    pub fn new(channels: usize, length: usize, width: usize, vb: VarBuilder) -> anyhow::Result<Self> {
+    pub fn new(
+        channels: usize,
+        length: usize,
+        width: usize,
+        vb: VarBuilder,
+    ) -> anyhow::Result<Self> {
         let min = CX_LAYERS * (CX_KERNEL - 1) + 1;
         if length < min {
             bail!("TadGAN's x-critic needs windows of at least {min} samples; got {length}");
@@ -98,7 +103,11 @@ impl CriticX {
     }
 
     /// `B × C × L` → `B × 1`; dropout masks are drawn from `rng` when given (training).
-    pub fn forward(&self, x: &Tensor, mut rng: Option<&mut SplitMix64>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mut rng: Option<&mut SplitMix64>,
+    ) -> candle_core::Result<Tensor> {
         let mut h = x.clone();
         for conv in &self.convs {
             h = candle_nn::ops::leaky_relu(&conv.forward(&h)?, SLOPE)?;
@@ -228,7 +237,11 @@ impl TadGan {
             .broadcast_as((b, half, 2, f))?
             .reshape((b, 2 * half, f))?;
         let h = self.gen_lstm2.forward(&h)?;
-        self.gen_out.forward(&h)?.tanh()?.transpose(1, 2)?.contiguous()
+        self.gen_out
+            .forward(&h)?
+            .tanh()?
+            .transpose(1, 2)?
+            .contiguous()
     }
 
     fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
@@ -242,7 +255,10 @@ impl TadGan {
 
             let eps = uniform(&[b, 1, 1], &mut self.noise, &self.device)?;
             let real = self.cx.forward(x, Some(&mut self.noise))?.mean_all()?;
-            let fake = self.cx.forward(&fake_x, Some(&mut self.noise))?.mean_all()?;
+            let fake = self
+                .cx
+                .forward(&fake_x, Some(&mut self.noise))?
+                .mean_all()?;
             let (cx, noise) = (&self.cx, &mut self.noise);
             let gp = gradient_penalty(|t| cx.forward(t, Some(noise)), x, &fake_x, &eps)?;
             let err_cx = ((fake - real)? + (&gp * self.cfg.gp_weight)?)?;
@@ -250,7 +266,10 @@ impl TadGan {
 
             let eps = uniform(&[b, 1], &mut self.noise, &self.device)?;
             let real = self.cz.forward(&z, Some(&mut self.noise))?.mean_all()?;
-            let fake = self.cz.forward(&fake_z, Some(&mut self.noise))?.mean_all()?;
+            let fake = self
+                .cz
+                .forward(&fake_z, Some(&mut self.noise))?
+                .mean_all()?;
             let (cz, noise) = (&self.cz, &mut self.noise);
             let gp_z = gradient_penalty(|t| cz.forward(t, Some(noise)), &z, &fake_z, &eps)?;
             let err_cz = ((fake - real)? + (gp_z * self.cfg.gp_weight)?)?;
@@ -262,7 +281,10 @@ impl TadGan {
         }
 
         let z = randn(&[b, nz], &mut self.noise, &self.device)?;
-        let fake_score = self.cx.forward(&self.generate(&z)?, Some(&mut self.noise))?.mean_all()?;
+        let fake_score = self
+            .cx
+            .forward(&self.generate(&z)?, Some(&mut self.noise))?
+            .mean_all()?;
         let code = self.encode(x)?;
         let code_score = self.cz.forward(&code, Some(&mut self.noise))?.mean_all()?;
         let err_rec = loss::mse(&self.generate(&code)?, x)?;
@@ -312,7 +334,11 @@ impl TadGan {
         let mut sorted = critic.clone();
         sorted.sort_by(f64::total_cmp);
         let (q1, q3) = (quantile(&sorted, 0.25), quantile(&sorted, 0.75));
-        let inner: Vec<f64> = critic.iter().copied().filter(|v| (q1..=q3).contains(v)).collect();
+        let inner: Vec<f64> = critic
+            .iter()
+            .copied()
+            .filter(|v| (q1..=q3).contains(v))
+            .collect();
         let critic_mean = mean_var(&inner).0;
         let critic_var = mean_var(&critic).1;
         let data = self.vars.data().lock().expect("var map lock");
@@ -363,7 +389,11 @@ pub fn rec_error(kind: TadganRecError, y: &[f32], y_hat: &[f32]) -> f64 {
     let half = SCORE_WINDOW / 2;
     match kind {
         TadganRecError::Point => {
-            y.iter().zip(y_hat).map(|(a, b)| f64::from(a - b).abs()).sum::<f64>() / n as f64
+            y.iter()
+                .zip(y_hat)
+                .map(|(a, b)| f64::from(a - b).abs())
+                .sum::<f64>()
+                / n as f64
         }
         TadganRecError::Area => {
             // pandas rolling(10, center=True, min_periods=1).apply(trapz): the window

@@ -43,8 +43,8 @@ pub fn gradient_penalty(
     fake: &Tensor,
     eps: &Tensor,
 ) -> Result<Tensor> {
-    let mixed = (real.detach().broadcast_mul(eps)?
-        + fake.detach().broadcast_mul(&(1.0 - eps)?)?)?;
+    let mixed =
+        (real.detach().broadcast_mul(eps)? + fake.detach().broadcast_mul(&(1.0 - eps)?)?)?;
     let x = Var::from_tensor(&mixed)?;
     let out = critic(x.as_tensor())?;
     let grads = out.sum_all()?.backward()?;

@@ -61,7 +61,9 @@ pub fn init_zoo(vars: &VarMap, prefix: &str, conv: ConvInit, rng: &mut SplitMix6
             vec![1.0; n]
         } else if name.ends_with(super::lstm::LSTM_BIAS) {
             let h = n / 4;
-            (0..n).map(|i| if (h..2 * h).contains(&i) { 1.0 } else { 0.0 }).collect()
+            (0..n)
+                .map(|i| if (h..2 * h).contains(&i) { 1.0 } else { 0.0 })
+                .collect()
         } else if name.ends_with("running_mean") || name.ends_with("bias") {
             vec![0.0; n]
         } else if dims.len() == 3 {
