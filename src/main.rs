@@ -6,6 +6,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // TadGAN's gradient penalty differentiates a gradient; candle keeps gradients
+    // differentiable only if this is set before the first backward pass on a thread
+    // (../shared/specs/candle-notes.md). Set before any thread starts.
+    std::env::set_var(anolab::nn::gp::DO_NOT_DETACH_ENV, "1");
     match cli::execute(cli::Cli::parse()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(2),

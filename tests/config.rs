@@ -48,7 +48,7 @@ fn lists_are_axes_and_seeds_multiply() {
         "unset keys take the paper default"
     );
     let ModelConfig::Beatgan(m) = &first.model else {
-        panic!("expected beatgan")
+        panic!("expected beatgan, got {:?}", first.model)
     };
     assert_eq!((m.nz, m.ndf, m.ngf), (8, 8, BeatganConfig::default().ngf));
 }

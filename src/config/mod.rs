@@ -51,6 +51,8 @@ pub enum DatasetConfig {
     Ucr(UcrConfig),
     /// A user's `.npy` windows and labels.
     Npy(NpyConfig),
+    /// Seeded ECG-like windows with planted anomalies (`data::synthetic`); needs no files.
+    Synthetic(SyntheticConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +176,34 @@ fn label_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
 }
 
+/// The synthetic generator's split sizes and anomaly rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyntheticConfig {
+    pub n_train: usize,
+    pub n_val: usize,
+    pub n_test: usize,
+    /// Fraction of validation and test windows with a planted anomaly.
+    pub anomaly_rate: f64,
+    /// Samples per window (320 like the MIT-BIH beats, so the conv stacks accept it).
+    pub length: usize,
+    /// Seed of the generator; fixed across training seeds so seeds vary the model.
+    pub seed: u64,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        SyntheticConfig {
+            n_train: 1024,
+            n_val: 256,
+            n_test: 512,
+            anomaly_rate: 0.1,
+            length: 320,
+            seed: 0,
+        }
+    }
+}
+
 impl DatasetConfig {
     pub fn name(&self) -> &'static str {
         match self {
@@ -183,6 +213,7 @@ impl DatasetConfig {
             DatasetConfig::Csv(_) => "csv",
             DatasetConfig::Ucr(_) => "ucr",
             DatasetConfig::Npy(_) => "npy",
+            DatasetConfig::Synthetic(_) => "synthetic",
         }
     }
 
@@ -228,12 +259,36 @@ pub enum ModelConfig {
     Beatgan(BeatganConfig),
     /// A narrow BeatGAN student distilled from a frozen BeatGAN teacher.
     BeatganKd(BeatganKdConfig),
+    Ae(AeConfig),
+    Vae(VaeConfig),
+    LstmAe(LstmAeConfig),
+    Ganomaly(GanomalyConfig),
+    Anogan(AnoganConfig),
+    Tadgan(TadganConfig),
 }
+
+/// Every `model.name`, in the order of [`ModelConfig`]'s variants.
+pub const MODEL_NAMES: [&str; 8] = [
+    "beatgan",
+    "beatgan_kd",
+    "ae",
+    "vae",
+    "lstm_ae",
+    "ganomaly",
+    "anogan",
+    "tadgan",
+];
 
 impl ModelConfig {
     pub fn name(&self) -> &'static str {
         match self {
             ModelConfig::Beatgan(_) => "beatgan",
+            ModelConfig::Ae(_) => "ae",
+            ModelConfig::Vae(_) => "vae",
+            ModelConfig::LstmAe(_) => "lstm_ae",
+            ModelConfig::Ganomaly(_) => "ganomaly",
+            ModelConfig::Anogan(_) => "anogan",
+            ModelConfig::Tadgan(_) => "tadgan",
             ModelConfig::BeatganKd(_) => "beatgan_kd",
         }
     }
@@ -246,6 +301,185 @@ impl ModelConfig {
             other => other.clone(),
         }
     }
+}
+
+/// Autoencoder baseline: BeatGAN's generator alone; defaults are BeatGAN's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+}
+
+impl Default for AeConfig {
+    fn default() -> Self {
+        AeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+        }
+    }
+}
+
+/// Variational autoencoder on the same conv stacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the KL term.
+    pub beta_kl: f64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        VaeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+            beta_kl: 1.0,
+        }
+    }
+}
+
+/// LSTM autoencoder: LSTM encoder (hidden = nz), last state repeated, LSTM decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LstmAeConfig {
+    /// Hidden size of both LSTMs (the code is the encoder's last hidden state). The spec
+    /// names no paper default; 64 is a common choice for single-lead windows.
+    pub nz: usize,
+}
+
+impl Default for LstmAeConfig {
+    fn default() -> Self {
+        LstmAeConfig { nz: 64 }
+    }
+}
+
+/// GANomaly (Akcay et al., ACCV 2018); defaults are the paper's. The paper trains with
+/// Adam lr 2e-4 for 15 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GanomalyConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the feature-matching adversarial loss.
+    pub w_adv: f64,
+    /// Weight of the contextual (L1 reconstruction) loss.
+    pub w_con: f64,
+    /// Weight of the latent (encoder) loss ‖z − ẑ‖².
+    pub w_enc: f64,
+}
+
+impl Default for GanomalyConfig {
+    fn default() -> Self {
+        GanomalyConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            w_adv: 1.0,
+            w_con: 50.0,
+            w_enc: 1.0,
+        }
+    }
+}
+
+/// AnoGAN (Schlegl et al., IPMI 2017): a DCGAN plus a per-window latent search.
+/// The paper trains with Adam lr 2e-4: set `train.lr` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnoganConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the discrimination (feature) loss against the residual loss.
+    pub lambda: f64,
+    /// Adam steps of the latent search per scored window (Γ).
+    pub latent_steps: usize,
+    /// Adam learning rate of the latent search.
+    pub latent_lr: f64,
+}
+
+impl Default for AnoganConfig {
+    fn default() -> Self {
+        AnoganConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            lambda: 0.1,
+            latent_steps: 500,
+            latent_lr: 1e-2,
+        }
+    }
+}
+
+/// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). The paper trains
+/// with Adam lr 5e-4 for 35 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TadganConfig {
+    /// Latent size.
+    pub nz: usize,
+    /// Hidden size of the encoder's BiLSTM (per direction).
+    pub enc_hidden: usize,
+    /// Hidden size of the generator's BiLSTMs (per direction).
+    pub gen_hidden: usize,
+    /// Channels of the x-critic's four convolutions.
+    pub critic_channels: usize,
+    /// Width of the z-critic's hidden dense layers.
+    pub critic_z_hidden: usize,
+    /// Critic updates per encoder/generator update.
+    pub n_critic: usize,
+    /// Weight of the gradient penalty.
+    pub gp_weight: f64,
+    /// Weight of the reconstruction MSE in the encoder/generator loss.
+    pub rec_weight: f64,
+    /// Reconstruction error of the score.
+    pub score_rec: TadganRecError,
+    /// How the critic and reconstruction scores are combined.
+    pub score_comb: TadganCombination,
+    /// Weight α of the reconstruction score in the `sum` combination.
+    pub score_alpha: f64,
+}
+
+impl Default for TadganConfig {
+    fn default() -> Self {
+        TadganConfig {
+            nz: 20,
+            enc_hidden: 100,
+            gen_hidden: 64,
+            critic_channels: 64,
+            critic_z_hidden: 20,
+            n_critic: 5,
+            gp_weight: 10.0,
+            rec_weight: 10.0,
+            score_rec: TadganRecError::Point,
+            score_comb: TadganCombination::Mult,
+            score_alpha: 0.5,
+        }
+    }
+}
+
+/// TadGAN's reconstruction errors (Orion): per step |y − ŷ|, the difference of the
+/// areas over 10 steps, or DTW over 11-step segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganRecError {
+    Point,
+    Area,
+    Dtw,
+}
+
+/// TadGAN's score combinations (Orion): product of the two z-scores, or their α-sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganCombination {
+    Mult,
+    Sum,
 }
 
 /// BeatGAN (Zhou et al., IJCAI 2019); defaults are the paper's.
@@ -446,7 +680,7 @@ impl RunConfig {
                     ..self.clone()
                 })
             }
-            ModelConfig::Beatgan(_) => None,
+            _ => None,
         }
     }
 
@@ -558,9 +792,99 @@ impl RunConfig {
                     )?;
                 }
             }
+            DatasetConfig::Synthetic(d) => {
+                check(
+                    self.fold == 0,
+                    "folds",
+                    "0 (the synthetic dataset has one split; vary dataset.seed instead)",
+                    self.fold,
+                )?;
+                check(
+                    d.n_train >= t.batch_size,
+                    "dataset.n_train",
+                    "at least train.batch_size",
+                    d.n_train,
+                )?;
+                check(d.n_val >= 1, "dataset.n_val", "at least 1", d.n_val)?;
+                check(d.n_test >= 1, "dataset.n_test", "at least 1", d.n_test)?;
+                check(
+                    (0.0..1.0).contains(&d.anomaly_rate),
+                    "dataset.anomaly_rate",
+                    "in [0, 1)",
+                    d.anomaly_rate,
+                )?;
+                check(d.length >= 40, "dataset.length", "at least 40", d.length)?;
+            }
         }
+        let sizes = |pairs: &[(&str, usize)]| -> Result<(), String> {
+            for (key, v) in pairs {
+                check(*v >= 1, &format!("model.{key}"), "at least 1", v)?;
+            }
+            Ok(())
+        };
+        let weights = |pairs: &[(&str, f64)]| -> Result<(), String> {
+            for (key, v) in pairs {
+                check(
+                    *v >= 0.0 && v.is_finite(),
+                    &format!("model.{key}"),
+                    "a number ≥ 0",
+                    v,
+                )?;
+            }
+            Ok(())
+        };
         match &self.model {
-            ModelConfig::Beatgan(m) => m.validate("model")?,
+            ModelConfig::Beatgan(m) => {
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("w_adv", m.w_adv)])?;
+            }
+            ModelConfig::Ae(m) => sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?,
+            ModelConfig::Vae(m) => {
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("beta_kl", m.beta_kl)])?;
+            }
+            ModelConfig::LstmAe(m) => sizes(&[("nz", m.nz)])?,
+            ModelConfig::Ganomaly(m) => {
+                sizes(&[("nz", m.nz), ("ndf", m.ndf), ("ngf", m.ngf)])?;
+                weights(&[("w_adv", m.w_adv), ("w_con", m.w_con), ("w_enc", m.w_enc)])?;
+            }
+            ModelConfig::Anogan(m) => {
+                sizes(&[
+                    ("nz", m.nz),
+                    ("ndf", m.ndf),
+                    ("ngf", m.ngf),
+                    ("latent_steps", m.latent_steps),
+                ])?;
+                check(
+                    (0.0..=1.0).contains(&m.lambda),
+                    "model.lambda",
+                    "in [0, 1]",
+                    m.lambda,
+                )?;
+                check(
+                    m.latent_lr > 0.0 && m.latent_lr.is_finite(),
+                    "model.latent_lr",
+                    "a positive number",
+                    m.latent_lr,
+                )?;
+            }
+            ModelConfig::Tadgan(m) => {
+                sizes(&[
+                    ("nz", m.nz),
+                    ("enc_hidden", m.enc_hidden),
+                    ("gen_hidden", m.gen_hidden),
+                    ("critic_channels", m.critic_channels),
+                    ("critic_z_hidden", m.critic_z_hidden),
+                    ("n_critic", m.n_critic),
+                ])?;
+                weights(&[("gp_weight", m.gp_weight), ("rec_weight", m.rec_weight)])?;
+                check(
+                    (0.0..=1.0).contains(&m.score_alpha),
+                    "model.score_alpha",
+                    "in [0, 1]",
+                    m.score_alpha,
+                )?;
+            }
             ModelConfig::BeatganKd(kd) => {
                 kd.teacher.validate("model.teacher")?;
                 kd.student().validate("model.student")?;
@@ -614,7 +938,10 @@ fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 
 impl<'de> Deserialize<'de> for DatasetConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["mitdb", "nab", "digits", "csv", "ucr", "npy"])?;
+        let (name, fields) = tagged_section(
+            d,
+            &["mitdb", "nab", "digits", "csv", "ucr", "npy", "synthetic"],
+        )?;
         match name.as_str() {
             "mitdb" => section_fields::<D, _>(fields).map(DatasetConfig::Mitdb),
             "nab" => section_fields::<D, _>(fields).map(DatasetConfig::Nab),
@@ -622,6 +949,7 @@ impl<'de> Deserialize<'de> for DatasetConfig {
             "csv" => section_fields::<D, _>(fields).map(DatasetConfig::Csv),
             "ucr" => section_fields::<D, _>(fields).map(DatasetConfig::Ucr),
             "npy" => section_fields::<D, _>(fields).map(DatasetConfig::Npy),
+            "synthetic" => section_fields::<D, _>(fields).map(DatasetConfig::Synthetic),
             _ => unreachable!("tagged_section checked the name"),
         }
     }
@@ -629,10 +957,16 @@ impl<'de> Deserialize<'de> for DatasetConfig {
 
 impl<'de> Deserialize<'de> for ModelConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (name, fields) = tagged_section(d, &["beatgan", "beatgan_kd"])?;
+        let (name, fields) = tagged_section(d, &MODEL_NAMES)?;
         match name.as_str() {
             "beatgan" => section_fields::<D, _>(fields).map(ModelConfig::Beatgan),
             "beatgan_kd" => section_fields::<D, _>(fields).map(ModelConfig::BeatganKd),
+            "ae" => section_fields::<D, _>(fields).map(ModelConfig::Ae),
+            "vae" => section_fields::<D, _>(fields).map(ModelConfig::Vae),
+            "lstm_ae" => section_fields::<D, _>(fields).map(ModelConfig::LstmAe),
+            "ganomaly" => section_fields::<D, _>(fields).map(ModelConfig::Ganomaly),
+            "anogan" => section_fields::<D, _>(fields).map(ModelConfig::Anogan),
+            "tadgan" => section_fields::<D, _>(fields).map(ModelConfig::Tadgan),
             _ => unreachable!("tagged_section checked the name"),
         }
     }

@@ -5,6 +5,7 @@ pub mod digits;
 pub mod mitdb;
 pub mod nab;
 pub mod npy;
+pub mod synthetic;
 pub mod ucr;
 pub mod wfdb;
 pub mod windows;
@@ -173,6 +174,14 @@ pub fn load(config: &DatasetConfig, fold: usize) -> Result<Split, DataError> {
             c.val_fraction,
         ),
         DatasetConfig::Npy(c) => npy::load(&c.windows, &c.labels, c.split_seed, c.val_fraction),
+        DatasetConfig::Synthetic(c) => Ok(synthetic::generate(&synthetic::SyntheticOptions {
+            n_train: c.n_train,
+            n_val: c.n_val,
+            n_test: c.n_test,
+            anomaly_rate: c.anomaly_rate,
+            length: c.length,
+            seed: c.seed,
+        })),
     }
 }
 
@@ -212,6 +221,8 @@ fn inputs(config: &DatasetConfig) -> Vec<PathBuf> {
             .chain(c.test_path.clone())
             .collect(),
         DatasetConfig::Npy(c) => vec![c.windows.clone(), c.labels.clone()],
+        // Generated: no files (see `fingerprint`).
+        DatasetConfig::Synthetic(_) => Vec::new(),
     }
 }
 
@@ -220,6 +231,11 @@ fn inputs(config: &DatasetConfig) -> Vec<PathBuf> {
 /// A folder contributes every file under it, named relative to the folder; a file
 /// contributes itself under its file name.
 pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
+    if let DatasetConfig::Synthetic(_) = config {
+        // Generated data is a function of its config (already in the run key) and of the
+        // generator's code, whose version stands in for the files' bytes.
+        return Ok(synthetic::GENERATOR_VERSION.to_string());
+    }
     let io = |path: &Path, cause| DataError::Io {
         path: path.to_path_buf(),
         cause,
@@ -274,11 +290,15 @@ pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
 /// window shape and the split it makes for `fold`, with class counts per part.
 pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError> {
     let split = load(config, fold)?;
-    let source = inputs(config)
+    let files: Vec<String> = inputs(config)
         .iter()
         .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+        .collect();
+    let source = if files.is_empty() {
+        "generated".to_string()
+    } else {
+        files.join(", ")
+    };
     let how = match config {
         DatasetConfig::Mitdb(c) => format!(
             "paper protocol folds: fold {fold} of {}, split_seed {}",
@@ -300,6 +320,10 @@ pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError
             "unsupervised: train and test = every window, val = the same windows unlabelled"
                 .to_string()
         }
+        DatasetConfig::Synthetic(c) => format!(
+            "generated: seed {}, anomaly_rate {} in val and test",
+            c.seed, c.anomaly_rate
+        ),
     };
     let mut out = format!(
         "{} ({source})\n  windows of {} × {}; split {how}\n",

@@ -4,13 +4,20 @@
 //! selection and storage), scores windows (higher = more anomalous), and saves/loads
 //! its weights as safetensors.
 
+pub mod anogan;
+pub mod autoencoder;
 pub mod beatgan;
 pub mod distill;
+pub mod ganomaly;
+pub mod lstm_ae;
+pub mod tadgan;
 
 use crate::config::{ModelConfig, TrainConfig};
 use crate::data::Windows;
 use crate::rng::SplitMix64;
+use anyhow::Context;
 use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -85,6 +92,48 @@ pub fn build(
                 checkpoint,
             )?)
         }
+        ModelConfig::Ae(cfg) => Box::new(autoencoder::Autoencoder::new(
+            autoencoder::Variant::Plain,
+            (cfg.nz, cfg.ndf, cfg.ngf),
+            train,
+            shape,
+            device,
+            seed,
+        )?),
+        ModelConfig::Vae(cfg) => Box::new(autoencoder::Autoencoder::new(
+            autoencoder::Variant::Variational {
+                beta_kl: cfg.beta_kl,
+            },
+            (cfg.nz, cfg.ndf, cfg.ngf),
+            train,
+            shape,
+            device,
+            seed,
+        )?),
+        ModelConfig::LstmAe(cfg) => {
+            Box::new(lstm_ae::LstmAe::new(cfg, train, shape, device, seed)?)
+        }
+        ModelConfig::Ganomaly(cfg) => Box::new(ganomaly::Ganomaly::new(
+            cfg.clone(),
+            train,
+            shape,
+            device,
+            seed,
+        )?),
+        ModelConfig::Anogan(cfg) => Box::new(anogan::AnoGan::new(
+            cfg.clone(),
+            train,
+            shape,
+            device,
+            seed,
+        )?),
+        ModelConfig::Tadgan(cfg) => Box::new(tadgan::TadGan::new(
+            cfg.clone(),
+            train,
+            shape,
+            device,
+            seed,
+        )?),
     })
 }
 
@@ -104,4 +153,128 @@ pub(crate) fn batch_tensor(
         (indices.len(), windows.channels, windows.length),
         device,
     )
+}
+
+/// Adam as the papers use it (candle's AdamW without weight decay).
+pub(crate) fn adam(train: &TrainConfig) -> candle_nn::ParamsAdamW {
+    candle_nn::ParamsAdamW {
+        lr: train.lr,
+        beta1: train.beta1,
+        beta2: train.beta2,
+        eps: 1e-8,
+        weight_decay: 0.0,
+    }
+}
+
+/// One epoch of shuffled mini-batches: `step` trains on one batch and returns its loss
+/// terms (named by `names`); the epoch's losses are their means. A non-finite loss stops
+/// training with an error naming the term and the batch. The last incomplete batch is
+/// dropped (batch norm on a handful of windows is noise) unless the set is smaller than
+/// one batch.
+pub(crate) fn train_epoch(
+    train: &Windows,
+    batch_size: usize,
+    device: &Device,
+    rng: &mut SplitMix64,
+    names: &[&'static str],
+    on_batch: &mut dyn FnMut(),
+    mut step: impl FnMut(&Tensor) -> anyhow::Result<Vec<f64>>,
+) -> anyhow::Result<EpochLosses> {
+    let mut order: Vec<usize> = (0..train.n).collect();
+    rng.shuffle(&mut order);
+    let n_batches = batches(train.n, batch_size);
+    let bs = batch_size.min(train.n);
+    let mut sums = vec![0.0; names.len()];
+    for b in 0..n_batches {
+        let x = batch_tensor(train, &order[b * bs..(b + 1) * bs], device)?;
+        let values = step(&x)?;
+        for (name, v) in names.iter().zip(&values) {
+            if !v.is_finite() {
+                anyhow::bail!("training diverged: {name} = {v} at batch {b}");
+            }
+        }
+        for (s, v) in sums.iter_mut().zip(values) {
+            *s += v;
+        }
+        on_batch();
+    }
+    Ok(names
+        .iter()
+        .zip(sums)
+        .map(|(name, s)| (*name, s / n_batches as f64))
+        .collect())
+}
+
+/// Mini-batches per epoch on `n` windows (see [`train_epoch`]).
+pub(crate) fn batches(n: usize, batch_size: usize) -> usize {
+    (n / batch_size).max(1)
+}
+
+/// Applies `f` (a batch `B × C × L` → `B` values) to `windows` in chunks of `chunk`.
+pub(crate) fn per_window(
+    windows: &Windows,
+    device: &Device,
+    chunk: usize,
+    mut f: impl FnMut(&Tensor) -> anyhow::Result<Tensor>,
+) -> anyhow::Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(windows.n);
+    let all: Vec<usize> = (0..windows.n).collect();
+    for indices in all.chunks(chunk) {
+        let x = batch_tensor(windows, indices, device)?;
+        out.extend(f(&x)?.to_vec1::<f32>()?.into_iter().map(f64::from));
+    }
+    Ok(out)
+}
+
+/// Applies `f` (a batch → its reconstruction, same shape) to `windows` in chunks.
+pub(crate) fn reconstruct_windows(
+    windows: &Windows,
+    device: &Device,
+    chunk: usize,
+    mut f: impl FnMut(&Tensor) -> anyhow::Result<Tensor>,
+) -> anyhow::Result<Windows> {
+    let mut out = Windows {
+        data: Vec::with_capacity(windows.data.len()),
+        ..windows.clone()
+    };
+    let all: Vec<usize> = (0..windows.n).collect();
+    for indices in all.chunks(chunk) {
+        let x = batch_tensor(windows, indices, device)?;
+        out.data.extend(f(&x)?.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}
+
+/// Mean over all but the first axis: one value per window.
+pub(crate) fn mean_per_window(t: &Tensor) -> candle_core::Result<Tensor> {
+    t.flatten_from(1)?.mean(1)
+}
+
+/// A copy of every variable (weights and batch-norm statistics).
+pub(crate) fn snapshot_vars(vars: &VarMap) -> anyhow::Result<Snapshot> {
+    let data = vars.data().lock().expect("var map lock");
+    data.iter()
+        .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
+        .collect()
+}
+
+pub(crate) fn restore_vars(vars: &VarMap, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let data = vars.data().lock().expect("var map lock");
+    for (name, var) in data.iter() {
+        let saved = snapshot
+            .get(name)
+            .with_context(|| format!("snapshot lacks `{name}`"))?;
+        var.set(saved)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn save_vars(vars: &VarMap, path: &Path, model: &str) -> anyhow::Result<()> {
+    vars.save(path)
+        .with_context(|| format!("saving {model} weights to {}", path.display()))
+}
+
+pub(crate) fn load_vars(vars: &mut VarMap, path: &Path, model: &str) -> anyhow::Result<()> {
+    vars.load(path)
+        .with_context(|| format!("loading {model} weights from {}", path.display()))
 }

@@ -50,3 +50,8 @@ pub fn attention_transfer(student: &[Tensor], teacher: &[Tensor]) -> Result<Tens
     }
     Ok(total.expect("at least one pair"))
 }
+
+/// Mean absolute error over all elements.
+pub fn l1(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    (a - b)?.abs()?.mean_all()
+}

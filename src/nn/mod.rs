@@ -1,12 +1,18 @@
 //! candle building blocks shared by the models: the 1-D convolutions that work around
-//! candle 0.11.1's bugs, the BeatGAN-family conv stacks, initialisation and losses.
+//! candle 0.11.1's bugs, the BeatGAN-family conv stacks, dense layers, (Bi)LSTMs, the
+//! gradient penalty, initialisation and losses.
 
 pub mod conv;
+pub mod dense;
+pub mod gp;
 pub mod init;
 pub mod loss;
+pub mod lstm;
 pub mod stacks;
 
 pub use conv::{Conv1d, ConvTranspose1d};
+pub use dense::Dense;
+pub use lstm::{BiLstm, Lstm};
 pub use stacks::{ConvDecoder, ConvEncoder};
 
 use candle_core::Var;

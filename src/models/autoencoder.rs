@@ -1,0 +1,187 @@
+//! Reconstruction baselines on the BeatGAN conv stacks (`../shared/specs/models.md`,
+//! "Autoencoder baselines"):
+//! - AE: BeatGAN's generator alone (conv encoder → conv decoder), no discriminator;
+//!   loss and score = reconstruction MSE.
+//! - VAE: the encoder outputs 2·nz channels, μ and log σ²; z = μ + σ·ε; loss = MSE +
+//!   β_kl·KL(N(μ, σ²) ‖ N(0, 1)) with the KL summed over nz and averaged over the batch;
+//!   score = reconstruction MSE of the mean path (decoder(μ)), so scoring is deterministic.
+
+use super::{
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+};
+use crate::config::TrainConfig;
+use crate::data::Windows;
+use crate::nn::dense::randn;
+use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::rng::SplitMix64;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use std::path::Path;
+
+const SCORE_BATCH: usize = 256;
+
+/// Plain or variational.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Variant {
+    Plain,
+    /// With the KL weight β_kl.
+    Variational {
+        beta_kl: f64,
+    },
+}
+
+pub struct Autoencoder {
+    variant: Variant,
+    nz: usize,
+    batch_size: usize,
+    device: Device,
+    vars: VarMap,
+    encoder: ConvEncoder,
+    decoder: ConvDecoder,
+    opt: AdamW,
+    /// Draws the VAE's reparameterisation noise ε.
+    noise: SplitMix64,
+}
+
+impl Autoencoder {
+    pub fn new(
+        variant: Variant,
+        (nz, ndf, ngf): (usize, usize, usize),
+        train: &TrainConfig,
+        shape: InputShape,
+        device: &Device,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
+        let (c, l) = (shape.channels, shape.length);
+        let enc_out = match variant {
+            Variant::Plain => nz,
+            Variant::Variational { .. } => 2 * nz,
+        };
+        let encoder = ConvEncoder::new(c, ndf, enc_out, l, vb.pp("enc"))?;
+        let decoder = ConvDecoder::new(nz, ngf, c, l, vb.pp("dec"))?;
+        let mut rng = SplitMix64::new(seed);
+        // The BeatGAN generator's init, as the AE is that generator.
+        init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
+        let opt = AdamW::new(trainable(&vars, ""), adam(train))?;
+        Ok(Autoencoder {
+            variant,
+            nz,
+            batch_size: train.batch_size,
+            device: device.clone(),
+            vars,
+            encoder,
+            decoder,
+            opt,
+            noise: rng,
+        })
+    }
+
+    /// The deterministic reconstruction: decoder(z) for the AE, decoder(μ) for the VAE.
+    pub fn reconstruct_batch(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let code = self.encoder.forward_t(x, train)?.out;
+        let z = code.narrow(1, 0, self.nz)?;
+        self.decoder.forward_t(&z, train)
+    }
+
+    /// One Adam step; returns (loss, rec, kl) (kl = 0 for the AE).
+    fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
+        let code = self.encoder.forward_t(x, true)?.out;
+        let (recon, kl) = match self.variant {
+            Variant::Plain => (self.decoder.forward_t(&code, true)?, None),
+            Variant::Variational { beta_kl } => {
+                let mu = code.narrow(1, 0, self.nz)?;
+                let logvar = code.narrow(1, self.nz, self.nz)?;
+                let eps = randn(mu.dims(), &mut self.noise, &self.device)?;
+                let z = (&mu + (logvar.affine(0.5, 0.0)?.exp()? * eps)?)?;
+                // KL(N(μ,σ²)‖N(0,1)) = −½ Σ (1 + log σ² − μ² − σ²), summed over nz.
+                let kl = ((logvar.affine(1.0, 1.0)? - mu.sqr()?)? - logvar.exp()?)?
+                    .sum(1)?
+                    .mean_all()?
+                    .affine(-0.5, 0.0)?;
+                (self.decoder.forward_t(&z, true)?, Some((kl, beta_kl)))
+            }
+        };
+        let rec = loss::mse(&recon, x)?;
+        let total = match &kl {
+            None => rec.clone(),
+            Some((kl, beta)) => (&rec + (kl * *beta)?)?,
+        };
+        self.opt.backward_step(&total)?;
+        let kl_value = match &kl {
+            None => 0.0,
+            Some((kl, _)) => kl.to_scalar::<f32>()? as f64,
+        };
+        Ok(vec![
+            total.to_scalar::<f32>()? as f64,
+            rec.to_scalar::<f32>()? as f64,
+            kl_value,
+        ])
+    }
+
+    fn model_name(&self) -> &'static str {
+        match self.variant {
+            Variant::Plain => "AE",
+            Variant::Variational { .. } => "VAE",
+        }
+    }
+}
+
+impl Detector for Autoencoder {
+    fn fit_epoch(
+        &mut self,
+        train: &Windows,
+        rng: &mut SplitMix64,
+        on_batch: &mut dyn FnMut(),
+    ) -> anyhow::Result<EpochLosses> {
+        let names: &[&'static str] = match self.variant {
+            Variant::Plain => &["loss", "err_rec"],
+            Variant::Variational { .. } => &["loss", "err_rec", "err_kl"],
+        };
+        let (bs, device) = (self.batch_size, self.device.clone());
+        train_epoch(train, bs, &device, rng, names, on_batch, |x| self.step(x))
+    }
+
+    fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        per_window(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(mean_per_window(
+                &(x - self.reconstruct_batch(x, false)?)?.sqr()?,
+            )?)
+        })
+    }
+
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.reconstruct_batch(x, false)?)
+        })
+        .map(Some)
+    }
+
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        snapshot_vars(&self.vars)
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        restore_vars(&self.vars, snapshot)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        save_vars(&self.vars, path, self.model_name())
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        let name = self.model_name();
+        load_vars(&mut self.vars, path, name)
+    }
+
+    fn n_params(&self) -> usize {
+        n_params(&self.vars, "")
+    }
+
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        batches(n, self.batch_size)
+    }
+}

@@ -1,0 +1,175 @@
+//! GANomaly (Akcay et al., ACCV 2018; official code samet-akcay/ganomaly), 1-D, as
+//! specified in `../shared/specs/models.md`: G = E1 → Dec → E2 (two conv encoders with
+//! their own weights around the BeatGAN-family decoder), D = conv encoder with a feature
+//! map. Per batch, G first: w_adv·L2(feat_D(x), feat_D(x̂)) + w_con·L1(x, x̂) +
+//! w_enc·L2(z, ẑ); then D: ½·(BCE(D(x), 1) + BCE(D(x̂), 0)), re-initialised when it wins
+//! too easily. Score = mean over nz of (z − ẑ)².
+//!
+//! Only the 1-D version exists: the 2-D (image) version waits for a digits reader.
+
+use super::{
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+};
+use crate::config::{GanomalyConfig, TrainConfig};
+use crate::data::Windows;
+use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::rng::SplitMix64;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use std::path::Path;
+
+/// The official code re-initialises D when err_d falls below this after a step.
+const D_REINIT_BELOW: f64 = 1e-5;
+const SCORE_BATCH: usize = 256;
+const LOSS_NAMES: [&str; 5] = ["err_d", "err_g", "err_g_adv", "err_g_con", "err_g_enc"];
+
+pub struct Ganomaly {
+    cfg: GanomalyConfig,
+    batch_size: usize,
+    device: Device,
+    /// `g.enc1.*`, `g.dec.*`, `g.enc2.*` (generator) and `d.*` (discriminator).
+    vars: VarMap,
+    enc1: ConvEncoder,
+    dec: ConvDecoder,
+    enc2: ConvEncoder,
+    disc: ConvEncoder,
+    opt_g: AdamW,
+    opt_d: AdamW,
+    reinit_rng: SplitMix64,
+}
+
+/// What the generator produces for a batch.
+pub struct Generated {
+    pub z: Tensor,
+    pub x_hat: Tensor,
+    pub z_hat: Tensor,
+}
+
+impl Ganomaly {
+    pub fn new(
+        cfg: GanomalyConfig,
+        train: &TrainConfig,
+        shape: InputShape,
+        device: &Device,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
+        let (c, l) = (shape.channels, shape.length);
+        let enc1 = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc1"))?;
+        let dec = ConvDecoder::new(cfg.nz, cfg.ngf, c, l, vb.pp("g.dec"))?;
+        let enc2 = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc2"))?;
+        let disc = ConvEncoder::new(c, cfg.ndf, 1, l, vb.pp("d"))?;
+        let mut rng = SplitMix64::new(seed);
+        init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
+        let opt_g = AdamW::new(trainable(&vars, "g."), adam(train))?;
+        let opt_d = AdamW::new(trainable(&vars, "d."), adam(train))?;
+        Ok(Ganomaly {
+            cfg,
+            batch_size: train.batch_size,
+            device: device.clone(),
+            vars,
+            enc1,
+            dec,
+            enc2,
+            disc,
+            opt_g,
+            opt_d,
+            reinit_rng: rng,
+        })
+    }
+
+    pub fn generate(&self, x: &Tensor, train: bool) -> candle_core::Result<Generated> {
+        let z = self.enc1.forward_t(x, train)?.out;
+        let x_hat = self.dec.forward_t(&z, train)?;
+        let z_hat = self.enc2.forward_t(&x_hat, train)?.out;
+        Ok(Generated { z, x_hat, z_hat })
+    }
+
+    fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
+        let g = self.generate(x, true)?;
+        let feat_real = last_map(self.disc.forward_t(x, true)?.maps).detach();
+        let feat_fake = last_map(self.disc.forward_t(&g.x_hat, true)?.maps);
+        let err_adv = loss::mse(&feat_fake, &feat_real)?;
+        let err_con = loss::l1(&g.x_hat, x)?;
+        let err_enc = loss::mse(&g.z_hat, &g.z)?;
+        let err_g = ((&err_adv * self.cfg.w_adv)?
+            + (&err_con * self.cfg.w_con)?
+            + (&err_enc * self.cfg.w_enc)?)?;
+        self.opt_g.backward_step(&err_g)?;
+
+        let real_logit = self.disc.forward_t(x, true)?.out;
+        let fake_logit = self.disc.forward_t(&g.x_hat.detach(), true)?.out;
+        let err_d = ((loss::bce_with_logits(&real_logit, 1.0)?
+            + loss::bce_with_logits(&fake_logit, 0.0)?)?
+            * 0.5)?;
+        self.opt_d.backward_step(&err_d)?;
+
+        let mut out = Vec::with_capacity(LOSS_NAMES.len());
+        for t in [&err_d, &err_g, &err_adv, &err_con, &err_enc] {
+            out.push(t.to_scalar::<f32>()? as f64);
+        }
+        if out[0] < D_REINIT_BELOW {
+            init_zoo(&self.vars, "d.", ConvInit::Normal002, &mut self.reinit_rng)?;
+        }
+        Ok(out)
+    }
+}
+
+fn last_map(mut maps: Vec<Tensor>) -> Tensor {
+    maps.pop().expect("an encoder has at least one map")
+}
+
+impl Detector for Ganomaly {
+    fn fit_epoch(
+        &mut self,
+        train: &Windows,
+        rng: &mut SplitMix64,
+        on_batch: &mut dyn FnMut(),
+    ) -> anyhow::Result<EpochLosses> {
+        let (bs, device) = (self.batch_size, self.device.clone());
+        train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {
+            self.step(x)
+        })
+    }
+
+    fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        per_window(windows, &self.device, SCORE_BATCH, |x| {
+            let g = self.generate(x, false)?;
+            Ok(mean_per_window(&(g.z - g.z_hat)?.sqr()?)?)
+        })
+    }
+
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.generate(x, false)?.x_hat)
+        })
+        .map(Some)
+    }
+
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        snapshot_vars(&self.vars)
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        restore_vars(&self.vars, snapshot)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        save_vars(&self.vars, path, "GANomaly")
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        load_vars(&mut self.vars, path, "GANomaly")
+    }
+
+    fn n_params(&self) -> usize {
+        n_params(&self.vars, "")
+    }
+
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        batches(n, self.batch_size)
+    }
+}

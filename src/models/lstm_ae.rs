@@ -1,0 +1,129 @@
+//! LSTM autoencoder (Malhotra et al. 2016 style; `../shared/specs/models.md`,
+//! "Autoencoder baselines"): an LSTM encoder (hidden = nz) reads the window, its last
+//! hidden state is repeated at every step as the decoder LSTM's input, and a per-step
+//! linear layer maps the decoder's states back to the channels. Loss and score =
+//! reconstruction MSE. Works for any window length.
+
+use super::{
+    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
+    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+};
+use crate::config::{LstmAeConfig, TrainConfig};
+use crate::data::Windows;
+use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::{loss, n_params, trainable, Dense, Lstm};
+use crate::rng::SplitMix64;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use std::path::Path;
+
+const SCORE_BATCH: usize = 256;
+
+pub struct LstmAe {
+    batch_size: usize,
+    device: Device,
+    vars: VarMap,
+    encoder: Lstm,
+    decoder: Lstm,
+    output: Dense,
+    opt: AdamW,
+}
+
+impl LstmAe {
+    pub fn new(
+        cfg: &LstmAeConfig,
+        train: &TrainConfig,
+        shape: InputShape,
+        device: &Device,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
+        let encoder = Lstm::new(shape.channels, cfg.nz, vb.pp("enc"))?;
+        let decoder = Lstm::new(cfg.nz, cfg.nz, vb.pp("dec"))?;
+        let output = Dense::new(cfg.nz, shape.channels, vb.pp("out"))?;
+        // No conv layers: the conv rule is unused.
+        init_zoo(
+            &vars,
+            "",
+            ConvInit::XavierNormal,
+            &mut SplitMix64::new(seed),
+        )?;
+        let opt = AdamW::new(trainable(&vars, ""), adam(train))?;
+        Ok(LstmAe {
+            batch_size: train.batch_size,
+            device: device.clone(),
+            vars,
+            encoder,
+            decoder,
+            output,
+            opt,
+        })
+    }
+
+    /// `B × C × L` → its reconstruction.
+    pub fn reconstruct_batch(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, _, l) = x.dims3()?;
+        let seq = x.transpose(1, 2)?.contiguous()?; // B × L × C
+        let code = self.encoder.forward(&seq, false)?.last; // B × nz
+        let repeated = code
+            .unsqueeze(1)?
+            .broadcast_as((b, l, self.encoder.hidden()))?
+            .contiguous()?;
+        let states = self.decoder.forward(&repeated, false)?.seq;
+        self.output.forward(&states)?.transpose(1, 2)?.contiguous()
+    }
+}
+
+impl Detector for LstmAe {
+    fn fit_epoch(
+        &mut self,
+        train: &Windows,
+        rng: &mut SplitMix64,
+        on_batch: &mut dyn FnMut(),
+    ) -> anyhow::Result<EpochLosses> {
+        let (bs, device) = (self.batch_size, self.device.clone());
+        train_epoch(train, bs, &device, rng, &["err_rec"], on_batch, |x| {
+            let err = loss::mse(&self.reconstruct_batch(x)?, x)?;
+            self.opt.backward_step(&err)?;
+            Ok(vec![err.to_scalar::<f32>()? as f64])
+        })
+    }
+
+    fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        per_window(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(mean_per_window(&(x - self.reconstruct_batch(x)?)?.sqr()?)?)
+        })
+    }
+
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.reconstruct_batch(x)?)
+        })
+        .map(Some)
+    }
+
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        snapshot_vars(&self.vars)
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        restore_vars(&self.vars, snapshot)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        save_vars(&self.vars, path, "LSTM-AE")
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        load_vars(&mut self.vars, path, "LSTM-AE")
+    }
+
+    fn n_params(&self) -> usize {
+        n_params(&self.vars, "")
+    }
+
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        batches(n, self.batch_size)
+    }
+}

@@ -1,0 +1,514 @@
+//! TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation) on windows, as
+//! specified in `../shared/specs/models.md`:
+//! - E: BiLSTM(enc_hidden, sequences) → flatten → Dense(nz).
+//! - G: Dense(L/2) → reshape (L/2, 1) → BiLSTM(gen_hidden) → upsample ×2 →
+//!   BiLSTM(gen_hidden) → per-step Dense(channels) → tanh. (Orion: L = 100, so 50.)
+//! - Cx: 4 × [Conv1d(critic_channels, k5, valid) + LeakyReLU(0.2) + Dropout(0.25)] →
+//!   flatten → Dense(1). Cz: Dense → LReLU → Dropout(0.2), twice, → Dense(1).
+//! - Per batch: `n_critic` updates of Cx and Cz, each with a fresh z ~ N(0, 1):
+//!   mean C(fake) − mean C(real) + gp_weight · gradient penalty; then one E/G update on
+//!   −mean Cx(G(z)) − mean Cz(E(x)) + rec_weight · MSE(x, G(E(x))).
+//!
+//! Score. Orion scores one long series per time step (median of overlapping window
+//! reconstructions, smoothed, z-scored over the series). A window set (beats) has no
+//! overlapping windows, so here each window is one step of that pipeline: its
+//! reconstruction error (`point`: mean |x − x̂|; `area`: mean |∫x − ∫x̂| over centred
+//! 10-step trapezoids; `dtw`: mean DTW distance of centred 11-step segments) and its
+//! critic value Cx(x) are z-scored with statistics of the training windows (refitted
+//! after each epoch and saved with the weights, so val and test are scaled alike and no
+//! test statistic leaks in): rec ↦ max(0, z) + 1, critic ↦ |z| + 1 with Orion's
+//! interquartile mean; combined as `mult` (product) or `sum`
+//! ((1 − α)·(critic − 1) + α·(rec − 1)). No smoothing (there are no neighbouring
+//! windows), and Orion's per-series thresholding is not applied (the runner's protocols
+//! choose thresholds).
+
+use super::{
+    adam, batch_tensor, batches, load_vars, reconstruct_windows, restore_vars, save_vars,
+    snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+};
+use crate::config::{TadganCombination, TadganConfig, TadganRecError, TrainConfig};
+use crate::data::Windows;
+use crate::nn::dense::{dropout, randn};
+use crate::nn::gp::gradient_penalty;
+use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::{loss, n_params, trainable, BiLstm, Conv1d, Dense};
+use crate::rng::SplitMix64;
+use anyhow::bail;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Init, Optimizer, VarBuilder, VarMap};
+use std::path::Path;
+
+const SCORE_BATCH: usize = 256;
+/// Training windows used to refit the score statistics after an epoch.
+const STATS_WINDOWS: usize = 512;
+/// Orion's defaults: dropout of Cx and of Cz, LeakyReLU slope, conv kernel.
+const CX_DROPOUT: f64 = 0.25;
+const CZ_DROPOUT: f64 = 0.2;
+const SLOPE: f64 = 0.2;
+const CX_KERNEL: usize = 5;
+const CX_LAYERS: usize = 4;
+/// Orion's `score_window`: the area error integrates over 10 steps, DTW compares
+/// segments of 2·(10/2) + 1 = 11 steps.
+const SCORE_WINDOW: usize = 10;
+/// Name of the score statistics in the var map: `[rec, critic]` means and variances.
+/// The `running_*` suffix keeps them out of the optimisers and of `n_params`, like
+/// batch-norm statistics, while snapshots and checkpoints carry them.
+const STATS_MEAN: &str = "score_stats.running_mean";
+const STATS_VAR: &str = "score_stats.running_var";
+const LOSS_NAMES: [&str; 5] = ["err_cx", "err_cz", "err_eg", "err_eg_rec", "gp_x"];
+
+/// Conv1d with a bias (Keras' default, which Orion's critic uses).
+struct BiasedConv {
+    conv: Conv1d,
+    bias: Tensor,
+}
+
+impl BiasedConv {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.conv
+            .forward(x)?
+            .broadcast_add(&self.bias.reshape((1, (), 1))?)
+    }
+}
+
+/// The x-critic; public so that its gradient penalty can be tested on its own.
+pub struct CriticX {
+    convs: Vec<BiasedConv>,
+    out: Dense,
+}
+
+impl CriticX {
+    pub fn new(
+        channels: usize,
+        length: usize,
+        width: usize,
+        vb: VarBuilder,
+    ) -> anyhow::Result<Self> {
+        let min = CX_LAYERS * (CX_KERNEL - 1) + 1;
+        if length < min {
+            bail!("TadGAN's x-critic needs windows of at least {min} samples; got {length}");
+        }
+        let mut convs = Vec::with_capacity(CX_LAYERS);
+        for i in 0..CX_LAYERS {
+            let vb = vb.pp(format!("conv{i}"));
+            let c_in = if i == 0 { channels } else { width };
+            convs.push(BiasedConv {
+                conv: Conv1d::new(c_in, width, CX_KERNEL, 1, 0, vb.clone())?,
+                bias: vb.get_with_hints(width, "bias", Init::Const(0.))?,
+            });
+        }
+        let out_len = length - CX_LAYERS * (CX_KERNEL - 1);
+        let out = Dense::new(width * out_len, 1, vb.pp("out"))?;
+        Ok(CriticX { convs, out })
+    }
+
+    /// `B × C × L` → `B × 1`; dropout masks are drawn from `rng` when given (training).
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mut rng: Option<&mut SplitMix64>,
+    ) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        for conv in &self.convs {
+            h = candle_nn::ops::leaky_relu(&conv.forward(&h)?, SLOPE)?;
+            if let Some(rng) = rng.as_deref_mut() {
+                h = dropout(&h, CX_DROPOUT, rng)?;
+            }
+        }
+        self.out.forward(&h.flatten_from(1)?)
+    }
+}
+
+struct CriticZ {
+    layers: [Dense; 3],
+}
+
+impl CriticZ {
+    fn forward(&self, z: &Tensor, mut rng: Option<&mut SplitMix64>) -> candle_core::Result<Tensor> {
+        let mut h = z.clone();
+        for layer in &self.layers[..2] {
+            h = candle_nn::ops::leaky_relu(&layer.forward(&h)?, SLOPE)?;
+            if let Some(rng) = rng.as_deref_mut() {
+                h = dropout(&h, CZ_DROPOUT, rng)?;
+            }
+        }
+        self.layers[2].forward(&h)
+    }
+}
+
+pub struct TadGan {
+    cfg: TadganConfig,
+    shape: InputShape,
+    batch_size: usize,
+    device: Device,
+    /// `e.*`, `g.*` (trained together), `cx.*`, `cz.*` and the score statistics.
+    vars: VarMap,
+    enc_lstm: BiLstm,
+    enc_out: Dense,
+    gen_in: Dense,
+    gen_lstm1: BiLstm,
+    gen_lstm2: BiLstm,
+    gen_out: Dense,
+    cx: CriticX,
+    cz: CriticZ,
+    opt_eg: AdamW,
+    opt_cx: AdamW,
+    opt_cz: AdamW,
+    /// Latent draws, interpolation weights and dropout masks.
+    noise: SplitMix64,
+}
+
+impl TadGan {
+    pub fn new(
+        cfg: TadganConfig,
+        train: &TrainConfig,
+        shape: InputShape,
+        device: &Device,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let (c, l) = (shape.channels, shape.length);
+        if l % 2 != 0 {
+            bail!("TadGAN's generator upsamples ×2 from L/2 steps, so the window length must be even; got {l}");
+        }
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
+        let enc_lstm = BiLstm::new(c, cfg.enc_hidden, vb.pp("e.lstm"))?;
+        let enc_out = Dense::new(l * 2 * cfg.enc_hidden, cfg.nz, vb.pp("e.out"))?;
+        let gen_in = Dense::new(cfg.nz, l / 2, vb.pp("g.in"))?;
+        let gen_lstm1 = BiLstm::new(1, cfg.gen_hidden, vb.pp("g.lstm1"))?;
+        let gen_lstm2 = BiLstm::new(2 * cfg.gen_hidden, cfg.gen_hidden, vb.pp("g.lstm2"))?;
+        let gen_out = Dense::new(2 * cfg.gen_hidden, c, vb.pp("g.out"))?;
+        let cx = CriticX::new(c, l, cfg.critic_channels, vb.pp("cx"))?;
+        let h = cfg.critic_z_hidden;
+        let cz = CriticZ {
+            layers: [
+                Dense::new(cfg.nz, h, vb.pp("cz.l0"))?,
+                Dense::new(h, h, vb.pp("cz.l1"))?,
+                Dense::new(h, 1, vb.pp("cz.l2"))?,
+            ],
+        };
+        vb.get_with_hints(2, STATS_MEAN, Init::Const(0.))?;
+        vb.get_with_hints(2, STATS_VAR, Init::Const(1.))?;
+        let mut rng = SplitMix64::new(seed);
+        // Orion's Keras model: glorot-uniform kernels, conv ones included.
+        init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
+        let mut eg = trainable(&vars, "e.");
+        eg.extend(trainable(&vars, "g."));
+        let opt_eg = AdamW::new(eg, adam(train))?;
+        let opt_cx = AdamW::new(trainable(&vars, "cx."), adam(train))?;
+        let opt_cz = AdamW::new(trainable(&vars, "cz."), adam(train))?;
+        Ok(TadGan {
+            cfg,
+            shape,
+            batch_size: train.batch_size,
+            device: device.clone(),
+            vars,
+            enc_lstm,
+            enc_out,
+            gen_in,
+            gen_lstm1,
+            gen_lstm2,
+            gen_out,
+            cx,
+            cz,
+            opt_eg,
+            opt_cx,
+            opt_cz,
+            noise: rng,
+        })
+    }
+
+    /// E: `B × C × L` → `B × nz`.
+    pub fn encode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let seq = self.enc_lstm.forward(&x.transpose(1, 2)?.contiguous()?)?;
+        self.enc_out.forward(&seq.flatten_from(1)?)
+    }
+
+    /// G: `B × nz` → `B × C × L`.
+    pub fn generate(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        let b = z.dim(0)?;
+        let half = self.shape.length / 2;
+        let h = self.gen_in.forward(z)?.reshape((b, half, 1))?;
+        let h = self.gen_lstm1.forward(&h)?;
+        let f = h.dim(2)?;
+        // UpSampling1D(2): every step repeated twice.
+        let h = h
+            .unsqueeze(2)?
+            .broadcast_as((b, half, 2, f))?
+            .reshape((b, 2 * half, f))?;
+        let h = self.gen_lstm2.forward(&h)?;
+        self.gen_out
+            .forward(&h)?
+            .tanh()?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
+        let b = x.dim(0)?;
+        let nz = self.cfg.nz;
+        let (mut sum_cx, mut sum_cz, mut sum_gp) = (0.0, 0.0, 0.0);
+        for _ in 0..self.cfg.n_critic {
+            let z = randn(&[b, nz], &mut self.noise, &self.device)?;
+            let fake_x = self.generate(&z)?.detach();
+            let fake_z = self.encode(x)?.detach();
+
+            let eps = uniform(&[b, 1, 1], &mut self.noise, &self.device)?;
+            let real = self.cx.forward(x, Some(&mut self.noise))?.mean_all()?;
+            let fake = self
+                .cx
+                .forward(&fake_x, Some(&mut self.noise))?
+                .mean_all()?;
+            let (cx, noise) = (&self.cx, &mut self.noise);
+            let gp = gradient_penalty(|t| cx.forward(t, Some(noise)), x, &fake_x, &eps)?;
+            let err_cx = ((fake - real)? + (&gp * self.cfg.gp_weight)?)?;
+            self.opt_cx.backward_step(&err_cx)?;
+
+            let eps = uniform(&[b, 1], &mut self.noise, &self.device)?;
+            let real = self.cz.forward(&z, Some(&mut self.noise))?.mean_all()?;
+            let fake = self
+                .cz
+                .forward(&fake_z, Some(&mut self.noise))?
+                .mean_all()?;
+            let (cz, noise) = (&self.cz, &mut self.noise);
+            let gp_z = gradient_penalty(|t| cz.forward(t, Some(noise)), &z, &fake_z, &eps)?;
+            let err_cz = ((fake - real)? + (gp_z * self.cfg.gp_weight)?)?;
+            self.opt_cz.backward_step(&err_cz)?;
+
+            sum_cx += err_cx.to_scalar::<f32>()? as f64;
+            sum_cz += err_cz.to_scalar::<f32>()? as f64;
+            sum_gp += gp.to_scalar::<f32>()? as f64;
+        }
+
+        let z = randn(&[b, nz], &mut self.noise, &self.device)?;
+        let fake_score = self
+            .cx
+            .forward(&self.generate(&z)?, Some(&mut self.noise))?
+            .mean_all()?;
+        let code = self.encode(x)?;
+        let code_score = self.cz.forward(&code, Some(&mut self.noise))?.mean_all()?;
+        let err_rec = loss::mse(&self.generate(&code)?, x)?;
+        let err_eg = ((fake_score.neg()? - code_score)? + (&err_rec * self.cfg.rec_weight)?)?;
+        self.opt_eg.backward_step(&err_eg)?;
+
+        let n = self.cfg.n_critic as f64;
+        Ok(vec![
+            sum_cx / n,
+            sum_cz / n,
+            err_eg.to_scalar::<f32>()? as f64,
+            err_rec.to_scalar::<f32>()? as f64,
+            sum_gp / n,
+        ])
+    }
+
+    /// Raw (reconstruction error, critic value) of each window, before z-scoring.
+    fn raw_scores(&self, windows: &Windows) -> anyhow::Result<Vec<(f64, f64)>> {
+        let (c, l) = (windows.channels, windows.length);
+        let mut out = Vec::with_capacity(windows.n);
+        let all: Vec<usize> = (0..windows.n).collect();
+        for indices in all.chunks(SCORE_BATCH) {
+            let x = batch_tensor(windows, indices, &self.device)?;
+            let x_hat = self.generate(&self.encode(&x)?)?;
+            let critic = self.cx.forward(&x, None)?.flatten_all()?.to_vec1::<f32>()?;
+            let xs = x.flatten_all()?.to_vec1::<f32>()?;
+            let ys = x_hat.flatten_all()?.to_vec1::<f32>()?;
+            for (i, cv) in critic.into_iter().enumerate() {
+                let mut rec = 0.0;
+                for ch in 0..c {
+                    let at = (i * c + ch) * l;
+                    rec += rec_error(self.cfg.score_rec, &xs[at..at + l], &ys[at..at + l]);
+                }
+                out.push((rec / c as f64, f64::from(cv)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refits the z-score statistics on (up to [`STATS_WINDOWS`]) training windows.
+    fn fit_score_stats(&self, train: &Windows) -> anyhow::Result<()> {
+        let n = train.n.min(STATS_WINDOWS);
+        let raw = self.raw_scores(&train.select(&(0..n).collect::<Vec<_>>()))?;
+        let (rec, critic): (Vec<f64>, Vec<f64>) = raw.into_iter().unzip();
+        let (rec_mean, rec_var) = mean_var(&rec);
+        // Orion: the critic's centre is the mean of its values between the quartiles.
+        let mut sorted = critic.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (q1, q3) = (quantile(&sorted, 0.25), quantile(&sorted, 0.75));
+        let inner: Vec<f64> = critic
+            .iter()
+            .copied()
+            .filter(|v| (q1..=q3).contains(v))
+            .collect();
+        let critic_mean = mean_var(&inner).0;
+        let critic_var = mean_var(&critic).1;
+        let data = self.vars.data().lock().expect("var map lock");
+        let set = |name: &str, values: [f64; 2]| -> anyhow::Result<()> {
+            let values = values.map(|v| v as f32).to_vec();
+            data[name].set(&Tensor::from_vec(values, 2, &self.device)?)?;
+            Ok(())
+        };
+        set(STATS_MEAN, [rec_mean, critic_mean])?;
+        set(STATS_VAR, [rec_var, critic_var])?;
+        Ok(())
+    }
+
+    fn stats(&self) -> anyhow::Result<([f64; 2], [f64; 2])> {
+        let data = self.vars.data().lock().expect("var map lock");
+        let get = |name: &str| -> anyhow::Result<[f64; 2]> {
+            let v = data[name].as_tensor().to_vec1::<f32>()?;
+            Ok([f64::from(v[0]), f64::from(v[1])])
+        };
+        Ok((get(STATS_MEAN)?, get(STATS_VAR)?))
+    }
+}
+
+/// Uniform [0, 1) draws (the interpolation weights of the gradient penalty).
+fn uniform(dims: &[usize], rng: &mut SplitMix64, device: &Device) -> candle_core::Result<Tensor> {
+    let n: usize = dims.iter().product();
+    let values: Vec<f32> = (0..n).map(|_| rng.next_f64() as f32).collect();
+    Tensor::from_vec(values, dims, device)
+}
+
+fn mean_var(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var)
+}
+
+/// Linear-interpolation quantile of sorted values (numpy's default).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// The reconstruction error of one channel of one window, averaged over its steps.
+pub fn rec_error(kind: TadganRecError, y: &[f32], y_hat: &[f32]) -> f64 {
+    let n = y.len();
+    let half = SCORE_WINDOW / 2;
+    match kind {
+        TadganRecError::Point => {
+            y.iter()
+                .zip(y_hat)
+                .map(|(a, b)| f64::from(a - b).abs())
+                .sum::<f64>()
+                / n as f64
+        }
+        TadganRecError::Area => {
+            // pandas rolling(10, center=True, min_periods=1).apply(trapz): the window
+            // covers steps t−5 … t+4, clipped to the series.
+            let diff: Vec<f64> = y.iter().zip(y_hat).map(|(a, b)| f64::from(a - b)).collect();
+            (0..n)
+                .map(|t| {
+                    let lo = t.saturating_sub(half);
+                    let hi = (t + SCORE_WINDOW - half).min(n);
+                    trapz(&diff[lo..hi]).abs()
+                })
+                .sum::<f64>()
+                / n as f64
+        }
+        TadganRecError::Dtw => {
+            // Orion: zero-pad by 5 on each side, DTW of the 11-step segments at each step.
+            let len = 2 * half + 1;
+            let pad = |s: &[f32]| -> Vec<f64> {
+                let mut v = vec![0.0; half];
+                v.extend(s.iter().map(|&a| f64::from(a)));
+                v.extend(std::iter::repeat_n(0.0, half));
+                v
+            };
+            let (py, ph) = (pad(y), pad(y_hat));
+            (0..n)
+                .map(|t| dtw(&py[t..t + len], &ph[t..t + len]))
+                .sum::<f64>()
+                / n as f64
+        }
+    }
+}
+
+/// Trapezoidal integral with unit spacing (numpy's `trapz`).
+fn trapz(v: &[f64]) -> f64 {
+    v.windows(2).map(|w| 0.5 * (w[0] + w[1])).sum()
+}
+
+/// Dynamic time warping distance with absolute differences (the 1-D Euclidean metric).
+pub fn dtw(a: &[f64], b: &[f64]) -> f64 {
+    let m = b.len();
+    let mut prev = vec![f64::INFINITY; m + 1];
+    prev[0] = 0.0;
+    let mut cur = vec![f64::INFINITY; m + 1];
+    for &ai in a {
+        cur[0] = f64::INFINITY;
+        for j in 1..=m {
+            let best = prev[j].min(prev[j - 1]).min(cur[j - 1]);
+            cur[j] = (ai - b[j - 1]).abs() + best;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[m]
+}
+
+impl Detector for TadGan {
+    fn fit_epoch(
+        &mut self,
+        train: &Windows,
+        rng: &mut SplitMix64,
+        on_batch: &mut dyn FnMut(),
+    ) -> anyhow::Result<EpochLosses> {
+        let (bs, device) = (self.batch_size, self.device.clone());
+        let losses = train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {
+            self.step(x)
+        })?;
+        self.fit_score_stats(train)?;
+        Ok(losses)
+    }
+
+    fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        let ([rec_mean, critic_mean], [rec_var, critic_var]) = self.stats()?;
+        let (rec_sd, critic_sd) = (rec_var.sqrt().max(1e-12), critic_var.sqrt().max(1e-12));
+        let alpha = self.cfg.score_alpha;
+        Ok(self
+            .raw_scores(windows)?
+            .into_iter()
+            .map(|(rec, critic)| {
+                let rec = ((rec - rec_mean) / rec_sd).max(0.0) + 1.0;
+                let critic = ((critic - critic_mean) / critic_sd).abs() + 1.0;
+                match self.cfg.score_comb {
+                    TadganCombination::Mult => rec * critic,
+                    TadganCombination::Sum => (1.0 - alpha) * (critic - 1.0) + alpha * (rec - 1.0),
+                }
+            })
+            .collect())
+    }
+
+    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.generate(&self.encode(x)?)?)
+        })
+        .map(Some)
+    }
+
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        snapshot_vars(&self.vars)
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        restore_vars(&self.vars, snapshot)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        save_vars(&self.vars, path, "TadGAN")
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        load_vars(&mut self.vars, path, "TadGAN")
+    }
+
+    fn n_params(&self) -> usize {
+        n_params(&self.vars, "")
+    }
+
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        batches(n, self.batch_size)
+    }
+}
