@@ -189,6 +189,38 @@ fn the_teacher_is_trained_once_for_all_students() {
     };
     assert!((ret - student / teacher).abs() < 1e-12);
 
+    // The report draws the α × β heatmap and AUC against compression (teacher at 1),
+    // leaving the teacher out of the heatmap.
+    let out = dir.path().join("report");
+    let opts = anolab::report::ReportOptions {
+        runs: Vec::new(),
+        skip_overlays: true,
+    };
+    let report = anolab::report::render(&store, "kd", &out, &opts)
+        .unwrap()
+        .unwrap();
+    let stems: Vec<String> = report
+        .figures
+        .iter()
+        .flat_map(|f| f.files.iter())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "heatmap_auc_roc_alpha_beta.png",
+        "auc_roc_vs_compression.png",
+        "auc_roc_vs_compression.svg",
+    ] {
+        assert!(
+            stems.iter().any(|s| s == want),
+            "{want} not in {stems:?}; notes {:?}",
+            report.notes
+        );
+        assert!(
+            std::fs::metadata(out.join(want)).unwrap().len() > 10_000,
+            "{want} is drawn"
+        );
+    }
+
     // More students of the same teacher in a second sweep: the teacher is not retrained.
     let (spec2, runs2) = common::sweep(
         dir.path(),

@@ -5,6 +5,7 @@
 use super::figure::{color, err, grid, num, padded, short, Draw, SANS};
 use super::{Group, Summary};
 use crate::config::sweep::HeadlineMetric;
+use crate::store::RunDetail;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -35,11 +36,17 @@ pub(super) struct LinesFigure {
     pub panels: Vec<Panel<Lines>>,
 }
 
-fn numeric(summary: &Summary, axis: usize) -> bool {
-    summary
+/// Every group that has the setting has a number there, and at least one has it. Groups
+/// without it (a distillation sweep's teacher runs have no `model.alpha`) are left out of
+/// the figures over that setting.
+pub(super) fn numeric(summary: &Summary, axis: usize) -> bool {
+    let present: Vec<&str> = summary
         .groups
         .iter()
-        .all(|g| g.values[axis].parse::<f64>().is_ok())
+        .map(|g| g.values[axis].as_str())
+        .filter(|v| !v.is_empty())
+        .collect();
+    !present.is_empty() && present.iter().all(|v| v.parse::<f64>().is_ok())
 }
 
 fn distinct(summary: &Summary, axis: usize) -> usize {
@@ -47,6 +54,7 @@ fn distinct(summary: &Summary, axis: usize) -> usize {
         .groups
         .iter()
         .map(|g| g.values[axis].as_str())
+        .filter(|v| !v.is_empty())
         .collect();
     v.sort_unstable();
     v.dedup();
@@ -89,9 +97,10 @@ pub(super) fn choose_lines(
         .or_else(|| (0..summary.axes.len()).find(free))
 }
 
-/// `w_adv=0.1, ndf=8`: the group's values of `axes`.
+/// `w_adv=0.1, ndf=8`: the group's values of `axes` (settings it lacks left out).
 fn label(summary: &Summary, group: &Group, axes: &[usize]) -> String {
     axes.iter()
+        .filter(|&&i| !group.values[i].is_empty())
         .map(|&i| format!("{}={}", short(&summary.axes[i]), group.values[i]))
         .collect::<Vec<_>>()
         .join(", ")
@@ -123,9 +132,10 @@ pub(super) fn lines_figure(
         .collect();
     let panels = facets(summary, &rest)
         .into_iter()
+        .filter(|(_, groups)| groups.iter().any(|g| !g.values[x].is_empty()))
         .map(|(title, groups)| {
             let mut by_line: BTreeMap<String, Vec<Point>> = BTreeMap::new();
-            for g in groups {
+            for g in groups.into_iter().filter(|g| !g.values[x].is_empty()) {
                 let name =
                     lines.map_or_else(|| "all runs".to_string(), |l| label(summary, g, &[l]));
                 let (mean, std) = g.stats[m];
@@ -157,6 +167,84 @@ pub(super) fn lines_figure(
         y_label: format!("test {}", metric.label()),
         panels,
     }
+}
+
+/// Distillation sweeps: the test metric against the compression ratio (teacher /
+/// student generator parameters, stored per student run), one line per setting of the
+/// other swept keys; the teachers sit at ratio 1. `None` when no run has a ratio.
+pub(super) fn compression_figure(
+    summary: &Summary,
+    runs: &[RunDetail],
+    metric: HeadlineMetric,
+    sweep: &str,
+) -> Option<LinesFigure> {
+    let m = metric_index(metric);
+    let ratio = |g: &Group| -> Option<f64> {
+        let values: Vec<f64> = g
+            .members
+            .iter()
+            .filter_map(|&i| {
+                runs[i]
+                    .metrics
+                    .iter()
+                    .find(|x| x.split == "test" && x.name == "compression_ratio")
+                    .map(|x| x.value)
+            })
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let students: Vec<(&Group, f64)> = summary
+        .groups
+        .iter()
+        .filter_map(|g| ratio(g).map(|r| (g, r)))
+        .collect();
+    if students.is_empty() {
+        return None;
+    }
+    // Lines differ in what varies among the students, apart from the width itself.
+    let line_axes: Vec<usize> = (0..summary.axes.len())
+        .filter(|&i| !summary.axes[i].contains("student_"))
+        .filter(|&i| {
+            let mut v: Vec<&str> = students.iter().map(|(g, _)| g.values[i].as_str()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len() > 1
+        })
+        .collect();
+    let mut by_line: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    let point = |g: &Group, x: f64| {
+        let (mean, std) = g.stats[m];
+        (x, mean, if std.is_nan() { 0.0 } else { std })
+    };
+    for (g, r) in &students {
+        let name = label(summary, g, &line_axes);
+        by_line.entry(name).or_default().push(point(g, *r));
+    }
+    let teachers = summary.groups.iter().filter(|g| {
+        ratio(g).is_none() && g.members.iter().all(|&i| runs[i].row.model == "beatgan")
+    });
+    for g in teachers {
+        by_line
+            .entry("teacher".into())
+            .or_default()
+            .push(point(g, 1.0));
+    }
+    let mut content: Lines = by_line.into_iter().collect();
+    for (_, points) in &mut content {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    Some(LinesFigure {
+        title: format!(
+            "{sweep}: test {} vs compression (mean ± std over seeds/folds)",
+            metric.label()
+        ),
+        x_label: "compression ratio (teacher / student generator parameters)".into(),
+        y_label: format!("test {}", metric.label()),
+        panels: vec![Panel {
+            title: String::new(),
+            content,
+        }],
+    })
 }
 
 /// The value after `=` in a line label.
@@ -274,10 +362,12 @@ pub(super) fn heatmap_figure(
     sweep: &str,
 ) -> HeatmapFigure {
     let m = metric_index(metric);
+    let has = |g: &Group| !g.values[a].is_empty() && !g.values[b].is_empty();
     let values = |axis: usize| {
         let mut v: Vec<String> = summary
             .groups
             .iter()
+            .filter(|g| has(g))
             .map(|g| g.values[axis].clone())
             .collect();
         v.sort_by(|x, y| super::SortKey::of(x).cmp(&super::SortKey::of(y)));
@@ -291,9 +381,10 @@ pub(super) fn heatmap_figure(
     let mut range = (f64::MAX, f64::MIN);
     let panels = facets(summary, &rest)
         .into_iter()
+        .filter(|(_, groups)| groups.iter().any(|g| has(g)))
         .map(|(title, groups)| {
             let mut cells = BTreeMap::new();
-            for g in groups {
+            for g in groups.into_iter().filter(|g| has(g)) {
                 let ia = a_values
                     .iter()
                     .position(|v| *v == g.values[a])

@@ -50,10 +50,13 @@ pub fn summarise(runs: &[RunDetail]) -> Summary {
                 .collect()
         })
         .collect();
+    // Every key any run has: runs of different models have different keys.
     let mut axes: Vec<String> = params
-        .first()
-        .map(|p| p.keys().map(|k| k.to_string()).collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|p| p.keys().map(|k| k.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     axes.retain(|k| {
         !REPEATS.contains(&k.as_str())
             && params
@@ -327,12 +330,11 @@ pub fn render(
     });
     if let Some([a, b]) = pair {
         let index = |k: &str| {
-            summary.axes.iter().position(|x| x == k).filter(|&i| {
-                summary
-                    .groups
-                    .iter()
-                    .all(|g| g.values[i].parse::<f64>().is_ok())
-            })
+            summary
+                .axes
+                .iter()
+                .position(|x| x == k)
+                .filter(|&i| axes::numeric(&summary, i))
         };
         match (index(&a), index(&b)) {
             (Some(ia), Some(ib)) if ia != ib => {
@@ -354,6 +356,16 @@ pub fn render(
                 "heatmap over {a} × {b}: both must be distinct numeric settings that varied"
             )),
         }
+    }
+
+    // Distillation: the metric against the compression ratio.
+    if let Some(fig) = axes::compression_figure(&summary, &runs, metric, sweep) {
+        let stem = format!("{}_vs_compression", metric.as_str());
+        let caption = format!(
+            "Test {} of distilled students against their compression ratio (teacher / student generator parameters), one line per setting of the other swept keys; teachers at ratio 1; mean ± std over seeds and folds.",
+            metric.label()
+        );
+        add(figure::save(out_dir, &stem, &fig)?, caption);
     }
 
     // Model × dataset bars: the best setting of each model on each dataset.
