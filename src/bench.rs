@@ -29,9 +29,21 @@ impl Timing {
     }
 }
 
+/// The benchmark groups, as `--only` names them.
+pub const ITEMS: [&str; 6] = [
+    "step",
+    "epochs",
+    "scoring",
+    "metrics",
+    "extraction",
+    "store",
+];
+
 /// What to run; `repeats` measurements of each item (after one warm-up).
 pub struct BenchOptions<'a> {
     pub repeats: usize,
+    /// Items of [`ITEMS`] to run; empty: all.
+    pub only: Vec<String>,
     /// MIT-BIH folder for the 44-record extraction; skipped when absent.
     pub mitdb: Option<&'a Path>,
     pub device: &'a Device,
@@ -68,8 +80,20 @@ fn seconds(f: impl FnOnce() -> Result<()>) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// Every benchmark, in order; `progress` is told each item's name as it starts.
+impl BenchOptions<'_> {
+    fn wants(&self, item: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == item)
+    }
+}
+
+/// The chosen benchmarks, in order; `progress` is told each item's name as it starts.
 pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Timing>> {
+    if let Some(bad) = opts.only.iter().find(|o| !ITEMS.contains(&o.as_str())) {
+        anyhow::bail!(
+            "unknown benchmark `{bad}`; choose from {}",
+            ITEMS.join(", ")
+        );
+    }
     let mut out = Vec::new();
     let shape = InputShape {
         channels: 1,
@@ -90,23 +114,26 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         None,
     )?;
     let mut rng = SplitMix64::new(0);
-    out.push(Timing {
-        name: "beatgan train step (batch 64, 1x320, ndf 32, nz 50)".into(),
-        unit: "s",
-        samples: measure(opts.repeats, || {
-            seconds(|| model.fit_epoch(&batch, &mut rng, &mut || {}).map(|_| ()))
-        })?,
-    });
+    if opts.wants("step") {
+        out.push(Timing {
+            name: "beatgan train step (batch 64, 1x320, ndf 32, nz 50)".into(),
+            unit: "s",
+            samples: measure(opts.repeats, || {
+                seconds(|| model.fit_epoch(&batch, &mut rng, &mut || {}).map(|_| ()))
+            })?,
+        });
+    }
 
     // 2. One epoch of each model on 1,024 windows.
     let epoch_data = random_windows(1024, 2);
     let teacher_path = dir.join("teacher.safetensors");
     model.save(&teacher_path)?;
     let kd = BeatganKdConfig::default();
-    for (name, config) in [
+    let epoch_models = [
         ("beatgan", ModelConfig::Beatgan(BeatganConfig::default())),
         ("beatgan_kd", ModelConfig::BeatganKd(kd)),
-    ] {
+    ];
+    for (name, config) in epoch_models.into_iter().filter(|_| opts.wants("epochs")) {
         progress(&format!("{name} epoch"));
         let mut m = models::build(&config, &train, shape, opts.device, 0, Some(&teacher_path))?;
         out.push(Timing {
@@ -119,39 +146,46 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     }
 
     // 3. Scoring throughput of the paper-size BeatGAN.
-    progress("scoring");
-    let to_score = random_windows(4096, 3);
-    out.push(Timing {
-        name: "beatgan scoring (4,096 windows)".into(),
-        unit: "windows/s",
-        samples: measure(opts.repeats, || {
-            Ok(to_score.n as f64 / seconds(|| model.score(&to_score).map(|_| ()))?)
-        })?,
-    });
+    if opts.wants("scoring") {
+        progress("scoring");
+        let to_score = random_windows(4096, 3);
+        out.push(Timing {
+            name: "beatgan scoring (4,096 windows)".into(),
+            unit: "windows/s",
+            samples: measure(opts.repeats, || {
+                Ok(to_score.n as f64 / seconds(|| model.score(&to_score).map(|_| ()))?)
+            })?,
+        });
+    }
 
     // 4. Metrics on a million scores.
-    progress("metrics");
-    let mut rng = SplitMix64::new(4);
-    let labels: Vec<bool> = (0..1_000_000).map(|_| rng.next_f64() < 0.1).collect();
-    let scores: Vec<f64> = labels
-        .iter()
-        .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
-        .collect();
-    out.push(Timing {
-        name: "auc_roc + auc_pr + best_f1 on 1,000,000 scores".into(),
-        unit: "s",
-        samples: measure(opts.repeats, || {
-            seconds(|| {
-                metrics::auc_roc(&labels, &scores)?;
-                metrics::auc_pr(&labels, &scores)?;
-                metrics::best_f1(&labels, &scores)?;
-                Ok(())
-            })
-        })?,
-    });
+    if opts.wants("metrics") {
+        progress("metrics");
+        let mut rng = SplitMix64::new(4);
+        let labels: Vec<bool> = (0..1_000_000).map(|_| rng.next_f64() < 0.1).collect();
+        let scores: Vec<f64> = labels
+            .iter()
+            .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
+            .collect();
+        out.push(Timing {
+            name: "auc_roc + auc_pr + best_f1 on 1,000,000 scores".into(),
+            unit: "s",
+            samples: measure(opts.repeats, || {
+                seconds(|| {
+                    metrics::auc_roc(&labels, &scores)?;
+                    metrics::auc_pr(&labels, &scores)?;
+                    metrics::best_f1(&labels, &scores)?;
+                    Ok(())
+                })
+            })?,
+        });
+    }
 
     // 5. Beat extraction over BeatGAN's 44 records.
-    match opts.mitdb.filter(|d| d.is_dir()) {
+    match opts
+        .mitdb
+        .filter(|d| d.is_dir() && opts.wants("extraction"))
+    {
         Some(dir) => {
             progress("beat extraction");
             let records = mitdb::list_records(dir)?;
@@ -167,21 +201,26 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
                 })?,
             });
         }
-        None => eprintln!("beat extraction skipped: no MIT-BIH folder (--mitdb PATH)"),
+        None if opts.wants("extraction") => {
+            eprintln!("beat extraction skipped: no MIT-BIH folder (--mitdb PATH)")
+        }
+        None => {}
     }
 
     // 6. Store writes: a run's epochs and its finished results with 100,000 scores.
-    progress("store writes");
-    let mut round = 0;
-    out.push(Timing {
-        name: "store: 100 epochs x 6 values + finish with 100,000 scores".into(),
-        unit: "s",
-        samples: measure(opts.repeats.min(5), || {
-            round += 1;
-            let store = Store::open(&dir.join(format!("bench{round}.sqlite")))?;
-            store_round_trip(&store)
-        })?,
-    });
+    if opts.wants("store") {
+        progress("store writes");
+        let mut round = 0;
+        out.push(Timing {
+            name: "store: 100 epochs x 6 values + finish with 100,000 scores".into(),
+            unit: "s",
+            samples: measure(opts.repeats.min(5), || {
+                round += 1;
+                let store = Store::open(&dir.join(format!("bench{round}.sqlite")))?;
+                store_round_trip(&store)
+            })?,
+        });
+    }
     // Best effort: a leftover folder in the temp dir harms nothing.
     let _ = std::fs::remove_dir_all(&dir);
     Ok(out)

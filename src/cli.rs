@@ -61,6 +61,9 @@ pub struct BenchArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Run only these (repeatable): step, epochs, scoring, metrics, extraction, store.
+    #[arg(long)]
+    pub only: Vec<String>,
 }
 
 #[derive(Args)]
@@ -291,13 +294,8 @@ fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
-            let params: HashMap<String, serde_json::Value> = run.params().into_iter().collect();
             let mut row = vec![run.key.clone()];
-            row.extend(spec.axes.iter().map(|a| {
-                params
-                    .get(&a.key)
-                    .map_or("?".into(), |v| v.to_string().trim_matches('"').to_string())
-            }));
+            row.extend(spec.axes.iter().map(|a| run.axis_value(&a.key)));
             row.push(
                 stored
                     .get(&run.key)
@@ -537,6 +535,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = anolab::bench::BenchOptions {
         repeats: args.repeats.max(1),
+        only: args.only,
         mitdb: Some(&args.mitdb),
         device: &device,
     };

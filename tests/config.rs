@@ -261,3 +261,31 @@ fn zip_moves_axes_together() {
     let e = error_of(&zipped, &["model.nz=8,16,32"]);
     assert!(e.contains("one length"), "{e}");
 }
+
+#[test]
+fn a_list_of_models_is_one_axis_of_alternatives() {
+    let mixed = "
+name: m
+dataset: { name: mitdb }
+model:
+  - { name: beatgan, nz: [8, 16] }
+  - { name: lstm_ae, nz: 32 }
+seeds: [0, 1]
+";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load_sweep(&write(&dir, "m.yaml", mixed), &[]).unwrap();
+    assert_eq!(
+        spec.runs.len(),
+        3 * 2,
+        "beatgan/8, beatgan/16, lstm_ae, each × 2 seeds"
+    );
+    let names: Vec<&str> = spec.runs.iter().map(|r| r.model.name()).collect();
+    assert_eq!(
+        names,
+        ["beatgan", "beatgan", "beatgan", "beatgan", "lstm_ae", "lstm_ae"]
+    );
+    let run = RunSpec::new(spec.runs[4].clone(), "d");
+    assert_eq!(run.axis_value("model"), "lstm_ae");
+    let e = error_of(&mixed.replace("nz: 32", "ndf: 32"), &[]);
+    assert!(e.contains("model.ndf") || e.contains("ndf"), "{e}");
+}

@@ -210,6 +210,19 @@ impl RunSpec {
         }
     }
 
+    /// This run's value of a sweep axis, as text (`16`, `0.1`, `beatgan`); a whole-section
+    /// axis (`model: [...]`) is named by the alternative's `name`.
+    pub fn axis_value(&self, key: &str) -> String {
+        let params = self.params();
+        let find = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v.clone());
+        find(key)
+            .or_else(|| find(&format!("{key}.name")))
+            .map_or_else(
+                || "?".into(),
+                |v| v.to_string().trim_matches('"').to_string(),
+            )
+    }
+
     /// The config flattened to dotted keys (`model.nz` → 16), for the `params` table.
     pub fn params(&self) -> Vec<(String, Value)> {
         let mut out = Vec::new();
@@ -292,6 +305,12 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         Value::Object(d)
     };
 
+    for section in RUN_SECTIONS {
+        if let Some(Value::Array(items)) = top.get(*section) {
+            let expanded = expand_alternatives(section, items)?;
+            top.insert(section.to_string(), Value::Array(expanded));
+        }
+    }
     let base = Value::Object(top);
     let mut axes = Vec::new();
     find_axes("", &base, &mut axes)?;
@@ -403,7 +422,9 @@ fn find_axes(prefix: &str, value: &Value, axes: &mut Vec<Axis>) -> Result<(), St
                     "`{prefix}` is an empty list: a sweep axis needs at least one value"
                 ));
             }
-            if !list_valued && items.iter().any(|v| v.is_array() || v.is_object()) {
+            let alternatives = RUN_SECTIONS.contains(&prefix) && items.iter().all(Value::is_object);
+            if !list_valued && !alternatives && items.iter().any(|v| v.is_array() || v.is_object())
+            {
                 return Err(format!(
                     "`{prefix}`: a sweep axis is a list of plain values, found a nested list or mapping"
                 ));
@@ -485,6 +506,37 @@ fn dimensions(axes: &[Axis], zip: &[Vec<String>]) -> Result<Vec<Vec<usize>>, Str
         }
     }
     Ok(dims)
+}
+
+/// `model: [{name: ae, nz: [8, 16]}, {name: lstm_ae}]`: a whole section given as a list
+/// of alternatives (models or datasets whose keys differ) is one axis; each alternative
+/// is first expanded by its own lists (here: ae/8, ae/16, lstm_ae).
+fn expand_alternatives(section: &str, items: &[Value]) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for item in items {
+        if !item.is_object() {
+            return Err(format!(
+                "`{section}`: a list of alternatives must hold only mappings, found {item}"
+            ));
+        }
+        let wrapped = Value::Object(Map::from_iter([(section.to_string(), item.clone())]));
+        let mut axes = Vec::new();
+        find_axes("", &wrapped, &mut axes)?;
+        let dims: Vec<Vec<usize>> = (0..axes.len()).map(|i| vec![i]).collect();
+        for point in cartesian(&axes, &dims) {
+            let mut doc = wrapped.clone();
+            for (axis, value) in point {
+                set_path(&mut doc, &axes[axis].key, axes[axis].values[value].clone());
+            }
+            out.push(doc[section].take());
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "`{section}` is an empty list: give at least one alternative"
+        ));
+    }
+    Ok(out)
 }
 
 /// Every combination of one value index per dimension, as (axis, value index) pairs;

@@ -296,17 +296,12 @@ fn run_label(sweep: &SweepSpec, run: &RunSpec) -> String {
     if !sweep.runs.contains(c) {
         return format!("teacher {} seed={} fold={}", c.model.name(), c.seed, c.fold);
     }
-    let params: HashMap<String, serde_json::Value> = run.params().into_iter().collect();
     let parts: Vec<String> = sweep
         .axes
         .iter()
         .map(|axis| {
             let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
-            let value = params.get(&axis.key).map_or_else(
-                || "?".to_string(),
-                |v| v.to_string().trim_matches('"').to_string(),
-            );
-            format!("{short}={value}")
+            format!("{short}={}", run.axis_value(&axis.key))
         })
         .collect();
     if parts.is_empty() {
