@@ -295,7 +295,7 @@ fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
         .iter()
         .map(|run| {
             let mut row = vec![run.key.clone()];
-            row.extend(spec.axes.iter().map(|a| run.axis_value(&a.key)));
+            row.extend(spec.axes.iter().map(|a| a.value_of(run)));
             row.push(
                 stored
                     .get(&run.key)

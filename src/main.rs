@@ -6,6 +6,13 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`anolab runs | head`) instead of panicking on a broken pipe.
+    // SAFETY: restoring the default action of a signal before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // TadGAN's gradient penalty differentiates a gradient; candle keeps gradients
     // differentiable only if this is set before the first backward pass on a thread
     // (../shared/specs/candle-notes.md). Set before any thread starts.

@@ -284,8 +284,10 @@ seeds: [0, 1]
         names,
         ["beatgan", "beatgan", "beatgan", "beatgan", "lstm_ae", "lstm_ae"]
     );
-    let run = RunSpec::new(spec.runs[4].clone(), "d");
-    assert_eq!(run.axis_value("model"), "lstm_ae");
+    let model_axis = spec.axes.iter().find(|a| a.key == "model").unwrap();
+    let label = |i: usize| model_axis.value_of(&RunSpec::new(spec.runs[i].clone(), "d"));
+    assert_eq!(label(4), "lstm_ae nz=32");
+    assert_eq!(label(2), "beatgan nz=16");
     let e = error_of(&mixed.replace("nz: 32", "ndf: 32"), &[]);
     assert!(e.contains("model.ndf") || e.contains("ndf"), "{e}");
 }

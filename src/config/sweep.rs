@@ -169,6 +169,35 @@ pub struct Axis {
     pub values: Vec<Value>,
 }
 
+impl Axis {
+    /// A run's value on this axis as text (`16`, `0.1`); on a whole-section axis
+    /// (`model: [...]`), the alternative as written: `ae nz=8 ndf=8 ngf=8`.
+    pub fn value_of(&self, run: &RunSpec) -> String {
+        let params = run.params();
+        let param = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v);
+        let text = |v: &Value| v.to_string().trim_matches('"').to_string();
+        if let Some(v) = param(&self.key) {
+            return text(v);
+        }
+        let given = self.values.iter().filter_map(Value::as_object).find(|alt| {
+            alt.iter()
+                .all(|(k, v)| param(&join_key(&self.key, k)) == Some(v))
+        });
+        match given {
+            Some(alt) => {
+                let mut parts: Vec<String> = alt.get("name").map(text).into_iter().collect();
+                parts.extend(
+                    alt.iter()
+                        .filter(|(k, _)| *k != "name")
+                        .map(|(k, v)| format!("{k}={}", text(v))),
+                );
+                parts.join(" ")
+            }
+            None => "?".into(),
+        }
+    }
+}
+
 /// One run, resolved: its full config, the canonical JSON of it and its key.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
@@ -208,19 +237,6 @@ impl RunSpec {
             key,
             teacher,
         }
-    }
-
-    /// This run's value of a sweep axis, as text (`16`, `0.1`, `beatgan`); a whole-section
-    /// axis (`model: [...]`) is named by the alternative's `name`.
-    pub fn axis_value(&self, key: &str) -> String {
-        let params = self.params();
-        let find = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v.clone());
-        find(key)
-            .or_else(|| find(&format!("{key}.name")))
-            .map_or_else(
-                || "?".into(),
-                |v| v.to_string().trim_matches('"').to_string(),
-            )
     }
 
     /// The config flattened to dotted keys (`model.nz` → 16), for the `params` table.

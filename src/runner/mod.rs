@@ -301,7 +301,7 @@ fn run_label(sweep: &SweepSpec, run: &RunSpec) -> String {
         .iter()
         .map(|axis| {
             let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
-            format!("{short}={}", run.axis_value(&axis.key))
+            format!("{short}={}", axis.value_of(run))
         })
         .collect();
     if parts.is_empty() {
