@@ -54,6 +54,12 @@ fn runs_move_queued_running_done_and_failed() {
     assert!(planned.iter().all(|p| p.status == "queued"));
     // Planning again adds nothing and keeps the ids.
     assert_eq!(store.plan(&record(&spec), &runs).unwrap(), planned);
+    // A sweep is its current file: a run dropped from it leaves the sweep, not the store.
+    store.plan(&record(&spec), &runs[..1]).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM sweep_runs"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(store.plan(&record(&spec), &runs).unwrap(), planned);
+    assert_eq!(count(&store, "SELECT count(*) FROM sweep_runs"), 2);
     assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
     assert_eq!(
         count(

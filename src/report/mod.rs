@@ -57,11 +57,13 @@ pub fn summarise(runs: &[RunDetail]) -> Summary {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    // A setting varies when the runs that have it disagree on it; keys only some runs
+    // have (a distillation student's `model.alpha`) but that never vary are no axes.
     axes.retain(|k| {
-        !REPEATS.contains(&k.as_str())
-            && params
-                .iter()
-                .any(|p| p.get(k.as_str()) != params[0].get(k.as_str()))
+        let mut values: Vec<&String> = params.iter().filter_map(|p| p.get(k.as_str())).collect();
+        values.sort_unstable();
+        values.dedup();
+        !REPEATS.contains(&k.as_str()) && values.len() > 1
     });
     let mut groups: BTreeMap<Vec<SortKey>, (Vec<String>, Vec<usize>)> = BTreeMap::new();
     for (i, p) in params.iter().enumerate() {

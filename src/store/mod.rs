@@ -326,6 +326,17 @@ impl Store {
                     status: row.get(1),
                 });
             }
+            // A sweep is what its file says now: runs planned by an earlier version of it
+            // stay in the store (and are reused if planned again) but leave the sweep.
+            let ids: Vec<i64> = planned.iter().map(|p| p.id).collect();
+            sqlx::query(
+                "DELETE FROM sweep_runs WHERE sweep_id = ?1
+                 AND run_id NOT IN (SELECT value FROM json_each(?2))",
+            )
+            .bind(sweep_id)
+            .bind(serde_json::to_string(&ids)?)
+            .execute(&mut *tx)
+            .await?;
             // New parameter names become new columns of the summary views.
             views::refresh(&mut tx).await?;
             tx.commit().await?;
