@@ -11,20 +11,16 @@
 //! element-wise, so this is exactly the per-window search. The search runs on a frozen,
 //! detached copy of the weights so that backward computes the latent gradient only.
 
-use super::{
-    adam, batches, load_vars, per_window, restore_vars, save_vars, snapshot_vars, train_epoch,
-    Detector, EpochLosses, InputShape, Snapshot,
-};
+use super::{adam, per_window, train_epoch, Detector, EpochLosses, InputShape};
 use crate::config::{AnoganConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use std::collections::HashMap;
-use std::path::Path;
 
 /// Windows whose latent codes are searched together.
 pub const SEARCH_BATCH: usize = 1024;
@@ -102,7 +98,8 @@ impl AnoGan {
     }
 
     fn frozen(&self) -> anyhow::Result<Frozen> {
-        let tensors: HashMap<String, Tensor> = snapshot_vars(&self.vars)?
+        let tensors: HashMap<String, Tensor> = self
+            .snapshot()?
             .into_iter()
             .map(|(name, t)| (name, t.detach()))
             .collect();
@@ -187,27 +184,11 @@ impl Detector for AnoGan {
         Ok(None)
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        snapshot_vars(&self.vars)
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        restore_vars(&self.vars, snapshot)
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        save_vars(&self.vars, path, "AnoGAN")
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        load_vars(&mut self.vars, path, "AnoGAN")
-    }
-
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
-    }
-
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        batches(n, self.batch_size)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }

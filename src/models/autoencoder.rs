@@ -7,18 +7,17 @@
 //!   score = reconstruction MSE of the mean path (decoder(μ)), so scoring is deterministic.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
-    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
+    InputShape,
 };
 use crate::config::TrainConfig;
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
-use std::path::Path;
 
 const SCORE_BATCH: usize = 256;
 
@@ -121,13 +120,6 @@ impl Autoencoder {
             kl_value,
         ])
     }
-
-    fn model_name(&self) -> &'static str {
-        match self.variant {
-            Variant::Plain => "AE",
-            Variant::Variational { .. } => "VAE",
-        }
-    }
 }
 
 impl Detector for Autoencoder {
@@ -160,28 +152,11 @@ impl Detector for Autoencoder {
         .map(Some)
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        snapshot_vars(&self.vars)
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        restore_vars(&self.vars, snapshot)
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        save_vars(&self.vars, path, self.model_name())
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        let name = self.model_name();
-        load_vars(&mut self.vars, path, name)
-    }
-
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
-    }
-
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        batches(n, self.batch_size)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }

@@ -4,16 +4,15 @@
 //! MSE between D's features of real and reconstructed beats. Score = reconstruction MSE.
 
 use super::distill::Distill;
-use super::{batch_tensor, Detector, EpochLosses, InputShape, Snapshot};
+use super::{batch_tensor, Detector, EpochLosses, InputShape};
 use crate::config::{BeatganConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::stacks::Encoded;
 use crate::nn::{init::init_beatgan, loss, n_params, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
-use std::path::Path;
 
 /// The paper re-initialises D when it wins too easily (err_d below this after a step).
 const D_REINIT_BELOW: f64 = 5e-6;
@@ -208,36 +207,6 @@ impl Detector for BeatGan {
         Ok(Some(out))
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        let data = self.vars.data().lock().expect("var map lock");
-        data.iter()
-            .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
-            .collect()
-    }
-
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        let data = self.vars.data().lock().expect("var map lock");
-        for (name, var) in data.iter() {
-            let saved = snapshot
-                .get(name)
-                .with_context(|| format!("snapshot lacks `{name}`"))?;
-            var.set(saved)?;
-        }
-        Ok(())
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        self.vars
-            .save(path)
-            .with_context(|| format!("saving BeatGAN weights to {}", path.display()))
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        self.vars
-            .load(path)
-            .with_context(|| format!("loading BeatGAN weights from {}", path.display()))
-    }
-
     fn extra_metrics(&self, test: &Windows) -> anyhow::Result<Vec<(String, f64)>> {
         match &self.distill {
             Some(kd) => kd.metrics(self, test),
@@ -245,13 +214,11 @@ impl Detector for BeatGan {
         }
     }
 
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        // The last incomplete batch is dropped (batch norm on a handful of windows is
-        // noise), unless the whole set is smaller than one batch.
-        (n / self.batch_size).max(1)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }

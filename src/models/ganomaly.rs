@@ -8,17 +8,16 @@
 //! Only the 1-D version exists: the 2-D (image) version waits for a digits reader.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
-    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
+    InputShape,
 };
 use crate::config::{GanomalyConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
-use std::path::Path;
 
 /// The official code re-initialises D when err_d falls below this after a step.
 const D_REINIT_BELOW: f64 = 1e-5;
@@ -149,27 +148,11 @@ impl Detector for Ganomaly {
         .map(Some)
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        snapshot_vars(&self.vars)
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        restore_vars(&self.vars, snapshot)
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        save_vars(&self.vars, path, "GANomaly")
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        load_vars(&mut self.vars, path, "GANomaly")
-    }
-
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
-    }
-
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        batches(n, self.batch_size)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }

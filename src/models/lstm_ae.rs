@@ -5,17 +5,16 @@
 //! reconstruction MSE. Works for any window length.
 
 use super::{
-    adam, batches, load_vars, mean_per_window, per_window, reconstruct_windows, restore_vars,
-    save_vars, snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
+    InputShape,
 };
 use crate::config::{LstmAeConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, n_params, trainable, Dense, Lstm};
+use crate::nn::{loss, trainable, Dense, Lstm};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
-use std::path::Path;
 
 const SCORE_BATCH: usize = 256;
 
@@ -103,27 +102,11 @@ impl Detector for LstmAe {
         .map(Some)
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        snapshot_vars(&self.vars)
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        restore_vars(&self.vars, snapshot)
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        save_vars(&self.vars, path, "LSTM-AE")
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        load_vars(&mut self.vars, path, "LSTM-AE")
-    }
-
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
-    }
-
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        batches(n, self.batch_size)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }

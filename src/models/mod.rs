@@ -40,19 +40,57 @@ pub trait Detector: Send {
     /// The model's reconstruction of each window (same shape), in eval mode, for
     /// input-vs-reconstruction figures; `None` for a detector that does not reconstruct.
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>>;
-    fn snapshot(&self) -> anyhow::Result<Snapshot>;
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()>;
-    fn save(&self, path: &Path) -> anyhow::Result<()>;
-    fn load(&mut self, path: &Path) -> anyhow::Result<()>;
+    /// Every weight and batch-norm statistic of the detector, all networks included:
+    /// what snapshots, checkpoints and parameter counts cover.
+    fn vars(&self) -> &VarMap;
+    /// Windows per training batch.
+    fn batch_size(&self) -> usize;
     /// Model-specific test metrics beyond the scores (e.g. a student's compression ratio
     /// and per-window inference times).
     fn extra_metrics(&self, _test: &Windows) -> anyhow::Result<Vec<(String, f64)>> {
         Ok(Vec::new())
     }
+    /// A copy of every variable, to keep the selected epoch's model.
+    fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        let data = self.vars().data().lock().expect("var map lock");
+        data.iter()
+            .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
+            .collect()
+    }
+    /// Sets every variable from `snapshot`, which must hold them all.
+    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        let data = self.vars().data().lock().expect("var map lock");
+        for (name, var) in data.iter() {
+            let saved = snapshot
+                .get(name)
+                .with_context(|| format!("the weights lack `{name}`"))?;
+            var.set(&saved.to_device(var.device())?)?;
+        }
+        Ok(())
+    }
+    /// Writes every variable to a safetensors file.
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        self.vars()
+            .save(path)
+            .with_context(|| format!("saving weights to {}", path.display()))
+    }
+    /// Reads every variable from a safetensors file written by [`Detector::save`].
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        let weights = candle_core::safetensors::load(path, &Device::Cpu)
+            .with_context(|| format!("reading weights from {}", path.display()))?;
+        self.restore(&weights)
+            .with_context(|| format!("loading weights from {}", path.display()))
+    }
     /// Trainable parameters, all networks included.
-    fn n_params(&self) -> usize;
-    /// Mini-batches per epoch on `n` training windows (for progress bars).
-    fn batches_per_epoch(&self, n: usize) -> usize;
+    fn n_params(&self) -> usize {
+        crate::nn::n_params(self.vars(), "")
+    }
+    /// Mini-batches per epoch on `n` training windows: the last incomplete batch is
+    /// dropped (batch norm on a handful of windows is noise), unless the whole set is
+    /// smaller than one batch.
+    fn batches_per_epoch(&self, n: usize) -> usize {
+        (n / self.batch_size()).max(1)
+    }
 }
 
 /// Shape of the windows a detector is built for.
@@ -248,33 +286,4 @@ pub(crate) fn reconstruct_windows(
 /// Mean over all but the first axis: one value per window.
 pub(crate) fn mean_per_window(t: &Tensor) -> candle_core::Result<Tensor> {
     t.flatten_from(1)?.mean(1)
-}
-
-/// A copy of every variable (weights and batch-norm statistics).
-pub(crate) fn snapshot_vars(vars: &VarMap) -> anyhow::Result<Snapshot> {
-    let data = vars.data().lock().expect("var map lock");
-    data.iter()
-        .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
-        .collect()
-}
-
-pub(crate) fn restore_vars(vars: &VarMap, snapshot: &Snapshot) -> anyhow::Result<()> {
-    let data = vars.data().lock().expect("var map lock");
-    for (name, var) in data.iter() {
-        let saved = snapshot
-            .get(name)
-            .with_context(|| format!("snapshot lacks `{name}`"))?;
-        var.set(saved)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn save_vars(vars: &VarMap, path: &Path, model: &str) -> anyhow::Result<()> {
-    vars.save(path)
-        .with_context(|| format!("saving {model} weights to {}", path.display()))
-}
-
-pub(crate) fn load_vars(vars: &mut VarMap, path: &Path, model: &str) -> anyhow::Result<()> {
-    vars.load(path)
-        .with_context(|| format!("loading {model} weights from {}", path.display()))
 }

@@ -23,20 +23,18 @@
 //! choose thresholds).
 
 use super::{
-    adam, batch_tensor, batches, load_vars, reconstruct_windows, restore_vars, save_vars,
-    snapshot_vars, train_epoch, Detector, EpochLosses, InputShape, Snapshot,
+    adam, batch_tensor, reconstruct_windows, train_epoch, Detector, EpochLosses, InputShape,
 };
 use crate::config::{TadganCombination, TadganConfig, TadganRecError, TrainConfig};
 use crate::data::Windows;
 use crate::nn::dense::{dropout, randn};
 use crate::nn::gp::gradient_penalty;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, n_params, trainable, BiLstm, Conv1d, Dense};
+use crate::nn::{loss, trainable, BiLstm, Conv1d, Dense};
 use crate::rng::SplitMix64;
 use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Init, Optimizer, VarBuilder, VarMap};
-use std::path::Path;
 
 const SCORE_BATCH: usize = 256;
 /// Training windows used to refit the score statistics after an epoch.
@@ -488,27 +486,11 @@ impl Detector for TadGan {
         .map(Some)
     }
 
-    fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        snapshot_vars(&self.vars)
+    fn vars(&self) -> &VarMap {
+        &self.vars
     }
 
-    fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
-        restore_vars(&self.vars, snapshot)
-    }
-
-    fn save(&self, path: &Path) -> anyhow::Result<()> {
-        save_vars(&self.vars, path, "TadGAN")
-    }
-
-    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        load_vars(&mut self.vars, path, "TadGAN")
-    }
-
-    fn n_params(&self) -> usize {
-        n_params(&self.vars, "")
-    }
-
-    fn batches_per_epoch(&self, n: usize) -> usize {
-        batches(n, self.batch_size)
+    fn batch_size(&self) -> usize {
+        self.batch_size
     }
 }
