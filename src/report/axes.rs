@@ -34,6 +34,8 @@ pub(super) struct LinesFigure {
     pub x_label: String,
     pub y_label: String,
     pub panels: Vec<Panel<Lines>>,
+    /// Where the legend goes: where the lines leave room.
+    pub legend: SeriesLabelPosition,
 }
 
 /// Every group that has the setting has a number there, and at least one has it. Groups
@@ -166,6 +168,7 @@ pub(super) fn lines_figure(
         x_label: summary.axes[x].clone(),
         y_label: format!("test {}", metric.label()),
         panels,
+        legend: SeriesLabelPosition::LowerRight,
     }
 }
 
@@ -244,6 +247,9 @@ pub(super) fn compression_figure(
             title: String::new(),
             content,
         }],
+        // The teacher sits top left and students lose AUC as they shrink (lines run
+        // down to the right): the lower left stays free.
+        legend: SeriesLabelPosition::LowerLeft,
     })
 }
 
@@ -331,7 +337,7 @@ impl Draw for LinesFigure {
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(self.legend.clone())
                 .label_font((SANS, 14))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
