@@ -4,7 +4,7 @@
 mod common;
 
 use anolab::nn::loss::{attention_transfer, kd_kl};
-use anolab::runner::{run_sweep, DeviceSpec, SweepOptions};
+use anolab::runner::run_sweep;
 use anolab::store::{Cell, Store};
 use candle_core::{Device, Tensor};
 
@@ -99,24 +99,6 @@ train: { epochs: 1, batch_size: 32, lr: 1.0e-3 }
 seeds: [0]
 ";
 
-fn options(dir: &std::path::Path) -> SweepOptions {
-    SweepOptions {
-        jobs: 1,
-        devices: DeviceSpec::Cpu,
-        force: false,
-        rerun_failed: false,
-        results_dir: dir.to_path_buf(),
-        source_file: "kd.yaml".into(),
-    }
-}
-
-fn count(store: &Store, sql: &str) -> i64 {
-    match store.query(sql).unwrap().rows[0][0] {
-        Cell::Int(n) => n,
-        ref other => panic!("{sql}: {other:?}"),
-    }
-}
-
 #[test]
 fn the_teacher_is_trained_once_for_all_students() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,15 +109,15 @@ fn the_teacher_is_trained_once_for_all_students() {
         .iter()
         .all(|r| r.teacher.as_ref().unwrap().key == teacher_key));
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     assert_eq!(outcome.trained, 5, "one teacher + four students");
     assert_eq!(
-        count(&store, "SELECT count(*) FROM runs WHERE model = 'beatgan'"),
+        common::count(&store, "SELECT count(*) FROM runs WHERE model = 'beatgan'"),
         1
     );
     assert_eq!(
-        count(
+        common::count(
             &store,
             &format!(
                 "SELECT count(*) FROM runs WHERE teacher_key = '{teacher_key}' AND status = 'done'"
@@ -144,9 +126,9 @@ fn the_teacher_is_trained_once_for_all_students() {
         4
     );
     // The teacher's epoch rows exist once; students log the KD and AT terms.
-    assert_eq!(count(&store, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.model = 'beatgan'"), 6);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.model = 'beatgan'"), 6);
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT count(*) FROM epochs WHERE name IN ('err_g_kd', 'err_g_at')"
         ),
@@ -159,7 +141,7 @@ fn the_teacher_is_trained_once_for_all_students() {
         "student_ms_per_window",
     ] {
         assert_eq!(
-            count(
+            common::count(
                 &store,
                 &format!("SELECT count(*) FROM metrics WHERE name = '{metric}' AND value > 0")
             ),
@@ -227,10 +209,10 @@ fn the_teacher_is_trained_once_for_all_students() {
         &KD.replace("name: kd", "name: kd2"),
         &["model.alpha=0.5"],
     );
-    let again = run_sweep(&store, &spec2, &runs2, &options(dir.path())).unwrap();
+    let again = run_sweep(&store, &spec2, &runs2, &common::options(dir.path())).unwrap();
     assert_eq!((again.trained, again.already_done), (2, 1));
     assert_eq!(
-        count(&store, "SELECT count(*) FROM runs WHERE model = 'beatgan'"),
+        common::count(&store, "SELECT count(*) FROM runs WHERE model = 'beatgan'"),
         1
     );
 }
@@ -240,7 +222,7 @@ fn a_failed_teacher_fails_its_students_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), KD, &["train.lr=1e30", "model.beta=0"]);
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 0);
     assert_eq!(outcome.failed.len(), 3, "{:?}", outcome.failed);
     let students: Vec<_> = outcome
@@ -255,5 +237,5 @@ fn a_failed_teacher_fails_its_students_with_the_reason() {
             "{label}: {error}"
         );
     }
-    assert_eq!(count(&store, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.teacher_key IS NOT NULL"), 0, "no student trained");
+    assert_eq!(common::count(&store, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.teacher_key IS NOT NULL"), 0, "no student trained");
 }

@@ -4,52 +4,34 @@
 mod common;
 
 use anolab::report;
-use anolab::runner::{run_sweep, DeviceSpec, SweepOptions};
+use anolab::runner::{run_sweep, SweepOptions};
 use anolab::store::{Cell, Store};
-
-fn options(dir: &std::path::Path) -> SweepOptions {
-    SweepOptions {
-        jobs: 1,
-        devices: DeviceSpec::Cpu,
-        force: false,
-        rerun_failed: false,
-        results_dir: dir.to_path_buf(),
-        source_file: "sweep.yaml".into(),
-    }
-}
-
-fn count(store: &Store, sql: &str) -> i64 {
-    match store.query(sql).unwrap().rows[0][0] {
-        Cell::Int(n) => n,
-        ref other => panic!("{other:?}"),
-    }
-}
 
 #[test]
 fn a_sweep_trains_stores_resumes_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!((outcome.trained, outcome.already_done), (2, 0));
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
 
     assert_eq!(
-        count(&store, "SELECT count(*) FROM runs WHERE status = 'done'"),
+        common::count(&store, "SELECT count(*) FROM runs WHERE status = 'done'"),
         2
     );
     // One epoch: 4 losses + val_loss + val_auc_roc (validation has S/V/F beats).
-    assert_eq!(count(&store, "SELECT count(*) FROM epochs"), 2 * 6);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM epochs"), 2 * 6);
     // The fold-0 test split of the three shipped records: 1093 normal + 1665 abnormal.
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT DISTINCT CAST(value AS INTEGER) FROM metrics WHERE name = 'n'"
         ),
         2758
     );
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT DISTINCT length(scores) / 8 FROM scores WHERE split = 'test'"
         ),
@@ -75,9 +57,9 @@ fn a_sweep_trains_stores_resumes_and_reports() {
     }
 
     // Again: nothing is trained twice.
-    let again = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let again = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!((again.trained, again.already_done), (0, 2));
-    assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM runs"), 2);
     // --force retrains.
     let forced = run_sweep(
         &store,
@@ -85,13 +67,13 @@ fn a_sweep_trains_stores_resumes_and_reports() {
         &runs,
         &SweepOptions {
             force: true,
-            ..options(dir.path())
+            ..common::options(dir.path())
         },
     )
     .unwrap();
     assert_eq!(forced.trained, 2);
     assert_eq!(
-        count(&store, "SELECT count(*) FROM epochs"),
+        common::count(&store, "SELECT count(*) FROM epochs"),
         2 * 6,
         "old epochs replaced, not added"
     );
@@ -122,7 +104,7 @@ fn a_failing_run_does_not_stop_the_sweep() {
     );
     assert_eq!(runs.len(), 2);
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 1);
     assert_eq!(outcome.failed.len(), 1);
     assert!(outcome.failed[0].2.contains("999"), "{:?}", outcome.failed);
@@ -130,7 +112,7 @@ fn a_failing_run_does_not_stop_the_sweep() {
     assert!(failed[0].error.as_deref().unwrap().contains("999.hea"));
 
     // Without --rerun-failed it stays failed and is reported; with it, it is retried.
-    let again = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let again = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!((again.trained, again.failed.len()), (0, 1));
     let retried = run_sweep(
         &store,
@@ -138,7 +120,7 @@ fn a_failing_run_does_not_stop_the_sweep() {
         &runs,
         &SweepOptions {
             rerun_failed: true,
-            ..options(dir.path())
+            ..common::options(dir.path())
         },
     )
     .unwrap();
@@ -153,12 +135,12 @@ fn a_diverging_run_is_recorded_failed_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &["train.lr=1e30", "seeds=0"]);
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    let outcome = run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     let error = &outcome.failed[0].2;
     assert!(error.contains("diverged"), "{error}");
     assert_eq!(
-        count(&store, "SELECT count(*) FROM metrics"),
+        common::count(&store, "SELECT count(*) FROM metrics"),
         0,
         "a failed run stores no metrics"
     );
@@ -173,17 +155,17 @@ fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
         &["eval.protocol=paper", "seeds=0", "train.epochs=2"],
     );
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
-    run_sweep(&store, &spec, &runs, &options(dir.path())).unwrap();
+    run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT count(*) FROM metrics WHERE protocol != 'paper'"
         ),
         0
     );
     // The chosen epoch is the one with the best validation AUC.
-    let best = count(&store, "SELECT best_epoch FROM runs");
-    let argmax = count(
+    let best = common::count(&store, "SELECT best_epoch FROM runs");
+    let argmax = common::count(
         &store,
         "SELECT epoch FROM epochs WHERE name = 'val_auc_roc' ORDER BY value DESC, epoch LIMIT 1",
     );

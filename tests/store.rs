@@ -37,13 +37,6 @@ fn result() -> RunResult {
     }
 }
 
-fn count(store: &Store, sql: &str) -> i64 {
-    match store.query(sql).unwrap().rows[0][0] {
-        Cell::Int(n) => n,
-        ref other => panic!("{other:?}"),
-    }
-}
-
 #[test]
 fn runs_move_queued_running_done_and_failed() {
     let dir = tempfile::tempdir().unwrap();
@@ -56,13 +49,13 @@ fn runs_move_queued_running_done_and_failed() {
     assert_eq!(store.plan(&record(&spec), &runs).unwrap(), planned);
     // A sweep is its current file: a run dropped from it leaves the sweep, not the store.
     store.plan(&record(&spec), &runs[..1]).unwrap();
-    assert_eq!(count(&store, "SELECT count(*) FROM sweep_runs"), 1);
-    assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM sweep_runs"), 1);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM runs"), 2);
     assert_eq!(store.plan(&record(&spec), &runs).unwrap(), planned);
-    assert_eq!(count(&store, "SELECT count(*) FROM sweep_runs"), 2);
-    assert_eq!(count(&store, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM sweep_runs"), 2);
+    assert_eq!(common::count(&store, "SELECT count(*) FROM runs"), 2);
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT count(*) FROM params WHERE name = 'model.nz' AND value_num = 4"
         ),
@@ -81,15 +74,18 @@ fn runs_move_queued_running_done_and_failed() {
     assert_eq!(rows[0].status, "done");
     assert_eq!(rows[0].auc_roc, Some(0.75));
     assert_eq!(
-        count(
+        common::count(
             &store,
             "SELECT count(*) FROM metrics WHERE protocol = 'clean'"
         ),
         1
     );
-    assert_eq!(count(&store, "SELECT length(scores) FROM scores"), 16);
     assert_eq!(
-        count(
+        common::count(&store, "SELECT length(scores) FROM scores"),
+        16
+    );
+    assert_eq!(
+        common::count(
             &store,
             "SELECT count(*) FROM run_summary WHERE auc_roc = 0.75 AND model_nz = 4"
         ),
@@ -111,14 +107,14 @@ fn runs_move_queued_running_done_and_failed() {
     assert_eq!(store.requeue(&[a, b], Requeue::All).unwrap(), 1);
     assert!(store.claim(a, "cpu", "testhost:1").unwrap());
     assert_eq!(
-        count(
+        common::count(
             &store,
             &format!("SELECT count(*) FROM metrics WHERE run_id = {a}")
         ),
         0
     );
     assert_eq!(
-        count(
+        common::count(
             &store,
             &format!("SELECT count(*) FROM epochs WHERE run_id = {a}")
         ),
@@ -161,7 +157,7 @@ fn queries_are_read_only_unless_asked() {
     let e = ro.query("DELETE FROM runs").unwrap_err().to_string();
     assert!(e.contains("read") && e.contains("--write"), "{e}");
     assert_eq!(
-        count(&ro, "SELECT count(*) FROM runs"),
+        common::count(&ro, "SELECT count(*) FROM runs"),
         2,
         "nothing was deleted"
     );
@@ -182,5 +178,5 @@ fn queries_are_read_only_unless_asked() {
         Cell::Text("wal".into())
     );
     rw.query("DELETE FROM sweep_runs").unwrap();
-    assert_eq!(count(&rw, "SELECT count(*) FROM sweep_runs"), 0);
+    assert_eq!(common::count(&rw, "SELECT count(*) FROM sweep_runs"), 0);
 }

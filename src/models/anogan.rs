@@ -117,7 +117,7 @@ impl AnoGan {
         z: &Tensor,
     ) -> candle_core::Result<Tensor> {
         let g = net.gen.forward_t(z, false)?;
-        let fg = last_map(net.disc.forward_t(&g, false)?.maps);
+        let fg = net.disc.forward_t(&g, false)?.features();
         let residual = (x - &g)?.abs()?.flatten_from(1)?.sum(1)?;
         let discrimination = (fx - fg)?.abs()?.flatten_from(1)?.sum(1)?;
         (residual * (1.0 - self.cfg.lambda))? + (discrimination * self.cfg.lambda)?
@@ -126,7 +126,7 @@ impl AnoGan {
     /// The latent search on one chunk of windows: the final L per window.
     fn search(&self, net: &Frozen, x: &Tensor, rng: &mut SplitMix64) -> anyhow::Result<Tensor> {
         let b = x.dim(0)?;
-        let fx = last_map(net.disc.forward_t(x, false)?.maps);
+        let fx = net.disc.forward_t(x, false)?.features();
         let z = Var::from_tensor(&randn(&[b, self.cfg.nz, 1], rng, &self.device)?)?;
         let params = ParamsAdamW {
             lr: self.cfg.latent_lr,
@@ -152,10 +152,6 @@ fn networks(
         ConvDecoder::new(cfg.nz, cfg.ngf, c, l, vb.pp("g"))?,
         ConvEncoder::new(c, cfg.ndf, 1, l, vb.pp("d"))?,
     ))
-}
-
-fn last_map(mut maps: Vec<Tensor>) -> Tensor {
-    maps.pop().expect("an encoder has at least one map")
 }
 
 impl Detector for AnoGan {

@@ -103,8 +103,8 @@ impl BeatGan {
             (loss::bce_with_logits(&real_logit, 1.0)? + loss::bce_with_logits(&fake_logit, 0.0)?)?;
         self.opt_d.backward_step(&err_d)?;
 
-        let feat_fake = last_map(self.disc.forward_t(&fake, true)?.maps);
-        let feat_real = last_map(self.disc.forward_t(x, true)?.maps).detach();
+        let feat_fake = self.disc.forward_t(&fake, true)?.features();
+        let feat_real = self.disc.forward_t(x, true)?.features().detach();
         let err_rec = loss::mse(&fake, x)?;
         let err_adv = loss::mse(&feat_fake, &feat_real)?;
         let mut err_g = (&err_rec + (&err_adv * self.cfg.w_adv)?)?;
@@ -137,10 +137,6 @@ impl BeatGan {
             &["err_d", "err_g", "err_g_rec", "err_g_adv"]
         }
     }
-}
-
-fn last_map(mut maps: Vec<Tensor>) -> Tensor {
-    maps.pop().expect("an encoder has at least one map")
 }
 
 impl Detector for BeatGan {

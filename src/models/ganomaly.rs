@@ -89,8 +89,8 @@ impl Ganomaly {
 
     fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
         let g = self.generate(x, true)?;
-        let feat_real = last_map(self.disc.forward_t(x, true)?.maps).detach();
-        let feat_fake = last_map(self.disc.forward_t(&g.x_hat, true)?.maps);
+        let feat_real = self.disc.forward_t(x, true)?.features().detach();
+        let feat_fake = self.disc.forward_t(&g.x_hat, true)?.features();
         let err_adv = loss::mse(&feat_fake, &feat_real)?;
         let err_con = loss::l1(&g.x_hat, x)?;
         let err_enc = loss::mse(&g.z_hat, &g.z)?;
@@ -115,10 +115,6 @@ impl Ganomaly {
         }
         Ok(out)
     }
-}
-
-fn last_map(mut maps: Vec<Tensor>) -> Tensor {
-    maps.pop().expect("an encoder has at least one map")
 }
 
 impl Detector for Ganomaly {

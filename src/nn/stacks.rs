@@ -57,6 +57,13 @@ pub struct Encoded {
     pub maps: Vec<Tensor>,
 }
 
+impl Encoded {
+    /// The last stride-2 map: the discriminator features of BeatGAN, GANomaly and AnoGAN.
+    pub fn features(mut self) -> Tensor {
+        self.maps.pop().expect("an encoder has at least one map")
+    }
+}
+
 impl ConvEncoder {
     pub fn new(nc: usize, ndf: usize, out: usize, length: usize, vb: VarBuilder) -> Result<Self> {
         let n = depth(length)?;

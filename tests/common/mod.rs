@@ -35,3 +35,23 @@ pub fn sweep(dir: &Path, yaml: &str, overrides: &[&str]) -> (SweepSpec, Vec<RunS
         .collect();
     (spec, runs)
 }
+
+/// Sweep options for tests: one job on the CPU, results under `dir`.
+pub fn options(dir: &Path) -> anolab::runner::SweepOptions {
+    anolab::runner::SweepOptions {
+        jobs: 1,
+        devices: anolab::runner::DeviceSpec::Cpu,
+        force: false,
+        rerun_failed: false,
+        results_dir: dir.to_path_buf(),
+        source_file: "sweep.yaml".into(),
+    }
+}
+
+/// The integer a one-cell query returns.
+pub fn count(store: &anolab::store::Store, sql: &str) -> i64 {
+    match store.query(sql).unwrap().rows[0][0] {
+        anolab::store::Cell::Int(n) => n,
+        ref other => panic!("{sql}: {other:?}"),
+    }
+}
