@@ -206,3 +206,41 @@ fn malformed_npy_names_file_offset_and_problem() {
         "{e}"
     );
 }
+
+#[test]
+fn npz_arrays_equal_their_npy_files_and_compressed_archives_are_refused() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples"));
+    for name in ["windows", "labels"] {
+        let from_npz = npy::read(&dir.join(format!("ecg_beats.npz:{name}"))).unwrap();
+        let from_npy = npy::read(&dir.join(format!("ecg_{name}.npy"))).unwrap();
+        assert_eq!(
+            (&from_npz.shape, &from_npz.values),
+            (&from_npy.shape, &from_npy.values)
+        );
+    }
+    let split = npy::load(
+        &dir.join("ecg_beats.npz:windows"),
+        &dir.join("ecg_beats.npz:labels"),
+        0,
+        0.1,
+    )
+    .unwrap();
+    assert_eq!(split.train.n + split.val.n + split.test.n, 100);
+
+    let e = npy::read(&dir.join("ecg_beats.npz:nope"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ecg_beats.npz") && e.contains("nope") && e.contains("windows.npy"),
+        "{e}"
+    );
+    let compressed = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/compressed.npz:windows"
+    ));
+    let e = npy::read(compressed).unwrap_err().to_string();
+    assert!(
+        e.contains("compressed.npz") && e.contains("savez_compressed"),
+        "{e}"
+    );
+}

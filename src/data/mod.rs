@@ -220,7 +220,7 @@ fn inputs(config: &DatasetConfig) -> Vec<PathBuf> {
         DatasetConfig::Ucr(c) => std::iter::once(c.path.clone())
             .chain(c.test_path.clone())
             .collect(),
-        DatasetConfig::Npy(c) => vec![c.windows.clone(), c.labels.clone()],
+        DatasetConfig::Npy(c) => vec![npy::file_of(&c.windows), npy::file_of(&c.labels)],
         // Generated: no files (see `fingerprint`).
         DatasetConfig::Synthetic(_) => Vec::new(),
     }

@@ -9,7 +9,9 @@
 //! The windows file holds `n × length` (1 channel) or `n × channels × length` values,
 //! used as given (scale them as the model expects, e.g. to [−1, 1]); the labels file
 //! holds `n` values, 0 (normal) or 1 (anomalous). Split:
-//! [`super::windows::one_class_split`]. `.npz` archives are not read.
+//! [`super::windows::one_class_split`]. An array inside a `.npz` archive is named
+//! `file.npz:array` (the archive member `array.npy`); archives must be stored
+//! uncompressed, as `numpy.savez` writes them (`numpy.savez_compressed` is refused).
 
 use super::windows::one_class_split;
 use super::{DataError, Split, Windows};
@@ -28,13 +30,61 @@ pub struct Array {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Reads a `.npy` file.
+/// Reads a `.npy` file, or one array of a `.npz` archive given as `file.npz:array`.
 pub fn read(path: &Path) -> Result<Array, DataError> {
-    let bytes = std::fs::read(path).map_err(|cause| DataError::Io {
-        path: path.to_path_buf(),
+    let file = file_of(path);
+    let io = |cause| DataError::Io {
+        path: file.clone(),
         cause,
-    })?;
+    };
+    let bytes = match npz_member(path) {
+        None => std::fs::read(path).map_err(io)?,
+        Some(member) => {
+            let content = |problem: String| DataError::Content {
+                path: file.clone(),
+                problem,
+            };
+            let archive = std::fs::File::open(&file).map_err(io)?;
+            let mut archive = zip::ZipArchive::new(archive)
+                .map_err(|e| content(format!("not a readable .npz (zip) archive: {e}")))?;
+            let names: Vec<String> = archive
+                .file_names()
+                .filter_map(|n| n.ok().map(|n| n.to_string()))
+                .collect();
+            let mut entry = archive.by_name(&format!("{member}.npy")).map_err(|_| {
+                content(format!(
+                    "no array `{member}` in the archive; it holds {}",
+                    names.join(", ")
+                ))
+            })?;
+            if entry.compression() != zip::CompressionMethod::Stored {
+                return Err(content(format!(
+                    "array `{member}` is compressed ({}); save it with numpy.savez, not numpy.savez_compressed",
+                    entry.compression()
+                )));
+            }
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(io)?;
+            bytes
+        }
+    };
     parse(path, &bytes)
+}
+
+/// The file behind a reader path: `beats.npz:windows` → `beats.npz`.
+pub fn file_of(path: &Path) -> std::path::PathBuf {
+    let text = path.to_string_lossy();
+    match text.rsplit_once(".npz:") {
+        Some((file, _)) => std::path::PathBuf::from(format!("{file}.npz")),
+        None => path.to_path_buf(),
+    }
+}
+
+/// The array named after `.npz:`, if the path points into an archive.
+fn npz_member(path: &Path) -> Option<String> {
+    let text = path.to_string_lossy();
+    text.rsplit_once(".npz:")
+        .map(|(_, member)| member.to_string())
 }
 
 /// Parses the bytes of a `.npy` file (`path` names it in errors).
