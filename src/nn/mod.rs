@@ -3,6 +3,7 @@
 //! gradient penalty, initialisation and losses.
 
 pub mod conv;
+mod conv_cpu;
 pub mod dense;
 pub mod gp;
 pub mod init;
