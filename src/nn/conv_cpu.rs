@@ -90,15 +90,31 @@ fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         .apply_op2(&b.contiguous()?, ConvOp { kind, geo })
 }
 
-/// The element types the kernels run on (f32 for training, f64 for gradient checks).
-trait Scalar: Copy + Default + Send + Sync + 'static + std::ops::AddAssign {
+/// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
+pub(super) trait Scalar:
+    Copy + Default + Send + Sync + 'static + std::ops::AddAssign
+{
     const ONE: Self;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
 }
 impl Scalar for f32 {
     const ONE: f32 = 1.0;
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
 }
 impl Scalar for f64 {
     const ONE: f64 = 1.0;
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
 }
 
 /// A row-major or transposed view of a matrix for `gemm`: (pointer, column stride, row stride).

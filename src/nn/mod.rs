@@ -9,11 +9,13 @@ pub mod gp;
 pub mod init;
 pub mod loss;
 pub mod lstm;
+pub mod norm;
 pub mod stacks;
 
 pub use conv::{Conv1d, ConvTranspose1d};
 pub use dense::Dense;
 pub use lstm::{BiLstm, Lstm};
+pub use norm::BatchNormAct;
 pub use stacks::{ConvDecoder, ConvEncoder};
 
 use candle_core::Var;

@@ -3,8 +3,9 @@
 //! convolution maps to one position; the decoder mirrors it.
 
 use super::conv::{Conv1d, ConvTranspose1d};
+use super::norm::BatchNormAct;
 use candle_core::{Result, Tensor};
-use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// Length the stride-2 layers reduce a window to before the final kernel.
 const BOTTOM_LENGTH: usize = 10;
@@ -21,15 +22,8 @@ pub fn depth_for_length(length: usize) -> Option<usize> {
         .then(|| ratio.trailing_zeros() as usize)
 }
 
-fn bn(channels: usize, vb: VarBuilder) -> Result<BatchNorm> {
-    let config = BatchNormConfig {
-        eps: 1e-5,
-        remove_mean: true,
-        affine: true,
-        momentum: 0.1,
-    };
-    batch_norm(channels, config, vb)
-}
+/// LeakyReLU slope of the encoder blocks.
+const LEAK: f64 = 0.2;
 
 fn depth(length: usize) -> Result<usize> {
     depth_for_length(length).ok_or_else(|| {
@@ -44,7 +38,7 @@ fn depth(length: usize) -> Result<usize> {
 #[derive(Debug, Clone)]
 pub struct ConvEncoder {
     first: Conv1d,
-    blocks: Vec<(Conv1d, BatchNorm)>,
+    blocks: Vec<(Conv1d, BatchNormAct)>,
     last: Conv1d,
 }
 
@@ -74,7 +68,7 @@ impl ConvEncoder {
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
                 Conv1d::new(c_in, c_out, 4, 2, 1, vb.pp("conv"))?,
-                bn(c_out, vb.pp("bn"))?,
+                BatchNormAct::new(c_out, LEAK, vb.pp("bn"))?,
             ));
         }
         let last = Conv1d::new(ndf << (n - 1), out, BOTTOM_LENGTH, 1, 0, vb.pp("final"))?;
@@ -86,11 +80,11 @@ impl ConvEncoder {
     }
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Encoded> {
-        let mut h = candle_nn::ops::leaky_relu(&self.first.forward(x)?, 0.2)?;
+        let mut h = candle_nn::ops::leaky_relu(&self.first.forward(x)?, LEAK)?;
         let mut maps = Vec::with_capacity(self.blocks.len() + 1);
         maps.push(h.clone());
         for (conv, norm) in &self.blocks {
-            h = candle_nn::ops::leaky_relu(&norm.forward_t(&conv.forward(&h)?, train)?, 0.2)?;
+            h = norm.forward_t(&conv.forward(&h)?, train)?;
             maps.push(h.clone());
         }
         Ok(Encoded {
@@ -104,8 +98,8 @@ impl ConvEncoder {
 /// the channels to ngf, then ConvT1d(ngf→nc) + tanh.
 #[derive(Debug, Clone)]
 pub struct ConvDecoder {
-    first: (ConvTranspose1d, BatchNorm),
-    blocks: Vec<(ConvTranspose1d, BatchNorm)>,
+    first: (ConvTranspose1d, BatchNormAct),
+    blocks: Vec<(ConvTranspose1d, BatchNormAct)>,
     last: ConvTranspose1d,
 }
 
@@ -115,7 +109,7 @@ impl ConvDecoder {
         let top = ngf << (n - 1);
         let first = (
             ConvTranspose1d::new(nz, top, BOTTOM_LENGTH, 1, 0, vb.pp("convt0"))?,
-            bn(top, vb.pp("bn0"))?,
+            BatchNormAct::new(top, 0.0, vb.pp("bn0"))?,
         );
         let mut blocks = Vec::with_capacity(n - 1);
         for i in 1..n {
@@ -123,7 +117,7 @@ impl ConvDecoder {
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
                 ConvTranspose1d::new(c_in, c_out, 4, 2, 1, vb.pp("convt"))?,
-                bn(c_out, vb.pp("bn"))?,
+                BatchNormAct::new(c_out, 0.0, vb.pp("bn"))?,
             ));
         }
         let last = ConvTranspose1d::new(ngf, nc, 4, 2, 1, vb.pp("final"))?;
@@ -135,13 +129,9 @@ impl ConvDecoder {
     }
 
     pub fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor> {
-        let mut h = self
-            .first
-            .1
-            .forward_t(&self.first.0.forward(z)?, train)?
-            .relu()?;
+        let mut h = self.first.1.forward_t(&self.first.0.forward(z)?, train)?;
         for (convt, norm) in &self.blocks {
-            h = norm.forward_t(&convt.forward(&h)?, train)?.relu()?;
+            h = norm.forward_t(&convt.forward(&h)?, train)?;
         }
         self.last.forward(&h)?.tanh()
     }

@@ -1,0 +1,311 @@
+//! Batch normalisation followed by a (leaky) ReLU, fused into one CPU op for training.
+//!
+//! candle-nn's `BatchNorm` in training mode plus `leaky_relu` is about fifteen full passes
+//! over the activations forward (transposes, copies, broadcasts) and more backward; after
+//! the convolutions these element-wise passes were the largest item of the BeatGAN step's
+//! profile. The fused op reads the input twice and writes the output once forward, and
+//! its gradient op reads three times and writes once. Evaluation mode, and training on
+//! other devices, keep candle's ops. The parameters and running statistics keep candle's
+//! names (`weight`, `bias`, `running_mean`, `running_var`), so checkpoints are unchanged.
+//!
+//! The gradient op has no gradient of its own: a gradient of a gradient through this
+//! layer fails loudly ("backward is not supported") instead of being silently wrong.
+//! (TadGAN's gradient penalty, the only such use, goes through no batch norm.)
+
+use super::conv_cpu::Scalar;
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
+use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+const EPS: f64 = 1e-5;
+const MOMENTUM: f64 = 0.1;
+
+/// BatchNorm (ε 1e-5, momentum 0.1, affine, PyTorch's running-statistics update) then
+/// `y = max(z, 0) + slope·min(z, 0)`: ReLU for slope 0, LeakyReLU(0.2) for 0.2.
+#[derive(Debug, Clone)]
+pub struct BatchNormAct {
+    norm: BatchNorm,
+    slope: f64,
+}
+
+impl BatchNormAct {
+    pub fn new(channels: usize, slope: f64, vb: VarBuilder) -> Result<Self> {
+        let config = BatchNormConfig {
+            eps: EPS,
+            remove_mean: true,
+            affine: true,
+            momentum: MOMENTUM,
+        };
+        Ok(BatchNormAct {
+            norm: batch_norm(channels, config, vb)?,
+            slope,
+        })
+    }
+
+    /// `x: B × C × …`, normalised per channel over the batch and the remaining axes.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let (weight, bias) = self
+            .norm
+            .weight_and_bias()
+            .expect("BatchNormAct is built affine");
+        if !(train && x.device().is_cpu()) {
+            let z = self.norm.forward_t(x, train)?;
+            return if self.slope == 0.0 {
+                z.relu()
+            } else {
+                candle_nn::ops::leaky_relu(&z, self.slope)
+            };
+        }
+        let stats = Arc::new(Mutex::new(Vec::new()));
+        let op = BnAct {
+            slope: self.slope,
+            stats: stats.clone(),
+        };
+        let y = x.contiguous()?.apply_op3(weight, bias, op)?;
+        // Running statistics as PyTorch updates them: the unbiased batch variance.
+        let stats = std::mem::take(&mut *stats.lock().expect("batch-norm statistics"));
+        let n = (x.elem_count() / x.dim(1)?) as f64;
+        let (mean, var): (Vec<f64>, Vec<f64>) = stats.into_iter().unzip();
+        let dtype = self.norm.running_mean().dtype();
+        let mean = Tensor::new(mean, x.device())?.to_dtype(dtype)?;
+        let var = Tensor::new(var, x.device())?.to_dtype(dtype)?;
+        let running_mean = Var::from_tensor(self.norm.running_mean())?;
+        let running_var = Var::from_tensor(self.norm.running_var())?;
+        running_mean
+            .set(&((running_mean.as_tensor() * (1.0 - MOMENTUM))? + (mean * MOMENTUM)?)?)?;
+        running_var.set(
+            &((running_var.as_tensor() * (1.0 - MOMENTUM))? + (var * (MOMENTUM * n / (n - 1.0)))?)?,
+        )?;
+        Ok(y)
+    }
+}
+
+/// The forward op: (x, weight, bias) → y; records each channel's (mean, biased variance).
+struct BnAct {
+    slope: f64,
+    stats: Arc<Mutex<Vec<(f64, f64)>>>,
+}
+
+/// The gradient op: (x, ∂L/∂y, [weight; bias]) → [∂L/∂x; ∂L/∂weight; ∂L/∂bias] flat.
+struct BnActGrad {
+    slope: f64,
+}
+
+/// `B × C × S` viewed as rows of length `S`, row `b·C + c` belonging to channel `c`.
+#[derive(Clone, Copy)]
+struct Rows {
+    channels: usize,
+    len: usize,
+}
+
+impl Rows {
+    fn of(shape: &Shape) -> Result<Self> {
+        let dims = shape.dims();
+        if dims.len() < 2 {
+            candle_core::bail!("batch norm needs B × C × …, got {dims:?}");
+        }
+        Ok(Rows {
+            channels: dims[1],
+            len: dims[2..].iter().product(),
+        })
+    }
+
+    /// The rows of channel `c` in `data`.
+    fn channel<'a, T>(&self, data: &'a [T], c: usize) -> impl Iterator<Item = &'a [T]> {
+        data.chunks(self.len).skip(c).step_by(self.channels)
+    }
+
+    /// Mean and biased variance of channel `c`, accumulated in f64.
+    fn stats<T: Scalar>(&self, x: &[T], c: usize) -> (f64, f64) {
+        let n = (x.len() / self.channels) as f64;
+        let mean = self
+            .channel(x, c)
+            .flatten()
+            .map(|v| v.to_f64())
+            .sum::<f64>()
+            / n;
+        let var = self
+            .channel(x, c)
+            .flatten()
+            .map(|v| (v.to_f64() - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean, var)
+    }
+}
+
+fn slice<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
+    match l.contiguous_offsets() {
+        Some((start, end)) => Ok(&s[start..end]),
+        None => candle_core::bail!("batch norm kernels need contiguous inputs"),
+    }
+}
+
+fn leaky(z: f64, slope: f64) -> f64 {
+    if z > 0.0 {
+        z
+    } else {
+        slope * z
+    }
+}
+
+impl BnAct {
+    fn run<T: Scalar>(&self, x: &[T], rows: Rows, weight: &[T], bias: &[T]) -> Vec<T> {
+        let stats: Vec<(f64, f64)> = (0..rows.channels)
+            .into_par_iter()
+            .map(|c| rows.stats(x, c))
+            .collect();
+        let mut y = vec![T::default(); x.len()];
+        y.par_chunks_mut(rows.len)
+            .zip(x.par_chunks(rows.len))
+            .enumerate()
+            .for_each(|(row, (y, x))| {
+                let c = row % rows.channels;
+                let (mean, var) = stats[c];
+                let scale = weight[c].to_f64() / (var + EPS).sqrt();
+                let shift = bias[c].to_f64() - mean * scale;
+                for (y, x) in y.iter_mut().zip(x) {
+                    *y = T::from_f64(leaky(x.to_f64() * scale + shift, self.slope));
+                }
+            });
+        *self.stats.lock().expect("batch-norm statistics") = stats;
+        y
+    }
+}
+
+impl BnActGrad {
+    /// With x̂ = (x − μ)/σ, z = γ·x̂ + β, dz = dy · act′(z), per channel:
+    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂).
+    fn run<T: Scalar>(&self, x: &[T], dy: &[T], rows: Rows, params: &[T]) -> Vec<T> {
+        let c_n = rows.channels;
+        let dz = |z: f64, g: f64| if z > 0.0 { g } else { self.slope * g };
+        // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
+        let sums: Vec<(f64, f64, f64, f64)> = (0..c_n)
+            .into_par_iter()
+            .map(|c| {
+                let (mean, var) = rows.stats(x, c);
+                let inv_std = 1.0 / (var + EPS).sqrt();
+                let (gamma, beta) = (params[c].to_f64(), params[c_n + c].to_f64());
+                let (mut sum_dz, mut sum_dz_xhat) = (0.0, 0.0);
+                for (x, g) in rows
+                    .channel(x, c)
+                    .flatten()
+                    .zip(rows.channel(dy, c).flatten())
+                {
+                    let xhat = (x.to_f64() - mean) * inv_std;
+                    let d = dz(gamma * xhat + beta, g.to_f64());
+                    sum_dz += d;
+                    sum_dz_xhat += d * xhat;
+                }
+                (mean, inv_std, sum_dz, sum_dz_xhat)
+            })
+            .collect();
+        let n = (x.len() / c_n) as f64;
+        let mut out = vec![T::default(); x.len() + 2 * c_n];
+        let (dx, dparams) = out.split_at_mut(x.len());
+        dx.par_chunks_mut(rows.len)
+            .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
+            .enumerate()
+            .for_each(|(row, (dx, (x, dy)))| {
+                let c = row % c_n;
+                let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
+                let (gamma, beta) = (params[c].to_f64(), params[c_n + c].to_f64());
+                let k = gamma * inv_std / n;
+                for (dx, (x, g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
+                    let xhat = (x.to_f64() - mean) * inv_std;
+                    let d = dz(gamma * xhat + beta, g.to_f64());
+                    *dx = T::from_f64(k * (n * d - sum_dz - xhat * sum_dz_xhat));
+                }
+            });
+        for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
+            dparams[c] = T::from_f64(sum_dz_xhat);
+            dparams[c_n + c] = T::from_f64(sum_dz);
+        }
+        out
+    }
+}
+
+macro_rules! dispatch {
+    ($name:expr, ($($s:ident),+), |$($v:ident),+| $body:expr) => {
+        match ($($s),+) {
+            ($(CpuStorage::F32($v)),+) => CpuStorage::F32($body),
+            ($(CpuStorage::F64($v)),+) => CpuStorage::F64($body),
+            _ => candle_core::bail!("{}: f32 or f64 arguments of one type", $name),
+        }
+    };
+}
+
+impl CustomOp3 for BnAct {
+    fn name(&self) -> &'static str {
+        "batch-norm-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let rows = Rows::of(l1.shape())?;
+        if l2.shape().elem_count() != rows.channels || l3.shape().elem_count() != rows.channels {
+            candle_core::bail!("batch norm: weight/bias do not match {:?}", l1.shape());
+        }
+        let out = dispatch!(self.name(), (s1, s2, s3), |x, w, b| self.run(
+            slice(x, l1)?,
+            rows,
+            slice(w, l2)?,
+            slice(b, l3)?
+        ));
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let params = Tensor::cat(&[weight, bias], 0)?;
+        let op = BnActGrad { slope: self.slope };
+        // Tracked (not `_no_bwd`): differentiating it must reach its missing `bwd` and fail.
+        let flat = x.apply_op3(&grad.contiguous()?, &params, op)?;
+        let (n, c) = (x.elem_count(), weight.elem_count());
+        Ok((
+            Some(flat.narrow(0, 0, n)?.reshape(x.shape())?),
+            Some(flat.narrow(0, n, c)?),
+            Some(flat.narrow(0, n + c, c)?),
+        ))
+    }
+}
+
+impl CustomOp3 for BnActGrad {
+    fn name(&self) -> &'static str {
+        "batch-norm-act-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let rows = Rows::of(l1.shape())?;
+        let out = dispatch!(self.name(), (s1, s2, s3), |x, dy, p| self.run(
+            slice(x, l1)?,
+            slice(dy, l2)?,
+            rows,
+            slice(p, l3)?
+        ));
+        let len = l1.shape().elem_count() + 2 * rows.channels;
+        Ok((out, Shape::from(len)))
+    }
+}
