@@ -48,11 +48,16 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// Input position read by output position `t` at kernel tap `k`, if inside the input.
-    fn source(&self, t: usize, k: usize) -> Option<usize> {
-        (t * self.stride + k)
-            .checked_sub(self.padding)
-            .filter(|&i| i < self.len_in)
+    /// The output positions `t` whose tap `k` reads inside the input, i.e.
+    /// `0 ≤ t·s + k − p < L`; the input position read is then `t·s + k − p`.
+    fn valid(&self, k: usize) -> std::ops::Range<usize> {
+        let (s, p) = (self.stride, self.padding);
+        let lo = p.saturating_sub(k).div_ceil(s);
+        let hi = (self.len_in + p)
+            .saturating_sub(k)
+            .div_ceil(s)
+            .min(self.len_out);
+        lo..hi.max(lo)
     }
 
     fn rows(&self) -> usize {
@@ -92,7 +97,15 @@ fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 /// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
 pub(super) trait Scalar:
-    Copy + Default + Send + Sync + 'static + std::ops::AddAssign
+    Copy
+    + Default
+    + Send
+    + Sync
+    + 'static
+    + PartialOrd
+    + std::ops::AddAssign
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
 {
     const ONE: Self;
     fn to_f64(self) -> f64;
@@ -159,19 +172,23 @@ fn matmul<T: Scalar>(dst: &mut [T], (m, n, k): (usize, usize, usize), lhs: View<
 
 /// `col[(c·K+k), (b·T+t)] = x[b, c, t·s+k−p]` (zero in the padding).
 fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
-    let (cols, k_n, t_n, l_n) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in);
+    let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
     let mut col = vec![T::default(); geo.rows() * cols];
     col.par_chunks_mut(k_n * cols)
         .enumerate()
         .for_each(|(c, rows)| {
             for (k, row) in rows.chunks_mut(cols).enumerate() {
+                let valid = geo.valid(k);
+                if valid.is_empty() {
+                    continue;
+                }
+                // First input position read, for the first valid t.
+                let first = valid.start * s + k - geo.padding;
                 for b in 0..geo.batch {
-                    let src = &x[(b * geo.c_in + c) * l_n..][..l_n];
-                    let dst = &mut row[b * t_n..][..t_n];
-                    for (t, d) in dst.iter_mut().enumerate() {
-                        if let Some(i) = geo.source(t, k) {
-                            *d = src[i];
-                        }
+                    let src = &x[(b * geo.c_in + c) * l_n + first..];
+                    let dst = &mut row[b * t_n..][valid.clone()];
+                    for (d, v) in dst.iter_mut().zip(src.iter().step_by(s)) {
+                        *d = *v;
                     }
                 }
             }
@@ -181,17 +198,20 @@ fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
 
 /// The adjoint of [`im2col`]: x̄[b, c, t·s+k−p] += col[(c·K+k), (b·T+t)].
 fn col2im<T: Scalar>(col: &[T], geo: &Geometry) -> Vec<T> {
-    let (cols, k_n, t_n, l_n) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in);
+    let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
     let mut x = vec![T::default(); geo.batch * geo.c_in * l_n];
     // One task per (b, c) input row: no two tasks write the same element.
     x.par_chunks_mut(l_n).enumerate().for_each(|(bc, dst)| {
         let (b, c) = (bc / geo.c_in, bc % geo.c_in);
         for k in 0..k_n {
-            let src = &col[(c * k_n + k) * cols + b * t_n..][..t_n];
-            for (t, v) in src.iter().enumerate() {
-                if let Some(i) = geo.source(t, k) {
-                    dst[i] += *v;
-                }
+            let valid = geo.valid(k);
+            if valid.is_empty() {
+                continue;
+            }
+            let first = valid.start * s + k - geo.padding;
+            let src = &col[(c * k_n + k) * cols + b * t_n..][valid];
+            for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
+                *d += *v;
             }
         }
     });

@@ -116,23 +116,40 @@ impl Rows {
         data.chunks(self.len).skip(c).step_by(self.channels)
     }
 
-    /// Mean and biased variance of channel `c`, accumulated in f64.
+    /// Mean and biased variance of channel `c` (sums in f64).
     fn stats<T: Scalar>(&self, x: &[T], c: usize) -> (f64, f64) {
         let n = (x.len() / self.channels) as f64;
-        let mean = self
-            .channel(x, c)
-            .flatten()
-            .map(|v| v.to_f64())
-            .sum::<f64>()
-            / n;
-        let var = self
-            .channel(x, c)
-            .flatten()
-            .map(|v| (v.to_f64() - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        (mean, var)
+        let (sum, sum_sq) = self.channel(x, c).fold((0.0, 0.0), |acc, row| {
+            let (s, q) = lane_sums(row, row, |v, _| (v, v * v));
+            (acc.0 + s, acc.1 + q)
+        });
+        let mean = sum / n;
+        (mean, (sum_sq / n - mean * mean).max(0.0))
     }
+}
+
+/// `(Σ f(a_i, b_i).0, Σ f(a_i, b_i).1)` in f64 with eight independent accumulators, so
+/// that the loop vectorises (one running sum would be a serial chain).
+fn lane_sums<T: Scalar>(a: &[T], b: &[T], f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (mut p, mut q) = ([0.0; LANES], [0.0; LANES]);
+    let (a8, b8) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (ca, cb) in a8.zip(b8) {
+        for i in 0..LANES {
+            let (u, v) = f(ca[i].to_f64(), cb[i].to_f64());
+            p[i] += u;
+            q[i] += v;
+        }
+    }
+    let tail = ra.iter().zip(rb).fold((0.0, 0.0), |(x, y), (u, v)| {
+        let (u, v) = f(u.to_f64(), v.to_f64());
+        (x + u, y + v)
+    });
+    (
+        p.iter().sum::<f64>() + tail.0,
+        q.iter().sum::<f64>() + tail.1,
+    )
 }
 
 fn slice<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
@@ -142,11 +159,14 @@ fn slice<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
     }
 }
 
-fn leaky(z: f64, slope: f64) -> f64 {
-    if z > 0.0 {
-        z
+/// act′(z): 1 where `z > 0`, else `slope`, written as a select between constants so that
+/// the loops using it vectorise (a branch on each element stops them).
+fn act_grad<T: Scalar>(z: T, slope: T) -> T {
+    let one = T::ONE;
+    if z > T::default() {
+        one
     } else {
-        slope * z
+        slope
     }
 }
 
@@ -156,6 +176,7 @@ impl BnAct {
             .into_par_iter()
             .map(|c| rows.stats(x, c))
             .collect();
+        let slope = T::from_f64(self.slope);
         let mut y = vec![T::default(); x.len()];
         y.par_chunks_mut(rows.len)
             .zip(x.par_chunks(rows.len))
@@ -164,9 +185,11 @@ impl BnAct {
                 let c = row % rows.channels;
                 let (mean, var) = stats[c];
                 let scale = weight[c].to_f64() / (var + EPS).sqrt();
-                let shift = bias[c].to_f64() - mean * scale;
-                for (y, x) in y.iter_mut().zip(x) {
-                    *y = T::from_f64(leaky(x.to_f64() * scale + shift, self.slope));
+                let shift = T::from_f64(bias[c].to_f64() - mean * scale);
+                let scale = T::from_f64(scale);
+                for (y, &x) in y.iter_mut().zip(x) {
+                    let z = x * scale + shift;
+                    *y = z * act_grad(z, slope);
                 }
             });
         *self.stats.lock().expect("batch-norm statistics") = stats;
@@ -176,29 +199,34 @@ impl BnAct {
 
 impl BnActGrad {
     /// With x̂ = (x − μ)/σ, z = γ·x̂ + β, dz = dy · act′(z), per channel:
-    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂).
+    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂),
+    /// the last written as c₁·dz + c₂·x + c₃ so that its loop vectorises.
     fn run<T: Scalar>(&self, x: &[T], dy: &[T], rows: Rows, params: &[T]) -> Vec<T> {
         let c_n = rows.channels;
-        let dz = |z: f64, g: f64| if z > 0.0 { g } else { self.slope * g };
+        let slope = T::from_f64(self.slope);
+        // z = a·x + b with a = γ/σ, b = β − μ·a.
+        let affine = |c: usize, mean: f64, inv_std: f64| {
+            let a = params[c].to_f64() * inv_std;
+            (a, params[c_n + c].to_f64() - mean * a)
+        };
         // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
         let sums: Vec<(f64, f64, f64, f64)> = (0..c_n)
             .into_par_iter()
             .map(|c| {
                 let (mean, var) = rows.stats(x, c);
                 let inv_std = 1.0 / (var + EPS).sqrt();
-                let (gamma, beta) = (params[c].to_f64(), params[c_n + c].to_f64());
-                let (mut sum_dz, mut sum_dz_xhat) = (0.0, 0.0);
-                for (x, g) in rows
-                    .channel(x, c)
-                    .flatten()
-                    .zip(rows.channel(dy, c).flatten())
-                {
-                    let xhat = (x.to_f64() - mean) * inv_std;
-                    let d = dz(gamma * xhat + beta, g.to_f64());
-                    sum_dz += d;
-                    sum_dz_xhat += d * xhat;
-                }
-                (mean, inv_std, sum_dz, sum_dz_xhat)
+                let (a, b) = affine(c, mean, inv_std);
+                let (sum_dz, sum_dz_x) =
+                    rows.channel(x, c)
+                        .zip(rows.channel(dy, c))
+                        .fold((0.0, 0.0), |acc, (x, g)| {
+                            let (s, q) = lane_sums(x, g, |x, g| {
+                                let d = if a * x + b > 0.0 { g } else { self.slope * g };
+                                (d, d * x)
+                            });
+                            (acc.0 + s, acc.1 + q)
+                        });
+                (mean, inv_std, sum_dz, (sum_dz_x - mean * sum_dz) * inv_std)
             })
             .collect();
         let n = (x.len() / c_n) as f64;
@@ -210,12 +238,15 @@ impl BnActGrad {
             .for_each(|(row, (dx, (x, dy)))| {
                 let c = row % c_n;
                 let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
-                let (gamma, beta) = (params[c].to_f64(), params[c_n + c].to_f64());
-                let k = gamma * inv_std / n;
-                for (dx, (x, g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
-                    let xhat = (x.to_f64() - mean) * inv_std;
-                    let d = dz(gamma * xhat + beta, g.to_f64());
-                    *dx = T::from_f64(k * (n * d - sum_dz - xhat * sum_dz_xhat));
+                let (a, b) = affine(c, mean, inv_std);
+                let k = params[c].to_f64() * inv_std / n;
+                let c1 = T::from_f64(k * n);
+                let c2 = T::from_f64(-k * sum_dz_xhat * inv_std);
+                let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
+                let (a, b) = (T::from_f64(a), T::from_f64(b));
+                for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
+                    let d = g * act_grad(x * a + b, slope);
+                    *dx = c1 * d + c2 * x + c3;
                 }
             });
         for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
