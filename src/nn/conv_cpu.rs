@@ -136,7 +136,8 @@ type View<T> = (*const T, isize, isize);
 /// `dst (m×n, row-major) = lhs (m×k) · rhs (k×n)`, multi-threaded.
 fn matmul<T: Scalar>(dst: &mut [T], (m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) {
     assert_eq!(dst.len(), m * n);
-    let threads = candle_core::utils::get_num_threads();
+    // The current pool: the whole machine, or one job's share of it (runner, `--jobs`).
+    let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {

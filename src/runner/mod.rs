@@ -11,7 +11,6 @@ use crate::data::{self, Split};
 use crate::store::{Requeue, Store, SweepRecord};
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -138,22 +137,43 @@ pub fn run_sweep(
         overall.inc(1);
         (run.key.clone(), result)
     };
-    // candle's CPU kernels parallelise on the current rayon pool: with one job the runs
-    // go one after another on the global pool (all cores); with N jobs, N runs share a
-    // pool of N threads. Runs with a teacher go after all others, so that every teacher
-    // is done (or failed) before its students start.
+    // candle's CPU kernels parallelise on the current rayon pool. With one job the runs go
+    // one after another on the global pool (all cores). With N jobs, N worker threads
+    // take runs from a queue, each inside its own pool of cores/N threads: in one shared
+    // pool, a job waiting inside a kernel would steal and run another whole run, and on
+    // 16 cores 16 jobs then finished nothing for minutes. Runs with a teacher go after
+    // all others, so that every teacher is done (or failed) before its students start.
     let (first, second): (Vec<_>, Vec<_>) =
         todo.into_iter().partition(|(r, _)| r.teacher.is_none());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
-        .build()?;
+    let jobs = opts.jobs.max(1);
+    let threads_per_job = (rayon::current_num_threads() / jobs).max(1);
     let mut results: Vec<(String, Result<bool, String>)> = Vec::new();
     for phase in [first, second] {
-        if opts.jobs <= 1 {
+        if jobs == 1 {
             results.extend(phase.iter().map(one));
-        } else {
-            results.extend(pool.install(|| phase.par_iter().map(one).collect::<Vec<_>>()));
+            continue;
         }
+        let queue = std::sync::Mutex::new(phase.iter());
+        let worker = || -> Result<Vec<(String, Result<bool, String>)>> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads_per_job)
+                .build()?;
+            let mut done = Vec::new();
+            loop {
+                let next = queue.lock().expect("run queue").next();
+                let Some(item) = next else {
+                    return Ok(done);
+                };
+                done.push(pool.install(|| one(item)));
+            }
+        };
+        std::thread::scope(|s| -> Result<()> {
+            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(worker)).collect();
+            for h in handles {
+                results.extend(h.join().expect("a job thread panicked")?);
+            }
+            Ok(())
+        })?;
     }
     overall.finish_and_clear();
     for (key, result) in results {
