@@ -64,6 +64,7 @@ fn random_windows(n: usize, seed: u64) -> Windows {
         classes: (0..n)
             .map(|i| if i % 10 == 0 { "V" } else { "N" }.to_string())
             .collect(),
+        image: None,
     }
 }
 
@@ -95,10 +96,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         );
     }
     let mut out = Vec::new();
-    let shape = InputShape {
-        channels: 1,
-        length: LENGTH,
-    };
+    let shape = InputShape::signal(1, LENGTH);
     let train = TrainConfig::default();
     let dir = tempfile_dir()?;
 

@@ -84,10 +84,7 @@ fn model(name: &str, seed: u64) -> Box<dyn Detector> {
         lr: if name == "lstm_ae" { 5e-3 } else { 2e-3 },
         ..TrainConfig::default()
     };
-    let shape = InputShape {
-        channels: 1,
-        length: LENGTH,
-    };
+    let shape = InputShape::signal(1, LENGTH);
     build(&config(name), &train, shape, &Device::Cpu, seed, None).unwrap()
 }
 

@@ -45,10 +45,7 @@ pub(super) fn train_and_evaluate(
     let start = Instant::now();
     let cfg = &run.config;
     let protocol = cfg.eval.protocol;
-    let shape = InputShape {
-        channels: split.train.channels,
-        length: split.train.length,
-    };
+    let shape = InputShape::of(&split.train);
     if split.train.n < 2 {
         bail!(
             "the training split has {} windows; need at least 2",
