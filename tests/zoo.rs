@@ -230,9 +230,10 @@ fn vae_ranks_synthetic_anomalies() {
 }
 // The LSTM-AE is tested on smooth periodic windows instead (`lstm_ae_ranks_anomalies_on_
 // sinusoids` below). On the synthetic ECG windows it does not get past the mean template
-// at any budget a test can afford: its err_rec stays at 0.187 from epoch 10 to epoch 60
-// (480 steps) while the MSE of the training windows' mean template is 0.186, and its test
-// AUC (0.56–0.61) is the template MSE's 0.570 (spike 0.77, flat 0.43, premature 0.50).
+// at any budget a test can afford: its err_rec stays at 0.184–0.189 from epoch 10 to
+// epoch 60 (480 steps) while the MSE of the training windows' mean template is 0.186,
+// and its test AUC (0.56–0.65) is about the template MSE's 0.570 (at epoch 15: spike
+// 0.75, flat 0.43, premature 0.50; the template: 0.77, 0.43, 0.50).
 // Those windows start at a random phase and hold three beats whose R peaks are one
 // sample wide; to do better, the code must carry the phase and the decoder, fed the same
 // code at every step, must place one-sample peaks from it, which this architecture
