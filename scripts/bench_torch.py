@@ -3,10 +3,12 @@
 
 The same step as `anolab bench --only step`: batch 64, 1x320, ndf = ngf = 32, nz = 50,
 f32, Adam(1e-4, 0.5, 0.999), D first (BCE), then G (reconstruction MSE + feature
-matching), on the CPU with as many threads as anolab uses. Needs `torch`; run from the
-repository root after `cargo build --release`:
+matching), on the CPU with as many threads as anolab uses, or on a GPU (`--device cuda`,
+anolab then runs with `--device cuda:0`, built with `--features cuda`). Needs `torch`; run
+from the repository root after `cargo build --release`:
 
-    python3 scripts/bench_torch.py [--steps 20] [--threads N]
+    python3 scripts/bench_torch.py [--steps 20] [--threads N] [--device cpu|cuda]
+                                   [--anolab PATH] [--torch-only]
 """
 import argparse
 import os
@@ -60,17 +62,21 @@ class Generator(nn.Module):
         return self.dec(self.enc(x)[0])
 
 
-def torch_step_seconds(steps, threads):
+def torch_step_seconds(steps, threads, device):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    g, d = Generator(1, 32, 32, 50), Encoder(1, 32, 1)
+    dev = torch.device(device)
+    # A GPU step is timed from an idle device to the end of its last kernel.
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    g, d = Generator(1, 32, 32, 50).to(dev), Encoder(1, 32, 1).to(dev)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.5, 0.999))
     bce, mse = nn.BCEWithLogitsLoss(), nn.MSELoss()
-    x = torch.tanh(0.3 * torch.randn(64, 1, 320))
-    ones, zeros = torch.ones(64, 1, 1), torch.zeros(64, 1, 1)
+    x = torch.tanh(0.3 * torch.randn(64, 1, 320)).to(dev)
+    ones, zeros = torch.ones(64, 1, 1, device=dev), torch.zeros(64, 1, 1, device=dev)
     times = []
     for i in range(steps + 3):
+        sync()
         start = time.perf_counter()
         fake = g(x)
         opt_d.zero_grad()
@@ -81,16 +87,17 @@ def torch_step_seconds(steps, threads):
         err_g = mse(fake, x) + mse(d(fake)[1], d(x)[1].detach())
         err_g.backward()
         opt_g.step()
+        sync()
         if i >= 3:
             times.append(time.perf_counter() - start)
     return statistics.median(times), min(times), max(times)
 
 
-def anolab_step_seconds(steps):
-    binary = os.path.join("target", "release", "anolab")
+def anolab_step_seconds(steps, binary, device):
     if not os.path.exists(binary):
         sys.exit(f"{binary} not found: run `cargo build --release` first")
-    out = subprocess.run([binary, "bench", "--only", "step", "--repeats", str(steps)],
+    out = subprocess.run([binary, "bench", "--only", "step", "--repeats", str(steps),
+                          "--device", device],
                          check=True, capture_output=True, text=True).stdout
     line = next(l for l in out.splitlines() if "beatgan train step" in l)
     median, low, high = (float(v) for v in re.findall(r"\s(\d+\.\d+)", line)[:3])
@@ -101,12 +108,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--anolab", default=os.path.join("target", "release", "anolab"),
+                        help="the anolab binary (default target/release/anolab)")
+    parser.add_argument("--torch-only", action="store_true",
+                        help="time the PyTorch step alone, without anolab")
     args = parser.parse_args()
-    t = torch_step_seconds(args.steps, args.threads)
-    a = anolab_step_seconds(args.steps)
-    print(f"torch {torch.__version__}, {args.threads} threads")
-    print(f"pytorch step: median {t[0]:.3f} s (min {t[1]:.3f}, max {t[2]:.3f})")
-    print(f"anolab  step: median {a[0]:.3f} s (min {a[1]:.3f}, max {a[2]:.3f})")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("--device cuda: torch sees no GPU")
+    t = torch_step_seconds(args.steps, args.threads, args.device)
+    where = (torch.cuda.get_device_name(0) if args.device == "cuda"
+             else f"{args.threads} threads")
+    print(f"torch {torch.__version__}, {where}")
+    print(f"pytorch step: median {t[0]:.4f} s (min {t[1]:.4f}, max {t[2]:.4f})")
+    if args.torch_only:
+        return
+    device = "cuda:0" if args.device == "cuda" else "cpu"
+    a = anolab_step_seconds(args.steps, args.anolab, device)
+    print(f"anolab  step: median {a[0]:.4f} s (min {a[1]:.4f}, max {a[2]:.4f})")
     print(f"ratio anolab / pytorch: {a[0] / t[0]:.2f}")
 
 

@@ -550,8 +550,11 @@ fn bench(args: BenchArgs) -> Result<()> {
             let fmt = |v: f64| {
                 if v >= 100.0 {
                     format!("{v:.0}")
-                } else {
+                } else if v >= 0.1 {
                     format!("{v:.4}")
+                } else {
+                    // GPU steps take milliseconds: microsecond resolution.
+                    format!("{v:.6}")
                 }
             };
             vec![

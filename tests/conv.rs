@@ -2,7 +2,9 @@
 //! a direct loop implementation (forward) and central finite differences (input and
 //! weight gradients), in f64.
 
-use anolab::nn::conv::{conv1d, conv2d, conv_transpose1d, conv_transpose2d};
+use anolab::nn::conv::{
+    conv1d, conv1d_2d_route, conv2d, conv_transpose1d, conv_transpose1d_2d_route, conv_transpose2d,
+};
 use anolab::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 
@@ -215,6 +217,13 @@ fn conv_transpose1d_gradients_match_finite_differences() {
 }
 
 #[test]
+fn strided_tail_gradients_match_finite_differences() {
+    // Stride 3 over length 10 with k3: input position 9 is read by no window.
+    check_gradients(conv1d, &[2, 2, 10], &[3, 2, 3], 3, 0, 30);
+    check_gradients(conv1d, &[1, 3, 11], &[2, 3, 4], 2, 1, 31);
+}
+
+#[test]
 fn f32_route_agrees_with_f64() {
     let mut rng = SplitMix64::new(3);
     let x = random(&[2, 3, 32], &mut rng);
@@ -239,6 +248,95 @@ fn f32_route_agrees_with_f64() {
     };
     for (a, b) in run(DType::F32).iter().zip(run(DType::F64)) {
         assert!((a - b).abs() < 1e-4);
+    }
+}
+
+/// Output and both gradients of `op` for loss = Σ op(x, w) ⊙ r, as flat vectors.
+fn value_and_grads(
+    op: Op,
+    x: &Tensor,
+    w: &Tensor,
+    r_seed: u64,
+    s: usize,
+    p: usize,
+) -> [Vec<f32>; 3] {
+    let (x, w) = (Var::from_tensor(x).unwrap(), Var::from_tensor(w).unwrap());
+    let y = op(x.as_tensor(), w.as_tensor(), s, p).unwrap();
+    let r = random(y.dims(), &mut SplitMix64::new(r_seed));
+    let r = Tensor::from_vec(r, y.dims(), &Device::Cpu)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap();
+    let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+    let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    [
+        flat(&y),
+        flat(grads.get(&x).unwrap()),
+        flat(grads.get(&w).unwrap()),
+    ]
+}
+
+#[test]
+fn cpu_kernels_agree_with_candle_2d_route_on_random_shapes() {
+    // Random geometries in f32, BeatGAN's k4 s2 p1 and k10 s1 p0 layers among them.
+    // candle's 2-D backward fails ("shape mismatch in add") when the last window stops
+    // short of the input's end, so those geometries are compared with finite differences
+    // only (`strided_tail_gradients_match_finite_differences`).
+    let mut rng = SplitMix64::new(40);
+    for case in 0..24 {
+        let pick = |rng: &mut SplitMix64, lo: usize, hi: usize| {
+            lo + (rng.next_u64() as usize) % (hi - lo + 1)
+        };
+        let (b, ci, co) = (
+            pick(&mut rng, 1, 5),
+            pick(&mut rng, 1, 9),
+            pick(&mut rng, 1, 9),
+        );
+        let (k, s) = (pick(&mut rng, 1, 10), pick(&mut rng, 1, 3));
+        let p = pick(&mut rng, 0, (k - 1).min(2));
+        let l = pick(&mut rng, k, 40);
+        for (name, op, reference, x_shape, w_shape) in [
+            (
+                "conv1d",
+                conv1d as Op,
+                conv1d_2d_route as Op,
+                [b, ci, l],
+                [co, ci, k],
+            ),
+            (
+                "conv_transpose1d",
+                conv_transpose1d,
+                conv_transpose1d_2d_route,
+                [b, ci, l],
+                [ci, co, k],
+            ),
+        ] {
+            if name == "conv1d" && (l + 2 * p - k) % s != 0
+                || name == "conv_transpose1d" && (l - 1) * s + k <= 2 * p
+            {
+                continue;
+            }
+            let x = Tensor::from_vec(random(&x_shape, &mut rng), &x_shape, &Device::Cpu)
+                .unwrap()
+                .to_dtype(DType::F32)
+                .unwrap();
+            let w = Tensor::from_vec(random(&w_shape, &mut rng), &w_shape, &Device::Cpu)
+                .unwrap()
+                .to_dtype(DType::F32)
+                .unwrap();
+            let got = value_and_grads(op, &x, &w, case, s, p);
+            let want = value_and_grads(reference, &x, &w, case, s, p);
+            for (what, g, w) in [
+                ("output", &got[0], &want[0]),
+                ("input grad", &got[1], &want[1]),
+                ("weight grad", &got[2], &want[2]),
+            ] {
+                assert_eq!(g.len(), w.len(), "{name} {what} case {case}");
+                for (a, b) in g.iter().zip(w.iter()) {
+                    assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{name} {what} case {case} x {x_shape:?} w {w_shape:?} s {s} p {p}: {a} vs {b}");
+                }
+            }
+        }
     }
 }
 

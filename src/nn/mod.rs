@@ -3,16 +3,19 @@
 //! gradient penalty, initialisation and losses.
 
 pub mod conv;
+mod conv_cpu;
 pub mod dense;
 pub mod gp;
 pub mod init;
 pub mod loss;
 pub mod lstm;
+pub mod norm;
 pub mod stacks;
 
 pub use conv::{Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d};
 pub use dense::Dense;
 pub use lstm::{BiLstm, Lstm};
+pub use norm::BatchNormAct;
 pub use stacks::{ConvDecoder, ConvDecoder2d, ConvEncoder, ConvEncoder2d};
 
 use candle_core::Var;

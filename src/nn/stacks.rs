@@ -7,8 +7,9 @@
 //! construction over the layer kind.
 
 use super::conv::{ConvKind, ConvLayer, Forward1d, Forward2d, Transpose1d, Transpose2d};
+use super::norm::BatchNormAct;
 use candle_core::{Result, Tensor};
-use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// Length the stride-2 layers reduce a window to before the final kernel.
 const BOTTOM_LENGTH: usize = 10;
@@ -38,15 +39,8 @@ pub fn depth_for_side(side: usize) -> Option<usize> {
     halvings(side, BOTTOM_SIDE, 1)
 }
 
-fn bn(channels: usize, vb: VarBuilder) -> Result<BatchNorm> {
-    let config = BatchNormConfig {
-        eps: 1e-5,
-        remove_mean: true,
-        affine: true,
-        momentum: 0.1,
-    };
-    batch_norm(channels, config, vb)
-}
+/// LeakyReLU slope of the encoder blocks.
+const LEAK: f64 = 0.2;
 
 fn depth(length: usize) -> Result<usize> {
     depth_for_length(length).ok_or_else(|| {
@@ -71,7 +65,7 @@ fn depth2d(height: usize, width: usize) -> Result<usize> {
 #[derive(Debug, Clone)]
 pub struct EncoderStack<K: ConvKind> {
     first: ConvLayer<K>,
-    blocks: Vec<(ConvLayer<K>, BatchNorm)>,
+    blocks: Vec<(ConvLayer<K>, BatchNormAct)>,
     last: ConvLayer<K>,
 }
 
@@ -113,7 +107,7 @@ impl<K: ConvKind> EncoderStack<K> {
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
                 ConvLayer::new(c_in, c_out, 4, 2, 1, vb.pp("conv"))?,
-                bn(c_out, vb.pp("bn"))?,
+                BatchNormAct::new(c_out, LEAK, vb.pp("bn"))?,
             ));
         }
         let last = ConvLayer::new(ndf << (n - 1), out, bottom, 1, 0, vb.pp("final"))?;
@@ -125,11 +119,11 @@ impl<K: ConvKind> EncoderStack<K> {
     }
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Encoded> {
-        let mut h = candle_nn::ops::leaky_relu(&self.first.forward(x)?, 0.2)?;
+        let mut h = candle_nn::ops::leaky_relu(&self.first.forward(x)?, LEAK)?;
         let mut maps = Vec::with_capacity(self.blocks.len() + 1);
         maps.push(h.clone());
         for (conv, norm) in &self.blocks {
-            h = candle_nn::ops::leaky_relu(&norm.forward_t(&conv.forward(&h)?, train)?, 0.2)?;
+            h = norm.forward_t(&conv.forward(&h)?, train)?;
             maps.push(h.clone());
         }
         Ok(Encoded {
@@ -162,8 +156,8 @@ impl ConvEncoder2d {
 /// 1-D: [`ConvDecoder`]; 2-D: [`ConvDecoder2d`].
 #[derive(Debug, Clone)]
 pub struct DecoderStack<K: ConvKind> {
-    first: (ConvLayer<K>, BatchNorm),
-    blocks: Vec<(ConvLayer<K>, BatchNorm)>,
+    first: (ConvLayer<K>, BatchNormAct),
+    blocks: Vec<(ConvLayer<K>, BatchNormAct)>,
     last: ConvLayer<K>,
 }
 
@@ -183,7 +177,7 @@ impl<K: ConvKind> DecoderStack<K> {
         let top = ngf << (n - 1);
         let first = (
             ConvLayer::new(nz, top, bottom, 1, 0, vb.pp("convt0"))?,
-            bn(top, vb.pp("bn0"))?,
+            BatchNormAct::new(top, 0.0, vb.pp("bn0"))?,
         );
         let mut blocks = Vec::with_capacity(n - 1);
         for i in 1..n {
@@ -191,7 +185,7 @@ impl<K: ConvKind> DecoderStack<K> {
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
                 ConvLayer::new(c_in, c_out, 4, 2, 1, vb.pp("convt"))?,
-                bn(c_out, vb.pp("bn"))?,
+                BatchNormAct::new(c_out, 0.0, vb.pp("bn"))?,
             ));
         }
         let last = ConvLayer::new(ngf, nc, 4, 2, 1, vb.pp("final"))?;
@@ -203,13 +197,9 @@ impl<K: ConvKind> DecoderStack<K> {
     }
 
     pub fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor> {
-        let mut h = self
-            .first
-            .1
-            .forward_t(&self.first.0.forward(z)?, train)?
-            .relu()?;
+        let mut h = self.first.1.forward_t(&self.first.0.forward(z)?, train)?;
         for (convt, norm) in &self.blocks {
-            h = norm.forward_t(&convt.forward(&h)?, train)?.relu()?;
+            h = norm.forward_t(&convt.forward(&h)?, train)?;
         }
         self.last.forward(&h)?.tanh()
     }

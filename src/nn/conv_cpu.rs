@@ -1,0 +1,386 @@
+//! The 1-D convolution family as candle custom ops on the CPU: im2col + one `gemm` per call.
+//!
+//! Profiling the BeatGAN step through candle's 2-D kernels showed the time going to page
+//! faults on fresh buffers, thread barriers and copies rather than to arithmetic. Here a
+//! convolution is three linear maps sharing one geometry (input `x: B×C×L`, weight
+//! `w: O×C×K`, output `y: B×O×T`):
+//!
+//! - `Forward`     y = conv(x, w)           y[b,o,t]  = Σ_{c,k} w[o,c,k] · x[b,c,t·s+k−p]
+//! - `InputGrad`   x̄ = convᵀ(ȳ, w)          x̄[b,c,i]  = Σ_{o,k,t: t·s+k−p=i} w[o,c,k] · ȳ[b,o,t]
+//! - `WeightGrad`  w̄ = corr(x, ȳ)           w̄[o,c,k]  = Σ_{b,t} ȳ[b,o,t] · x[b,c,t·s+k−p]
+//!
+//! Each is linear in each argument, and the derivatives of each are again members of the
+//! family, so `bwd` is written with these same ops: gradients stay differentiable, which
+//! TadGAN's gradient penalty (a gradient of a gradient) needs. A transposed convolution is
+//! `InputGrad` with its own input in the place of ȳ.
+//!
+//! Each op gathers the input into a column matrix `col: (C·K) × (B·T)` (zero where the
+//! window hangs over the padding) and makes one multi-threaded `gemm` call; the `B×O×T`
+//! tensors are permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops
+//! against direct loops, central finite differences and candle's 2-D kernels.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+/// Which member of the family an op computes (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// (x, w) → y
+    Forward,
+    /// (ȳ, w) → x̄
+    InputGrad,
+    /// (x, ȳ) → w̄
+    WeightGrad,
+}
+
+/// Sizes of one convolution: input `B×C×L`, weight `O×C×K`, output `B×O×T`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub batch: usize,
+    pub c_in: usize,
+    pub len_in: usize,
+    pub c_out: usize,
+    pub kernel: usize,
+    pub len_out: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Geometry {
+    /// The output positions `t` whose tap `k` reads inside the input, i.e.
+    /// `0 ≤ t·s + k − p < L`; the input position read is then `t·s + k − p`.
+    fn valid(&self, k: usize) -> std::ops::Range<usize> {
+        let (s, p) = (self.stride, self.padding);
+        let lo = p.saturating_sub(k).div_ceil(s);
+        let hi = (self.len_in + p)
+            .saturating_sub(k)
+            .div_ceil(s)
+            .min(self.len_out);
+        lo..hi.max(lo)
+    }
+
+    fn rows(&self) -> usize {
+        self.c_in * self.kernel
+    }
+
+    fn cols(&self) -> usize {
+        self.batch * self.len_out
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ConvOp {
+    kind: Kind,
+    geo: Geometry,
+}
+
+/// `y = conv(x, w)` for contiguous-or-not `x: B×C×L`, `w: O×C×K`.
+pub fn forward(x: &Tensor, w: &Tensor, geo: Geometry) -> Result<Tensor> {
+    apply(Kind::Forward, geo, x, w)
+}
+
+/// `x̄ = convᵀ(ȳ, w)`: the input gradient, and the transposed convolution.
+pub fn input_grad(dy: &Tensor, w: &Tensor, geo: Geometry) -> Result<Tensor> {
+    apply(Kind::InputGrad, geo, dy, w)
+}
+
+/// `w̄ = corr(x, ȳ)`: the weight gradient.
+pub fn weight_grad(x: &Tensor, dy: &Tensor, geo: Geometry) -> Result<Tensor> {
+    apply(Kind::WeightGrad, geo, x, dy)
+}
+
+fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    a.contiguous()?
+        .apply_op2(&b.contiguous()?, ConvOp { kind, geo })
+}
+
+/// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
+pub(super) trait Scalar:
+    Copy
+    + Default
+    + Send
+    + Sync
+    + 'static
+    + PartialOrd
+    + std::ops::AddAssign
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+{
+    const ONE: Self;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+}
+impl Scalar for f32 {
+    const ONE: f32 = 1.0;
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+}
+impl Scalar for f64 {
+    const ONE: f64 = 1.0;
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+}
+
+/// A row-major or transposed view of a matrix for `gemm`: (pointer, column stride, row stride).
+type View<T> = (*const T, isize, isize);
+
+/// `dst (m×n, row-major) = lhs (m×k) · rhs (k×n)`, multi-threaded.
+fn matmul<T: Scalar>(dst: &mut [T], (m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) {
+    assert_eq!(dst.len(), m * n);
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: `dst` holds m·n elements written row-major (column stride 1, row stride n);
+    // the callers build `lhs` and `rhs` views whose strides stay inside their slices for
+    // every (row < m or k, column < k or n) they address, and the slices outlive the call.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.0,
+            lhs.1,
+            lhs.2,
+            rhs.0,
+            rhs.1,
+            rhs.2,
+            T::default(),
+            T::ONE,
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
+/// `col[(c·K+k), (b·T+t)] = x[b, c, t·s+k−p]` (zero in the padding).
+fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
+    let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
+    let mut col = vec![T::default(); geo.rows() * cols];
+    col.par_chunks_mut(k_n * cols)
+        .enumerate()
+        .for_each(|(c, rows)| {
+            for (k, row) in rows.chunks_mut(cols).enumerate() {
+                let valid = geo.valid(k);
+                if valid.is_empty() {
+                    continue;
+                }
+                // First input position read, for the first valid t.
+                let first = valid.start * s + k - geo.padding;
+                for b in 0..geo.batch {
+                    let src = &x[(b * geo.c_in + c) * l_n + first..];
+                    let dst = &mut row[b * t_n..][valid.clone()];
+                    for (d, v) in dst.iter_mut().zip(src.iter().step_by(s)) {
+                        *d = *v;
+                    }
+                }
+            }
+        });
+    col
+}
+
+/// The adjoint of [`im2col`]: x̄[b, c, t·s+k−p] += col[(c·K+k), (b·T+t)].
+fn col2im<T: Scalar>(col: &[T], geo: &Geometry) -> Vec<T> {
+    let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
+    let mut x = vec![T::default(); geo.batch * geo.c_in * l_n];
+    // One task per (b, c) input row: no two tasks write the same element.
+    x.par_chunks_mut(l_n).enumerate().for_each(|(bc, dst)| {
+        let (b, c) = (bc / geo.c_in, bc % geo.c_in);
+        for k in 0..k_n {
+            let valid = geo.valid(k);
+            if valid.is_empty() {
+                continue;
+            }
+            let first = valid.start * s + k - geo.padding;
+            let src = &col[(c * k_n + k) * cols + b * t_n..][valid];
+            for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
+                *d += *v;
+            }
+        }
+    });
+    x
+}
+
+/// `B×O×T` → `O×(B·T)` (the layout the column matrix pairs with).
+fn batch_to_columns<T: Scalar>(y: &[T], geo: &Geometry) -> Vec<T> {
+    let (o_n, t_n) = (geo.c_out, geo.len_out);
+    let mut out = vec![T::default(); o_n * geo.cols()];
+    out.par_chunks_mut(geo.cols())
+        .enumerate()
+        .for_each(|(o, row)| {
+            for b in 0..geo.batch {
+                row[b * t_n..][..t_n].copy_from_slice(&y[(b * o_n + o) * t_n..][..t_n]);
+            }
+        });
+    out
+}
+
+/// `O×(B·T)` → `B×O×T`.
+fn columns_to_batch<T: Scalar>(m: &[T], geo: &Geometry) -> Vec<T> {
+    let (o_n, t_n) = (geo.c_out, geo.len_out);
+    let mut out = vec![T::default(); geo.batch * o_n * t_n];
+    out.par_chunks_mut(o_n * t_n)
+        .enumerate()
+        .for_each(|(b, dst)| {
+            for (o, row) in dst.chunks_mut(t_n).enumerate() {
+                row.copy_from_slice(&m[o * geo.cols() + b * t_n..][..t_n]);
+            }
+        });
+    out
+}
+
+impl ConvOp {
+    fn run<T: Scalar>(&self, a: &[T], b: &[T]) -> Vec<T> {
+        let geo = &self.geo;
+        let (rows, cols, o_n) = (geo.rows(), geo.cols(), geo.c_out);
+        match self.kind {
+            Kind::Forward => {
+                // Y (O × B·T) = W (O × C·K) · col (C·K × B·T)
+                let col = im2col(a, geo);
+                let mut y = vec![T::default(); o_n * cols];
+                matmul(
+                    &mut y,
+                    (o_n, cols, rows),
+                    (b.as_ptr(), 1, rows as isize),
+                    (col.as_ptr(), 1, cols as isize),
+                );
+                columns_to_batch(&y, geo)
+            }
+            Kind::InputGrad => {
+                // col̄ (C·K × B·T) = Wᵀ (C·K × O) · Ȳ (O × B·T), then scattered back.
+                let dy = batch_to_columns(a, geo);
+                let mut col = vec![T::default(); rows * cols];
+                matmul(
+                    &mut col,
+                    (rows, cols, o_n),
+                    (b.as_ptr(), rows as isize, 1),
+                    (dy.as_ptr(), 1, cols as isize),
+                );
+                col2im(&col, geo)
+            }
+            Kind::WeightGrad => {
+                // W̄ (O × C·K) = Ȳ (O × B·T) · colᵀ (B·T × C·K)
+                let col = im2col(a, geo);
+                let dy = batch_to_columns(b, geo);
+                let mut w = vec![T::default(); o_n * rows];
+                matmul(
+                    &mut w,
+                    (o_n, rows, cols),
+                    (dy.as_ptr(), 1, cols as isize),
+                    (col.as_ptr(), cols as isize, 1),
+                );
+                w
+            }
+        }
+    }
+
+    fn out_shape(&self) -> Shape {
+        let g = &self.geo;
+        match self.kind {
+            Kind::Forward => (g.batch, g.c_out, g.len_out).into(),
+            Kind::InputGrad => (g.batch, g.c_in, g.len_in).into(),
+            Kind::WeightGrad => (g.c_out, g.c_in, g.kernel).into(),
+        }
+    }
+
+    /// The shapes the two arguments must have.
+    fn arg_shapes(&self) -> [Shape; 2] {
+        let g = &self.geo;
+        let x: Shape = (g.batch, g.c_in, g.len_in).into();
+        let w: Shape = (g.c_out, g.c_in, g.kernel).into();
+        let y: Shape = (g.batch, g.c_out, g.len_out).into();
+        match self.kind {
+            Kind::Forward => [x, w],
+            Kind::InputGrad => [y, w],
+            Kind::WeightGrad => [x, y],
+        }
+    }
+}
+
+fn contiguous<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
+    match l.contiguous_offsets() {
+        Some((start, end)) => Ok(&s[start..end]),
+        None => candle_core::bail!("conv1d kernels need contiguous inputs"),
+    }
+}
+
+impl CustomOp2 for ConvOp {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Forward => "conv1d-im2col",
+            Kind::InputGrad => "conv1d-input-grad",
+            Kind::WeightGrad => "conv1d-weight-grad",
+        }
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let [want1, want2] = self.arg_shapes();
+        if l1.shape() != &want1 || l2.shape() != &want2 {
+            candle_core::bail!(
+                "{}: arguments {:?} and {:?}, expected {:?} and {:?}",
+                self.name(),
+                l1.shape(),
+                l2.shape(),
+                want1,
+                want2
+            );
+        }
+        let out = match (s1, s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                CpuStorage::F32(self.run(contiguous(a, l1)?, contiguous(b, l2)?))
+            }
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                CpuStorage::F64(self.run(contiguous(a, l1)?, contiguous(b, l2)?))
+            }
+            _ => candle_core::bail!(
+                "{}: f32 or f64 arguments of one type, found {:?} and {:?}",
+                self.name(),
+                s1.dtype(),
+                s2.dtype()
+            ),
+        };
+        Ok((out, self.out_shape()))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let geo = self.geo;
+        let (da, db) = match self.kind {
+            // a = x, b = w
+            Kind::Forward => (input_grad(grad, b, geo)?, weight_grad(a, grad, geo)?),
+            // a = ȳ, b = w, grad has x's shape
+            Kind::InputGrad => (forward(grad, b, geo)?, weight_grad(grad, a, geo)?),
+            // a = x, b = ȳ, grad has w's shape
+            Kind::WeightGrad => (input_grad(b, grad, geo)?, forward(a, grad, geo)?),
+        };
+        Ok((Some(da), Some(db)))
+    }
+}

@@ -1,0 +1,342 @@
+//! Batch normalisation followed by a (leaky) ReLU, fused into one CPU op for training.
+//!
+//! candle-nn's `BatchNorm` in training mode plus `leaky_relu` is about fifteen full passes
+//! over the activations forward (transposes, copies, broadcasts) and more backward; after
+//! the convolutions these element-wise passes were the largest item of the BeatGAN step's
+//! profile. The fused op reads the input twice and writes the output once forward, and
+//! its gradient op reads three times and writes once. Evaluation mode, and training on
+//! other devices, keep candle's ops. The parameters and running statistics keep candle's
+//! names (`weight`, `bias`, `running_mean`, `running_var`), so checkpoints are unchanged.
+//!
+//! The gradient op has no gradient of its own: a gradient of a gradient through this
+//! layer fails loudly ("backward is not supported") instead of being silently wrong.
+//! (TadGAN's gradient penalty, the only such use, goes through no batch norm.)
+
+use super::conv_cpu::Scalar;
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
+use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+const EPS: f64 = 1e-5;
+const MOMENTUM: f64 = 0.1;
+
+/// BatchNorm (ε 1e-5, momentum 0.1, affine, PyTorch's running-statistics update) then
+/// `y = max(z, 0) + slope·min(z, 0)`: ReLU for slope 0, LeakyReLU(0.2) for 0.2.
+#[derive(Debug, Clone)]
+pub struct BatchNormAct {
+    norm: BatchNorm,
+    slope: f64,
+}
+
+impl BatchNormAct {
+    pub fn new(channels: usize, slope: f64, vb: VarBuilder) -> Result<Self> {
+        let config = BatchNormConfig {
+            eps: EPS,
+            remove_mean: true,
+            affine: true,
+            momentum: MOMENTUM,
+        };
+        Ok(BatchNormAct {
+            norm: batch_norm(channels, config, vb)?,
+            slope,
+        })
+    }
+
+    /// `x: B × C × …`, normalised per channel over the batch and the remaining axes.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let (weight, bias) = self
+            .norm
+            .weight_and_bias()
+            .expect("BatchNormAct is built affine");
+        if !(train && x.device().is_cpu()) {
+            let z = self.norm.forward_t(x, train)?;
+            return if self.slope == 0.0 {
+                z.relu()
+            } else {
+                candle_nn::ops::leaky_relu(&z, self.slope)
+            };
+        }
+        let stats = Arc::new(Mutex::new(Vec::new()));
+        let op = BnAct {
+            slope: self.slope,
+            stats: stats.clone(),
+        };
+        let y = x.contiguous()?.apply_op3(weight, bias, op)?;
+        // Running statistics as PyTorch updates them: the unbiased batch variance.
+        let stats = std::mem::take(&mut *stats.lock().expect("batch-norm statistics"));
+        let n = (x.elem_count() / x.dim(1)?) as f64;
+        let (mean, var): (Vec<f64>, Vec<f64>) = stats.into_iter().unzip();
+        let dtype = self.norm.running_mean().dtype();
+        let mean = Tensor::new(mean, x.device())?.to_dtype(dtype)?;
+        let var = Tensor::new(var, x.device())?.to_dtype(dtype)?;
+        let running_mean = Var::from_tensor(self.norm.running_mean())?;
+        let running_var = Var::from_tensor(self.norm.running_var())?;
+        running_mean
+            .set(&((running_mean.as_tensor() * (1.0 - MOMENTUM))? + (mean * MOMENTUM)?)?)?;
+        running_var.set(
+            &((running_var.as_tensor() * (1.0 - MOMENTUM))? + (var * (MOMENTUM * n / (n - 1.0)))?)?,
+        )?;
+        Ok(y)
+    }
+}
+
+/// The forward op: (x, weight, bias) → y; records each channel's (mean, biased variance).
+struct BnAct {
+    slope: f64,
+    stats: Arc<Mutex<Vec<(f64, f64)>>>,
+}
+
+/// The gradient op: (x, ∂L/∂y, [weight; bias]) → [∂L/∂x; ∂L/∂weight; ∂L/∂bias] flat.
+struct BnActGrad {
+    slope: f64,
+}
+
+/// `B × C × S` viewed as rows of length `S`, row `b·C + c` belonging to channel `c`.
+#[derive(Clone, Copy)]
+struct Rows {
+    channels: usize,
+    len: usize,
+}
+
+impl Rows {
+    fn of(shape: &Shape) -> Result<Self> {
+        let dims = shape.dims();
+        if dims.len() < 2 {
+            candle_core::bail!("batch norm needs B × C × …, got {dims:?}");
+        }
+        Ok(Rows {
+            channels: dims[1],
+            len: dims[2..].iter().product(),
+        })
+    }
+
+    /// The rows of channel `c` in `data`.
+    fn channel<'a, T>(&self, data: &'a [T], c: usize) -> impl Iterator<Item = &'a [T]> {
+        data.chunks(self.len).skip(c).step_by(self.channels)
+    }
+
+    /// Mean and biased variance of channel `c` (sums in f64).
+    fn stats<T: Scalar>(&self, x: &[T], c: usize) -> (f64, f64) {
+        let n = (x.len() / self.channels) as f64;
+        let (sum, sum_sq) = self.channel(x, c).fold((0.0, 0.0), |acc, row| {
+            let (s, q) = lane_sums(row, row, |v, _| (v, v * v));
+            (acc.0 + s, acc.1 + q)
+        });
+        let mean = sum / n;
+        (mean, (sum_sq / n - mean * mean).max(0.0))
+    }
+}
+
+/// `(Σ f(a_i, b_i).0, Σ f(a_i, b_i).1)` in f64 with eight independent accumulators, so
+/// that the loop vectorises (one running sum would be a serial chain).
+fn lane_sums<T: Scalar>(a: &[T], b: &[T], f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (mut p, mut q) = ([0.0; LANES], [0.0; LANES]);
+    let (a8, b8) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (ca, cb) in a8.zip(b8) {
+        for i in 0..LANES {
+            let (u, v) = f(ca[i].to_f64(), cb[i].to_f64());
+            p[i] += u;
+            q[i] += v;
+        }
+    }
+    let tail = ra.iter().zip(rb).fold((0.0, 0.0), |(x, y), (u, v)| {
+        let (u, v) = f(u.to_f64(), v.to_f64());
+        (x + u, y + v)
+    });
+    (
+        p.iter().sum::<f64>() + tail.0,
+        q.iter().sum::<f64>() + tail.1,
+    )
+}
+
+fn slice<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
+    match l.contiguous_offsets() {
+        Some((start, end)) => Ok(&s[start..end]),
+        None => candle_core::bail!("batch norm kernels need contiguous inputs"),
+    }
+}
+
+/// act′(z): 1 where `z > 0`, else `slope`, written as a select between constants so that
+/// the loops using it vectorise (a branch on each element stops them).
+fn act_grad<T: Scalar>(z: T, slope: T) -> T {
+    let one = T::ONE;
+    if z > T::default() {
+        one
+    } else {
+        slope
+    }
+}
+
+impl BnAct {
+    fn run<T: Scalar>(&self, x: &[T], rows: Rows, weight: &[T], bias: &[T]) -> Vec<T> {
+        let stats: Vec<(f64, f64)> = (0..rows.channels)
+            .into_par_iter()
+            .map(|c| rows.stats(x, c))
+            .collect();
+        let slope = T::from_f64(self.slope);
+        let mut y = vec![T::default(); x.len()];
+        y.par_chunks_mut(rows.len)
+            .zip(x.par_chunks(rows.len))
+            .enumerate()
+            .for_each(|(row, (y, x))| {
+                let c = row % rows.channels;
+                let (mean, var) = stats[c];
+                let scale = weight[c].to_f64() / (var + EPS).sqrt();
+                let shift = T::from_f64(bias[c].to_f64() - mean * scale);
+                let scale = T::from_f64(scale);
+                for (y, &x) in y.iter_mut().zip(x) {
+                    let z = x * scale + shift;
+                    *y = z * act_grad(z, slope);
+                }
+            });
+        *self.stats.lock().expect("batch-norm statistics") = stats;
+        y
+    }
+}
+
+impl BnActGrad {
+    /// With x̂ = (x − μ)/σ, z = γ·x̂ + β, dz = dy · act′(z), per channel:
+    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂),
+    /// the last written as c₁·dz + c₂·x + c₃ so that its loop vectorises.
+    fn run<T: Scalar>(&self, x: &[T], dy: &[T], rows: Rows, params: &[T]) -> Vec<T> {
+        let c_n = rows.channels;
+        let slope = T::from_f64(self.slope);
+        // z = a·x + b with a = γ/σ, b = β − μ·a.
+        let affine = |c: usize, mean: f64, inv_std: f64| {
+            let a = params[c].to_f64() * inv_std;
+            (a, params[c_n + c].to_f64() - mean * a)
+        };
+        // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
+        let sums: Vec<(f64, f64, f64, f64)> = (0..c_n)
+            .into_par_iter()
+            .map(|c| {
+                let (mean, var) = rows.stats(x, c);
+                let inv_std = 1.0 / (var + EPS).sqrt();
+                let (a, b) = affine(c, mean, inv_std);
+                let (sum_dz, sum_dz_x) =
+                    rows.channel(x, c)
+                        .zip(rows.channel(dy, c))
+                        .fold((0.0, 0.0), |acc, (x, g)| {
+                            let (s, q) = lane_sums(x, g, |x, g| {
+                                let d = if a * x + b > 0.0 { g } else { self.slope * g };
+                                (d, d * x)
+                            });
+                            (acc.0 + s, acc.1 + q)
+                        });
+                (mean, inv_std, sum_dz, (sum_dz_x - mean * sum_dz) * inv_std)
+            })
+            .collect();
+        let n = (x.len() / c_n) as f64;
+        let mut out = vec![T::default(); x.len() + 2 * c_n];
+        let (dx, dparams) = out.split_at_mut(x.len());
+        dx.par_chunks_mut(rows.len)
+            .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
+            .enumerate()
+            .for_each(|(row, (dx, (x, dy)))| {
+                let c = row % c_n;
+                let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
+                let (a, b) = affine(c, mean, inv_std);
+                let k = params[c].to_f64() * inv_std / n;
+                let c1 = T::from_f64(k * n);
+                let c2 = T::from_f64(-k * sum_dz_xhat * inv_std);
+                let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
+                let (a, b) = (T::from_f64(a), T::from_f64(b));
+                for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
+                    let d = g * act_grad(x * a + b, slope);
+                    *dx = c1 * d + c2 * x + c3;
+                }
+            });
+        for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
+            dparams[c] = T::from_f64(sum_dz_xhat);
+            dparams[c_n + c] = T::from_f64(sum_dz);
+        }
+        out
+    }
+}
+
+macro_rules! dispatch {
+    ($name:expr, ($($s:ident),+), |$($v:ident),+| $body:expr) => {
+        match ($($s),+) {
+            ($(CpuStorage::F32($v)),+) => CpuStorage::F32($body),
+            ($(CpuStorage::F64($v)),+) => CpuStorage::F64($body),
+            _ => candle_core::bail!("{}: f32 or f64 arguments of one type", $name),
+        }
+    };
+}
+
+impl CustomOp3 for BnAct {
+    fn name(&self) -> &'static str {
+        "batch-norm-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let rows = Rows::of(l1.shape())?;
+        if l2.shape().elem_count() != rows.channels || l3.shape().elem_count() != rows.channels {
+            candle_core::bail!("batch norm: weight/bias do not match {:?}", l1.shape());
+        }
+        let out = dispatch!(self.name(), (s1, s2, s3), |x, w, b| self.run(
+            slice(x, l1)?,
+            rows,
+            slice(w, l2)?,
+            slice(b, l3)?
+        ));
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let params = Tensor::cat(&[weight, bias], 0)?;
+        let op = BnActGrad { slope: self.slope };
+        // Tracked (not `_no_bwd`): differentiating it must reach its missing `bwd` and fail.
+        let flat = x.apply_op3(&grad.contiguous()?, &params, op)?;
+        let (n, c) = (x.elem_count(), weight.elem_count());
+        Ok((
+            Some(flat.narrow(0, 0, n)?.reshape(x.shape())?),
+            Some(flat.narrow(0, n, c)?),
+            Some(flat.narrow(0, n + c, c)?),
+        ))
+    }
+}
+
+impl CustomOp3 for BnActGrad {
+    fn name(&self) -> &'static str {
+        "batch-norm-act-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let rows = Rows::of(l1.shape())?;
+        let out = dispatch!(self.name(), (s1, s2, s3), |x, dy, p| self.run(
+            slice(x, l1)?,
+            slice(dy, l2)?,
+            rows,
+            slice(p, l3)?
+        ));
+        let len = l1.shape().elem_count() + 2 * rows.channels;
+        Ok((out, Shape::from(len)))
+    }
+}
