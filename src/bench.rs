@@ -1,7 +1,10 @@
 //! `anolab bench`: timings of the work a sweep repeats, on fixed sizes, as a table of
 //! median and spread. Speed is measured here, never asserted in tests.
 
-use crate::config::{BeatganConfig, BeatganKdConfig, ModelConfig, RunConfig, RunSpec, TrainConfig};
+use crate::config::{
+    AeConfig, AnoganConfig, BeatganConfig, BeatganKdConfig, GanomalyConfig, LstmAeConfig,
+    ModelConfig, RunConfig, RunSpec, TadganConfig, TrainConfig, VaeConfig,
+};
 use crate::data::{mitdb, Windows};
 use crate::metrics;
 use crate::models::{self, InputShape};
@@ -51,15 +54,15 @@ pub struct BenchOptions<'a> {
 
 const LENGTH: usize = 320;
 
-fn random_windows(n: usize, seed: u64) -> Windows {
+fn random_windows(n: usize, length: usize, seed: u64) -> Windows {
     let mut rng = SplitMix64::new(seed);
     Windows {
-        data: (0..n * LENGTH)
+        data: (0..n * length)
             .map(|_| (rng.normal() * 0.3).tanh() as f32)
             .collect(),
         n,
         channels: 1,
-        length: LENGTH,
+        length,
         labels: (0..n).map(|i| i % 10 == 0).collect(),
         classes: (0..n)
             .map(|i| if i % 10 == 0 { "V" } else { "N" }.to_string())
@@ -102,7 +105,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
 
     // 1. One BeatGAN D+G step at the paper's size: 64 windows at batch 64 = one step.
     progress("beatgan step");
-    let batch = random_windows(64, 1);
+    let batch = random_windows(64, LENGTH, 1);
     let mut model = models::build(
         &ModelConfig::Beatgan(BeatganConfig::default()),
         &train,
@@ -122,23 +125,42 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         });
     }
 
-    // 2. One epoch of each model on 1,024 windows.
-    let epoch_data = random_windows(1024, 2);
+    // 2. One epoch of each model at its defaults: the conv models on 1,024 windows of
+    // 1×320, the recurrent ones (step by step over time, far slower) on 256 of 1×100,
+    // TadGAN's NAB window.
     let teacher_path = dir.join("teacher.safetensors");
     model.save(&teacher_path)?;
-    let kd = BeatganKdConfig::default();
+    let conv_data = random_windows(1024, LENGTH, 2);
+    let seq_data = random_windows(256, 100, 2);
     let epoch_models = [
         ("beatgan", ModelConfig::Beatgan(BeatganConfig::default())),
-        ("beatgan_kd", ModelConfig::BeatganKd(kd)),
+        (
+            "beatgan_kd",
+            ModelConfig::BeatganKd(BeatganKdConfig::default()),
+        ),
+        ("ae", ModelConfig::Ae(AeConfig::default())),
+        ("vae", ModelConfig::Vae(VaeConfig::default())),
+        ("ganomaly", ModelConfig::Ganomaly(GanomalyConfig::default())),
+        ("anogan", ModelConfig::Anogan(AnoganConfig::default())),
+        ("lstm_ae", ModelConfig::LstmAe(LstmAeConfig::default())),
+        ("tadgan", ModelConfig::Tadgan(TadganConfig::default())),
     ];
     for (name, config) in epoch_models.into_iter().filter(|_| opts.wants("epochs")) {
         progress(&format!("{name} epoch"));
+        let data = match config {
+            ModelConfig::LstmAe(_) | ModelConfig::Tadgan(_) => &seq_data,
+            _ => &conv_data,
+        };
+        let shape = InputShape::of(data);
         let mut m = models::build(&config, &train, shape, opts.device, 0, Some(&teacher_path))?;
         out.push(Timing {
-            name: format!("{name} epoch (1,024 windows, paper defaults)"),
+            name: format!(
+                "{name} epoch ({} windows of 1x{}, defaults)",
+                data.n, data.length
+            ),
             unit: "s",
             samples: measure(opts.repeats.min(3), || {
-                seconds(|| m.fit_epoch(&epoch_data, &mut rng, &mut || {}).map(|_| ()))
+                seconds(|| m.fit_epoch(data, &mut rng, &mut || {}).map(|_| ()))
             })?,
         });
     }
@@ -146,7 +168,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // 3. Scoring throughput of the paper-size BeatGAN.
     if opts.wants("scoring") {
         progress("scoring");
-        let to_score = random_windows(4096, 3);
+        let to_score = random_windows(4096, LENGTH, 3);
         out.push(Timing {
             name: "beatgan scoring (4,096 windows)".into(),
             unit: "windows/s",

@@ -12,6 +12,7 @@ fn options(labels: SeriesLabels, window: usize, stride: usize) -> CsvOptions {
         labels,
         window,
         stride,
+        train_stride: 1,
     }
 }
 
@@ -57,6 +58,7 @@ fn channels_scaling_and_strided_windows_by_hand() {
         labels: SeriesLabels::Column("y".into()),
         window: 3,
         stride: 2,
+        train_stride: 1,
     };
     let s = csv::read_series(&path, &opts).unwrap();
     // a: 1..9 → (v − 1)/4 − 1; b: 10..50 → (v − 10)/20 − 1.
@@ -76,7 +78,21 @@ fn channels_scaling_and_strided_windows_by_hand() {
         ..opts
     };
     let split = csv::load(&path, &opts).unwrap();
-    assert_eq!(split.timeline.unwrap().starts, [0, 2, 3]);
+    assert_eq!(split.timeline.as_ref().unwrap().starts, [0, 2, 3]);
+    // train_stride 2 trains and validates on windows 0 and 2 of 3 and scores all three.
+    let reduced = csv::load(
+        &path,
+        &CsvOptions {
+            train_stride: 2,
+            ..opts
+        },
+    )
+    .unwrap();
+    assert_eq!(reduced.test.data, split.test.data);
+    assert_eq!(reduced.train.n, 2);
+    assert_eq!(reduced.train.window(1), split.test.window(2));
+    assert_eq!(reduced.val.n, 2);
+    assert!(reduced.val.labels.iter().all(|&l| !l));
 }
 
 #[test]

@@ -29,6 +29,7 @@ fn options(signal: &str) -> NabOptions {
         labels: PathBuf::from(DEFAULT_LABELS),
         window: 100,
         interval: None,
+        train_stride: 1,
     }
 }
 
@@ -217,6 +218,7 @@ fn tiny_options(window: usize, interval: Option<i64>) -> NabOptions {
         labels: PathBuf::from(DEFAULT_LABELS),
         window,
         interval,
+        train_stride: 1,
     }
 }
 

@@ -260,7 +260,7 @@ fn anogan_ranks_synthetic_anomalies() {
     ranks_anomalies("anogan", 15, 0.55);
 }
 #[test]
-#[ignore = "slow (~60 s on 2 cores); passes with AUC 0.79: cargo test --release --test zoo -- --ignored tadgan"]
+#[ignore = "slow (~95 s on 2 cores); passes with mean AUC 0.81: cargo test --release --test zoo -- --ignored tadgan"]
 fn tadgan_ranks_synthetic_anomalies() {
     ranks_anomalies("tadgan", 15, 0.7);
 }

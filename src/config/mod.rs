@@ -94,6 +94,10 @@ pub struct NabConfig {
     /// Aggregation interval in seconds; default: the signal's median row spacing.
     #[serde(default)]
     pub interval: Option<i64>,
+    /// Train (and validate) on every n-th window only; every window is still scored.
+    /// 1 (default) is Orion's setting; larger values trade training data for time.
+    #[serde(default = "default_stride", skip_serializing_if = "is_one")]
+    pub train_stride: usize,
 }
 
 /// The digits, leave-one-class-out; see `data::digits`.
@@ -132,6 +136,9 @@ pub struct CsvConfig {
     /// Steps between window starts.
     #[serde(default = "default_stride")]
     pub stride: usize,
+    /// Train (and validate) on every n-th window only; every window is still scored.
+    #[serde(default = "default_stride", skip_serializing_if = "is_one")]
+    pub train_stride: usize,
 }
 
 /// A UCR-style file of labelled series; see `data::ucr`.
@@ -241,6 +248,11 @@ fn default_series_window() -> usize {
 }
 fn default_stride() -> usize {
     1
+}
+/// Keeps a default `train_stride` out of the canonical config, so that adding the key
+/// left the run keys of existing series sweeps unchanged.
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 fn default_digits_path() -> PathBuf {
     PathBuf::from("data/digits/digits.csv")

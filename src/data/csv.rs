@@ -191,6 +191,8 @@ pub struct CsvOptions {
     pub labels: SeriesLabels,
     pub window: usize,
     pub stride: usize,
+    /// Train on every n-th window (see [`series_split`]).
+    pub train_stride: usize,
 }
 
 /// A CSV series: one scaled channel per value column and one label per row.
@@ -263,6 +265,7 @@ pub fn load(path: &Path, opts: &CsvOptions) -> Result<Split, DataError> {
         &series.labels,
         opts.window,
         opts.stride,
+        opts.train_stride,
         path,
     )
 }

@@ -208,6 +208,7 @@ pub fn nab_options(c: &NabConfig) -> nab::NabOptions {
         labels: c.labels.clone(),
         window: c.window,
         interval: c.interval,
+        train_stride: c.train_stride,
     }
 }
 
@@ -223,6 +224,7 @@ fn csv_options(c: &CsvConfig) -> csv::CsvOptions {
         },
         window: c.window,
         stride: c.stride,
+        train_stride: c.train_stride,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct NabOptions {
     pub window: usize,
     /// Aggregation interval in seconds; `None` = the median spacing of the rows.
     pub interval: Option<i64>,
+    /// Train on every n-th window (see [`series_split`]).
+    pub train_stride: usize,
 }
 
 /// A signal after aggregation and imputation (not yet scaled).
@@ -218,6 +220,7 @@ pub fn load(dir: &Path, opts: &NabOptions) -> Result<Split, DataError> {
         &signal.labels,
         opts.window,
         1,
+        opts.train_stride,
         &dir.join("data").join(&opts.signal),
     )
 }

@@ -78,19 +78,24 @@ pub fn window_starts(n_steps: usize, window: usize, stride: usize) -> Vec<usize>
 /// test are every window of the whole series, and validation is the same windows with
 /// their labels withheld (all marked normal, class `unlabelled`), so the clean protocol's
 /// epoch and threshold choices see no label. A window is anomalous when any of its steps
-/// is; the per-step labels travel in the split's [`Timeline`].
+/// is; the per-step labels travel in the split's [`Timeline`]. With `train_stride` n > 1
+/// train and validation keep every n-th window (a cheaper, documented reduction); test
+/// keeps them all, so every step is still scored.
 pub fn series_split(
     values: &[Vec<f32>],
     labels: &[bool],
     window: usize,
     stride: usize,
+    train_stride: usize,
     path: &Path,
 ) -> Result<Split, DataError> {
     let n_steps = labels.len();
-    if window == 0 || stride == 0 {
+    if window == 0 || stride == 0 || train_stride == 0 {
         return Err(DataError::Content {
             path: path.to_path_buf(),
-            problem: format!("window ({window}) and stride ({stride}) must be at least 1"),
+            problem: format!(
+                "window ({window}), stride ({stride}) and train_stride ({train_stride}) must be at least 1"
+            ),
         });
     }
     if n_steps < window {
@@ -114,11 +119,16 @@ pub fn series_split(
             .push(if anomalous { ANOMALOUS } else { NORMAL }.to_string());
     }
     all.n = starts.len();
-    let mut val = all.clone();
+    let train = if train_stride == 1 {
+        all.clone()
+    } else {
+        all.select(&(0..all.n).step_by(train_stride).collect::<Vec<_>>())
+    };
+    let mut val = train.clone();
     val.labels.fill(false);
     val.classes.fill(UNLABELLED.to_string());
     Ok(Split {
-        train: all.clone(),
+        train,
         val,
         test: all,
         timeline: Some(Timeline {

@@ -62,14 +62,11 @@ impl LstmAe {
 
     /// `B × C × L` → its reconstruction.
     pub fn reconstruct_batch(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let (b, _, l) = x.dims3()?;
+        let l = x.dim(2)?;
         let seq = x.transpose(1, 2)?.contiguous()?; // B × L × C
         let code = self.encoder.forward(&seq, false)?.last; // B × nz
-        let repeated = code
-            .unsqueeze(1)?
-            .broadcast_as((b, l, self.encoder.hidden()))?
-            .contiguous()?;
-        let states = self.decoder.forward(&repeated, false)?.seq;
+                                                            // The code is the decoder's input at every step.
+        let states = Tensor::stack(&self.decoder.forward_steps(&vec![code; l], false)?, 1)?;
         self.output.forward(&states)?.transpose(1, 2)?.contiguous()
     }
 }

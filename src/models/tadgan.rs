@@ -30,6 +30,7 @@ use crate::data::Windows;
 use crate::nn::dense::{dropout, randn};
 use crate::nn::gp::gradient_penalty;
 use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::lstm::steps;
 use crate::nn::{loss, trainable, BiLstm, Conv1d, Dense};
 use crate::rng::SplitMix64;
 use anyhow::bail;
@@ -227,14 +228,10 @@ impl TadGan {
         let b = z.dim(0)?;
         let half = self.shape.length / 2;
         let h = self.gen_in.forward(z)?.reshape((b, half, 1))?;
-        let h = self.gen_lstm1.forward(&h)?;
-        let f = h.dim(2)?;
-        // UpSampling1D(2): every step repeated twice.
-        let h = h
-            .unsqueeze(2)?
-            .broadcast_as((b, half, 2, f))?
-            .reshape((b, 2 * half, f))?;
-        let h = self.gen_lstm2.forward(&h)?;
+        let h = self.gen_lstm1.forward_steps(&steps(&h)?)?;
+        // UpSampling1D(2): every step repeated twice (per step, see `Lstm::forward_steps`).
+        let h: Vec<Tensor> = h.iter().flat_map(|s| [s.clone(), s.clone()]).collect();
+        let h = Tensor::stack(&self.gen_lstm2.forward_steps(&h)?, 1)?;
         self.gen_out
             .forward(&h)?
             .tanh()?

@@ -44,20 +44,38 @@ impl Lstm {
     /// Runs over `x: B × T × I` from the first step to the last, or from the last to the
     /// first when `reverse` (the backward half of a BiLSTM); states start at zero.
     pub fn forward(&self, x: &Tensor, reverse: bool) -> Result<LstmOutput> {
-        let (b, t, d_in) = x.dims3()?;
-        let h_dim = self.hidden;
-        let gates_x = x
-            .reshape((b * t, d_in))?
-            .matmul(&self.weight_ih.t()?)?
-            .broadcast_add(&self.bias)?
-            .reshape((b, t, 4 * h_dim))?;
-        let w_hh = self.weight_hh.t()?;
-        let mut h = Tensor::zeros((b, h_dim), x.dtype(), x.device())?;
+        let outs = self.forward_steps(&steps(x)?, reverse)?;
+        let last = if reverse {
+            &outs[0]
+        } else {
+            &outs[outs.len() - 1]
+        };
+        Ok(LstmOutput {
+            last: last.clone(),
+            seq: Tensor::stack(&outs, 1)?,
+        })
+    }
+
+    /// The same over a sequence given as one `B × I` tensor per step; returns one `B × H`
+    /// state per step, in time order.
+    ///
+    /// Why steps and not one `B × T × 4H` input projection: the backward pass of each
+    /// step's `narrow` of that tensor is a zero-padded tensor of its full size, and with
+    /// differentiable gradients (TadGAN's penalty) candle keeps every one of them alive
+    /// until the pass ends — 19 GB for one TadGAN batch. Per-step products keep each
+    /// gradient the size of its step.
+    pub fn forward_steps(&self, xs: &[Tensor], reverse: bool) -> Result<Vec<Tensor>> {
+        let first = xs
+            .first()
+            .ok_or_else(|| candle_core::Error::Msg("LSTM over an empty sequence".into()))?;
+        let (b, h_dim) = (first.dim(0)?, self.hidden);
+        let (w_ih, w_hh) = (self.weight_ih.t()?, self.weight_hh.t()?);
+        let mut h = Tensor::zeros((b, h_dim), first.dtype(), first.device())?;
         let mut c = h.clone();
-        let mut outs = Vec::with_capacity(t);
-        for step in 0..t {
-            let s = if reverse { t - 1 - step } else { step };
-            let gates = (gates_x.narrow(1, s, 1)?.squeeze(1)? + h.matmul(&w_hh)?)?;
+        let mut outs = Vec::with_capacity(xs.len());
+        for step in 0..xs.len() {
+            let s = if reverse { xs.len() - 1 - step } else { step };
+            let gates = (xs[s].matmul(&w_ih)?.broadcast_add(&self.bias)? + h.matmul(&w_hh)?)?;
             let chunk = |k: usize| gates.narrow(D::Minus1, k * h_dim, h_dim);
             let i = candle_nn::ops::sigmoid(&chunk(0)?)?;
             let f = candle_nn::ops::sigmoid(&chunk(1)?)?;
@@ -70,14 +88,17 @@ impl Lstm {
         if reverse {
             outs.reverse();
         }
-        Ok(LstmOutput {
-            seq: Tensor::stack(&outs, 1)?,
-            last: h,
-        })
+        Ok(outs)
     }
 }
 
-/// Name of an LSTM's gate bias: `nn::init` recognises it to set the forget gate to 1.
+/// `B × T × I` as `T` tensors of `B × I`.
+pub fn steps(x: &Tensor) -> Result<Vec<Tensor>> {
+    (0..x.dim(1)?)
+        .map(|s| x.narrow(1, s, 1)?.squeeze(1))
+        .collect()
+}
+
 pub const LSTM_BIAS: &str = "bias_ifgo";
 
 /// Two LSTMs, one reading forwards and one backwards; outputs concatenated per step.
@@ -97,8 +118,16 @@ impl BiLstm {
 
     /// `B × T × I` → `B × T × 2H` (forward states first).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let f = self.fwd.forward(x, false)?.seq;
-        let b = self.bwd.forward(x, true)?.seq;
-        Tensor::cat(&[f, b], 2)
+        Tensor::stack(&self.forward_steps(&steps(x)?)?, 1)
+    }
+
+    /// Per-step form (see [`Lstm::forward_steps`]): `B × I` per step → `B × 2H` per step.
+    pub fn forward_steps(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let f = self.fwd.forward_steps(xs, false)?;
+        let b = self.bwd.forward_steps(xs, true)?;
+        f.iter()
+            .zip(&b)
+            .map(|(f, b)| Tensor::cat(&[f, b], 1))
+            .collect()
     }
 }

@@ -221,7 +221,7 @@ impl BnActGrad {
                         .zip(rows.channel(dy, c))
                         .fold((0.0, 0.0), |acc, (x, g)| {
                             let (s, q) = lane_sums(x, g, |x, g| {
-                                let d = if a * x + b > 0.0 { g } else { self.slope * g };
+                                let d = g * act_grad(a * x + b, self.slope);
                                 (d, d * x)
                             });
                             (acc.0 + s, acc.1 + q)

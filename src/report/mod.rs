@@ -6,6 +6,7 @@ mod axes;
 mod figure;
 mod overlay;
 mod runs;
+pub mod segments;
 
 use crate::config::sweep::{HeadlineMetric, ReportSpec};
 use crate::metrics;
@@ -750,6 +751,9 @@ fn markdown_report(
             }
         }));
         let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+    if let Some(table) = segments::markdown(runs) {
+        let _ = writeln!(md, "\n{table}");
     }
     let _ = writeln!(md, "\n## Figures\n");
     for f in figures {
