@@ -67,6 +67,7 @@ fn random_windows(n: usize, length: usize, seed: u64) -> Windows {
         classes: (0..n)
             .map(|i| if i % 10 == 0 { "V" } else { "N" }.to_string())
             .collect(),
+        image: None,
     }
 }
 
@@ -98,10 +99,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         );
     }
     let mut out = Vec::new();
-    let shape = InputShape {
-        channels: 1,
-        length: LENGTH,
-    };
+    let shape = InputShape::signal(1, LENGTH);
     let train = TrainConfig::default();
     let dir = tempfile_dir()?;
 
@@ -153,10 +151,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
             ModelConfig::LstmAe(_) | ModelConfig::Tadgan(_) => &seq_data,
             _ => &conv_data,
         };
-        let shape = InputShape {
-            channels: 1,
-            length: data.length,
-        };
+        let shape = InputShape::of(data);
         let mut m = models::build(&config, &train, shape, opts.device, 0, Some(&teacher_path))?;
         out.push(Timing {
             name: format!(

@@ -33,6 +33,7 @@ fn windows(n: usize, anomalous: bool, seed: u64) -> Windows {
         length: LENGTH,
         labels: vec![anomalous; n],
         classes: vec![if anomalous { "A" } else { "N" }.to_string(); n],
+        image: None,
     }
 }
 
@@ -52,10 +53,7 @@ fn model(seed: u64) -> BeatGan {
     BeatGan::new(
         cfg,
         train,
-        InputShape {
-            channels: 1,
-            length: LENGTH,
-        },
+        InputShape::signal(1, LENGTH),
         &Device::Cpu,
         seed,
     )
@@ -146,10 +144,7 @@ fn parameter_count_matches_the_architecture() {
     let m = BeatGan::new(
         BeatganConfig::default(),
         TrainConfig::default(),
-        InputShape {
-            channels: 1,
-            length: 320,
-        },
+        InputShape::signal(1, 320),
         &Device::Cpu,
         0,
     )
@@ -176,10 +171,7 @@ fn other_window_lengths_are_refused_clearly() {
     let err = BeatGan::new(
         BeatganConfig::default(),
         TrainConfig::default(),
-        InputShape {
-            channels: 1,
-            length: 300,
-        },
+        InputShape::signal(1, 300),
         &Device::Cpu,
         0,
     )

@@ -1,7 +1,10 @@
-//! The 1-D conv route of src/nn/conv.rs against a direct loop implementation (forward)
-//! and central finite differences (input and weight gradients), in f64.
+//! The 1-D conv route of src/nn/conv.rs, and the 2-D layers of the image stacks, against
+//! a direct loop implementation (forward) and central finite differences (input and
+//! weight gradients), in f64.
 
-use anolab::nn::conv::{conv1d, conv1d_2d_route, conv_transpose1d, conv_transpose1d_2d_route};
+use anolab::nn::conv::{
+    conv1d, conv1d_2d_route, conv2d, conv_transpose1d, conv_transpose1d_2d_route, conv_transpose2d,
+};
 use anolab::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 
@@ -74,16 +77,16 @@ fn conv_t_loops(
 /// central differences on every element.
 fn check_gradients(
     op: Op,
-    x_shape: [usize; 3],
-    w_shape: [usize; 3],
+    x_shape: &[usize],
+    w_shape: &[usize],
     stride: usize,
     pad: usize,
     seed: u64,
 ) {
     let dev = Device::Cpu;
     let mut rng = SplitMix64::new(seed);
-    let x0 = random(&x_shape, &mut rng);
-    let w0 = random(&w_shape, &mut rng);
+    let x0 = random(x_shape, &mut rng);
+    let w0 = random(w_shape, &mut rng);
     let x = Var::from_vec(x0.clone(), x_shape.to_vec(), &dev).unwrap();
     let w = Var::from_vec(w0.clone(), w_shape.to_vec(), &dev).unwrap();
     let y = op(x.as_tensor(), w.as_tensor(), stride, pad).unwrap();
@@ -130,22 +133,27 @@ fn check_gradients(
 /// (input shape, (output channels, kernel), stride, padding)
 type Case = ([usize; 3], (usize, usize), usize, usize);
 type Loops = fn(&[f64], (usize, usize, usize), &[f64], (usize, usize), usize, usize) -> Vec<f64>;
+/// `weight_shape(c_in, c_out, k)`.
+type WeightShape = fn(usize, usize, usize) -> Vec<usize>;
 
-/// Runs `op` and the loop reference on random inputs; `weight_shape(c_in, c_out, k)`.
+/// Runs `op` and the loop reference on random inputs of `dims` spatial axes, each of
+/// the case's length (1-D: `B×C×L`, 2-D: `B×C×L×L`); `weight_shape(c_in, c_out, k)`.
 fn check_forward(
     op: Op,
     reference: Loops,
-    weight_shape: fn(usize, usize, usize) -> [usize; 3],
+    (weight_shape, dims): (WeightShape, usize),
     cases: &[Case],
     seed: u64,
 ) {
     let mut rng = SplitMix64::new(seed);
     for &(shape, (co, k), s, p) in cases {
         let w_shape = weight_shape(shape[1], co, k);
-        let x = random(&shape, &mut rng);
+        let mut x_shape = vec![shape[0], shape[1]];
+        x_shape.extend(std::iter::repeat_n(shape[2], dims));
+        let x = random(&x_shape, &mut rng);
         let w = random(&w_shape, &mut rng);
-        let xt = Tensor::from_vec(x.clone(), shape.to_vec(), &Device::Cpu).unwrap();
-        let wt = Tensor::from_vec(w.clone(), w_shape.to_vec(), &Device::Cpu).unwrap();
+        let xt = Tensor::from_vec(x.clone(), x_shape, &Device::Cpu).unwrap();
+        let wt = Tensor::from_vec(w.clone(), w_shape, &Device::Cpu).unwrap();
         let got: Vec<f64> = op(&xt, &wt, s, p)
             .unwrap()
             .flatten_all()
@@ -167,7 +175,13 @@ fn conv1d_forward_matches_loops() {
         ([1, 2, 20], (3, 10), 1, 0),
         ([2, 1, 9], (2, 3), 1, 1),
     ];
-    check_forward(conv1d, conv1d_loops, |ci, co, k| [co, ci, k], &cases, 1);
+    check_forward(
+        conv1d,
+        conv1d_loops,
+        (|ci, co, k| vec![co, ci, k], 1),
+        &cases,
+        1,
+    );
 }
 
 #[test]
@@ -181,7 +195,7 @@ fn conv_transpose1d_forward_matches_loops() {
     check_forward(
         conv_transpose1d,
         conv_t_loops,
-        |ci, co, k| [ci, co, k],
+        (|ci, co, k| vec![ci, co, k], 1),
         &cases,
         2,
     );
@@ -190,23 +204,23 @@ fn conv_transpose1d_forward_matches_loops() {
 #[test]
 fn conv1d_gradients_match_finite_differences() {
     // The BeatGAN layer kinds: k4 s2 p1 and the final k10 s1 p0; plus k3 s1 p1.
-    check_gradients(conv1d, [2, 3, 16], [4, 3, 4], 2, 1, 10);
-    check_gradients(conv1d, [2, 2, 10], [3, 2, 10], 1, 0, 11);
-    check_gradients(conv1d, [1, 2, 7], [2, 2, 3], 1, 1, 12);
+    check_gradients(conv1d, &[2, 3, 16], &[4, 3, 4], 2, 1, 10);
+    check_gradients(conv1d, &[2, 2, 10], &[3, 2, 10], 1, 0, 11);
+    check_gradients(conv1d, &[1, 2, 7], &[2, 2, 3], 1, 1, 12);
 }
 
 #[test]
 fn conv_transpose1d_gradients_match_finite_differences() {
-    check_gradients(conv_transpose1d, [2, 3, 8], [3, 4, 4], 2, 1, 20);
-    check_gradients(conv_transpose1d, [2, 4, 1], [4, 3, 10], 1, 0, 21);
-    check_gradients(conv_transpose1d, [1, 2, 5], [2, 2, 4], 2, 0, 22);
+    check_gradients(conv_transpose1d, &[2, 3, 8], &[3, 4, 4], 2, 1, 20);
+    check_gradients(conv_transpose1d, &[2, 4, 1], &[4, 3, 10], 1, 0, 21);
+    check_gradients(conv_transpose1d, &[1, 2, 5], &[2, 2, 4], 2, 0, 22);
 }
 
 #[test]
 fn strided_tail_gradients_match_finite_differences() {
     // Stride 3 over length 10 with k3: input position 9 is read by no window.
-    check_gradients(conv1d, [2, 2, 10], [3, 2, 3], 3, 0, 30);
-    check_gradients(conv1d, [1, 3, 11], [2, 3, 4], 2, 1, 31);
+    check_gradients(conv1d, &[2, 2, 10], &[3, 2, 3], 3, 0, 30);
+    check_gradients(conv1d, &[1, 3, 11], &[2, 3, 4], 2, 1, 31);
 }
 
 #[test]
@@ -324,4 +338,112 @@ fn cpu_kernels_agree_with_candle_2d_route_on_random_shapes() {
             }
         }
     }
+}
+
+/// Direct 2-D definition (square kernel): y[b,o,i,j] = Σ_c Σ_u Σ_v
+/// x[b,c,i·s+u−p, j·s+v−p] · w[o,c,u,v].
+fn conv2d_loops(
+    x: &[f64],
+    (b, ci, h): (usize, usize, usize),
+    w: &[f64],
+    (co, k): (usize, usize),
+    s: usize,
+    p: usize,
+) -> Vec<f64> {
+    let ho = (h + 2 * p - k) / s + 1;
+    let mut y = vec![0.0; b * co * ho * ho];
+    for bi in 0..b {
+        for o in 0..co {
+            for i in 0..ho {
+                for j in 0..ho {
+                    let mut acc = 0.0;
+                    for c in 0..ci {
+                        for u in 0..k {
+                            for v in 0..k {
+                                let r = (i * s + u) as isize - p as isize;
+                                let q = (j * s + v) as isize - p as isize;
+                                if r >= 0 && q >= 0 && (r as usize) < h && (q as usize) < h {
+                                    acc += x[((bi * ci + c) * h + r as usize) * h + q as usize]
+                                        * w[((o * ci + c) * k + u) * k + v];
+                                }
+                            }
+                        }
+                    }
+                    y[((bi * co + o) * ho + i) * ho + j] = acc;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Direct 2-D transpose: x[b,c,i,j] scatters w[c,o,u,v] to y[b,o,i·s+u−p, j·s+v−p].
+fn conv_t2d_loops(
+    x: &[f64],
+    (b, ci, h): (usize, usize, usize),
+    w: &[f64],
+    (co, k): (usize, usize),
+    s: usize,
+    p: usize,
+) -> Vec<f64> {
+    let ho = (h - 1) * s + k - 2 * p;
+    let mut y = vec![0.0; b * co * ho * ho];
+    for bi in 0..b {
+        for c in 0..ci {
+            for i in 0..h {
+                for j in 0..h {
+                    let xv = x[((bi * ci + c) * h + i) * h + j];
+                    for o in 0..co {
+                        for u in 0..k {
+                            for v in 0..k {
+                                let r = (i * s + u) as isize - p as isize;
+                                let q = (j * s + v) as isize - p as isize;
+                                if r >= 0 && q >= 0 && (r as usize) < ho && (q as usize) < ho {
+                                    y[((bi * co + o) * ho + r as usize) * ho + q as usize] +=
+                                        xv * w[((c * co + o) * k + u) * k + v];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    y
+}
+
+// The layer kinds of GANomaly's image stacks at 8×8 and 16×16: k4 s2 p1 (8 → 4), the
+// final k4 s1 p0 (4 → 1), and their transposes (1 → 4, 4 → 8).
+#[test]
+fn conv2d_forward_matches_loops() {
+    let cases = [
+        ([2, 1, 8], (3, 4), 2, 1),
+        ([2, 3, 4], (2, 4), 1, 0),
+        ([1, 2, 16], (2, 4), 2, 1),
+    ];
+    let weight: WeightShape = |ci, co, k| vec![co, ci, k, k];
+    check_forward(conv2d, conv2d_loops, (weight, 2), &cases, 4);
+}
+
+#[test]
+fn conv_transpose2d_forward_matches_loops() {
+    let cases = [
+        ([2, 3, 1], (4, 4), 1, 0),
+        ([2, 3, 4], (1, 4), 2, 1),
+        ([1, 2, 3], (2, 4), 2, 0),
+    ];
+    let weight: WeightShape = |ci, co, k| vec![ci, co, k, k];
+    check_forward(conv_transpose2d, conv_t2d_loops, (weight, 2), &cases, 5);
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences() {
+    check_gradients(conv2d, &[2, 1, 8, 8], &[3, 1, 4, 4], 2, 1, 30);
+    check_gradients(conv2d, &[2, 2, 4, 4], &[3, 2, 4, 4], 1, 0, 31);
+}
+
+#[test]
+fn conv_transpose2d_gradients_match_finite_differences() {
+    check_gradients(conv_transpose2d, &[2, 3, 1, 1], &[3, 2, 4, 4], 1, 0, 40);
+    check_gradients(conv_transpose2d, &[2, 2, 4, 4], &[2, 1, 4, 4], 2, 1, 41);
 }

@@ -56,6 +56,13 @@ fn leave_one_class_out_split() {
         assert_eq!(split.val.n, n_val);
         assert_eq!(split.train.n, n_normal - n_test_normal - n_val);
         assert_eq!(split.test.n, n_test_normal + n_abnormal);
+        // Every part says its windows are 8×8 images (GANomaly builds 2-D stacks on them).
+        for part in [&split.train, &split.val, &split.test] {
+            assert_eq!(
+                (part.channels, part.length, part.image),
+                (1, 64, Some((8, 8)))
+            );
+        }
         // Train and validation are normal only; test holds every abnormal image.
         assert!(!split.train.labels.contains(&true) && !split.val.labels.contains(&true));
         let abnormal_name = abnormal.to_string();

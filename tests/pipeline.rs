@@ -174,3 +174,49 @@ fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
     let r = store.query("SELECT (SELECT value FROM metrics WHERE name = 'f1' AND split = 'test') - (SELECT value FROM metrics WHERE name = 'best_f1' AND split = 'test')").unwrap();
     assert_eq!(r.rows[0][0], Cell::Real(0.0));
 }
+
+/// Every run stores its inference time; for AnoGAN that is the latent search, which also
+/// runs on validation after every epoch (`val_score_s`), apart from training (`fit_s`).
+#[test]
+fn runs_store_inference_times_anogan_its_latent_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "
+name: anogan_time
+dataset: { name: synthetic, n_train: 64, n_val: 32, n_test: 64, length: 80 }
+model: { name: anogan, nz: 4, ndf: 4, ngf: 4, latent_steps: 20 }
+train: { epochs: 2, batch_size: 32, lr: 1.0e-3 }
+seeds: [0]
+";
+    let (spec, runs) = common::sweep(dir.path(), yaml, &[]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    let value = |split: &str, name: &str| -> f64 {
+        let r = store
+            .query(&format!(
+                "SELECT value FROM metrics WHERE split = '{split}' AND name = '{name}'"
+            ))
+            .unwrap();
+        assert_eq!(r.rows.len(), 1, "{split}/{name}");
+        match r.rows[0][0] {
+            Cell::Real(v) => v,
+            ref other => panic!("{split}/{name}: {other:?}"),
+        }
+    };
+    let (score_s, ms) = (value("test", "score_s"), value("test", "ms_per_window"));
+    assert!(score_s > 0.0 && ms > 0.0);
+    assert!(
+        (ms - score_s * 1e3 / 64.0).abs() < 1e-9 * ms.max(1.0),
+        "{ms} vs {score_s}"
+    );
+    let (fit_s, val_score_s) = (value("train", "fit_s"), value("train", "val_score_s"));
+    assert!(fit_s > 0.0 && val_score_s > 0.0);
+    let duration: f64 = match store.query("SELECT duration_s FROM runs").unwrap().rows[0][0] {
+        Cell::Real(v) => v,
+        ref other => panic!("{other:?}"),
+    };
+    assert!(
+        fit_s + val_score_s + score_s <= duration,
+        "parts exceed the run's time"
+    );
+}

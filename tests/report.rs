@@ -284,10 +284,7 @@ seeds: [0]
         .join(&runs[0].key)
         .join("model.safetensors");
     std::fs::create_dir_all(checkpoint.parent().unwrap()).unwrap();
-    let shape = anolab::models::InputShape {
-        channels: split.test.channels,
-        length: split.test.length,
-    };
+    let shape = anolab::models::InputShape::of(&split.test);
     // Untrained weights: the figure needs inference only, not a good model.
     anolab::models::build(
         &cfg.model,

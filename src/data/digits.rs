@@ -6,8 +6,9 @@
 //! digit 0–9. `data/digits/digits.csv` is that file decompressed (see its README).
 //!
 //! Windows: 1 channel × 64 samples, the image rows laid end to end (row-major; sample
-//! `8·r + c` is row `r`, column `c`), pixels scaled `p/8 − 1` onto [−1, 1]. Class = the
-//! digit; the digit `abnormal_class` is anomalous, the other nine are normal.
+//! `8·r + c` is row `r`, column `c`; `Windows::image` says 8×8), pixels scaled
+//! `p/8 − 1` onto [−1, 1]. Class = the digit; the digit `abnormal_class` is
+//! anomalous, the other nine are normal.
 //! Split: [`super::windows::one_class_split`] (normals 80/20 seeded, `val_fraction` of the
 //! 80 % as normal-only validation; test = 20 % normals + every abnormal image).
 
@@ -41,7 +42,7 @@ pub fn read(path: &Path) -> Result<Windows, DataError> {
             ),
         });
     }
-    let mut all = Windows::empty(1, PIXELS);
+    let mut all = Windows::empty_images(SIDE, SIDE);
     for row in &table.rows {
         let integer = |c: usize, max: u32, what: &str| {
             let cell = &row.cells[c];

@@ -26,6 +26,10 @@ pub struct Windows {
     pub labels: Vec<bool>,
     /// Class of each window, e.g. "N", "S", "V", "F", "Q".
     pub classes: Vec<String>,
+    /// `Some((height, width))` when each channel of a window is an image laid out
+    /// row-major (`length = height · width`, digits: 8×8): models with image stacks
+    /// (GANomaly) use 2-D convolutions on it. `None` for signals.
+    pub image: Option<(usize, usize)>,
 }
 
 impl Windows {
@@ -38,6 +42,15 @@ impl Windows {
             length,
             labels: Vec::new(),
             classes: Vec::new(),
+            image: None,
+        }
+    }
+
+    /// An empty set of one-channel images of `height × width` pixels, row-major.
+    pub fn empty_images(height: usize, width: usize) -> Self {
+        Self {
+            image: Some((height, width)),
+            ..Self::empty(1, height * width)
         }
     }
 
@@ -58,7 +71,10 @@ impl Windows {
 
     /// A new set holding the windows at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Self {
-        let mut out = Self::empty(self.channels, self.length);
+        let mut out = Self {
+            image: self.image,
+            ..Self::empty(self.channels, self.length)
+        };
         out.data
             .reserve(indices.len() * self.channels * self.length);
         for &i in indices {
@@ -327,8 +343,13 @@ pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError
             c.seed, c.anomaly_rate
         ),
     };
+    let image = split
+        .train
+        .image
+        .map(|(h, w)| format!(" (images of {h}×{w})"))
+        .unwrap_or_default();
     let mut out = format!(
-        "{} ({source})\n  windows of {} × {}; split {how}\n",
+        "{} ({source})\n  windows of {} × {}{image}; split {how}\n",
         config.name(),
         split.train.channels,
         split.train.length

@@ -1,11 +1,18 @@
-//! GANomaly (Akcay et al., ACCV 2018; official code samet-akcay/ganomaly), 1-D, as
-//! specified in `../shared/specs/models.md`: G = E1 → Dec → E2 (two conv encoders with
-//! their own weights around the BeatGAN-family decoder), D = conv encoder with a feature
-//! map. Per batch, G first: w_adv·L2(feat_D(x), feat_D(x̂)) + w_con·L1(x, x̂) +
-//! w_enc·L2(z, ẑ); then D: ½·(BCE(D(x), 1) + BCE(D(x̂), 0)), re-initialised when it wins
-//! too easily. Score = mean over nz of (z − ẑ)².
+//! GANomaly (Akcay et al., ACCV 2018; official code samet-akcay/ganomaly), as specified
+//! in `../shared/specs/models.md`: G = E1 → Dec → E2 (two conv encoders with their own
+//! weights around a conv decoder), D = conv encoder with a feature map. Per batch, G
+//! first: w_adv·L2(feat_D(x), feat_D(x̂)) + w_con·L1(x, x̂) + w_enc·L2(z, ẑ); then D:
+//! ½·(BCE(D(x), 1) + BCE(D(x̂), 0)), re-initialised when it wins too easily.
+//! Score = mean over nz of (z − ẑ)².
 //!
-//! Only the 1-D version exists: the 2-D (image) version waits for a digits reader.
+//! The stacks follow the data's shape, as the paper's "1-D for signals, 2-D for images":
+//! signals (`Windows::image` = `None`) get the BeatGAN-family 1-D stacks
+//! ([`ConvEncoder`], [`ConvDecoder`]; windows of 10·2^n); images (digits: 8×8) get the
+//! DCGAN-style 2-D stacks of the official code ([`ConvEncoder2d`], [`ConvDecoder2d`];
+//! square sides of 4·2^n), with the same losses, score and weights' names. At 8×8 each
+//! encoder is Conv2d(1→ndf, 4, 2, 1) + LeakyReLU → ndf×4×4 (D's feature map) →
+//! Conv2d(ndf→out, 4, 1, 0) → out×1×1, and the decoder ConvT2d(nz→ngf, 4, 1, 0) + BN +
+//! ReLU → ngf×4×4 → ConvT2d(ngf→1, 4, 2, 1) + tanh → 1×8×8.
 
 use super::{
     adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
@@ -14,7 +21,8 @@ use super::{
 use crate::config::{GanomalyConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_zoo, ConvInit};
-use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
+use crate::nn::stacks::Encoded;
+use crate::nn::{loss, trainable, ConvDecoder, ConvDecoder2d, ConvEncoder, ConvEncoder2d};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
@@ -30,10 +38,10 @@ pub struct Ganomaly {
     device: Device,
     /// `g.enc1.*`, `g.dec.*`, `g.enc2.*` (generator) and `d.*` (discriminator).
     vars: VarMap,
-    enc1: ConvEncoder,
-    dec: ConvDecoder,
-    enc2: ConvEncoder,
-    disc: ConvEncoder,
+    enc1: Encoder,
+    dec: Decoder,
+    enc2: Encoder,
+    disc: Encoder,
     opt_g: AdamW,
     opt_d: AdamW,
     reinit_rng: SplitMix64,
@@ -54,13 +62,19 @@ impl Ganomaly {
         device: &Device,
         seed: u64,
     ) -> anyhow::Result<Self> {
+        if let Some((h, w)) = shape.image {
+            anyhow::ensure!(
+                h * w == shape.length,
+                "windows of {} samples cannot be {h}×{w} images",
+                shape.length
+            );
+        }
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
-        let (c, l) = (shape.channels, shape.length);
-        let enc1 = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc1"))?;
-        let dec = ConvDecoder::new(cfg.nz, cfg.ngf, c, l, vb.pp("g.dec"))?;
-        let enc2 = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc2"))?;
-        let disc = ConvEncoder::new(c, cfg.ndf, 1, l, vb.pp("d"))?;
+        let enc1 = Encoder::new(shape, cfg.ndf, cfg.nz, vb.pp("g.enc1"))?;
+        let dec = Decoder::new(shape, cfg.ngf, cfg.nz, vb.pp("g.dec"))?;
+        let enc2 = Encoder::new(shape, cfg.ndf, cfg.nz, vb.pp("g.enc2"))?;
+        let disc = Encoder::new(shape, cfg.ndf, 1, vb.pp("d"))?;
         let mut rng = SplitMix64::new(seed);
         init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
         let opt_g = AdamW::new(trainable(&vars, "g."), adam(train))?;
@@ -114,6 +128,67 @@ impl Ganomaly {
             init_zoo(&self.vars, "d.", ConvInit::Normal002, &mut self.reinit_rng)?;
         }
         Ok(out)
+    }
+}
+
+/// An encoder over `B × C × L` windows: 1-D for signals, 2-D over the `H × W` image
+/// each channel holds for images. `out` is `B × out × 1` either way.
+enum Encoder {
+    Signal(ConvEncoder),
+    Image(ConvEncoder2d, (usize, usize)),
+}
+
+impl Encoder {
+    fn new(shape: InputShape, ndf: usize, out: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(match shape.image {
+            None => Encoder::Signal(ConvEncoder::new(
+                shape.channels,
+                ndf,
+                out,
+                shape.length,
+                vb,
+            )?),
+            Some(hw) => Encoder::Image(ConvEncoder2d::new(shape.channels, ndf, out, hw, vb)?, hw),
+        })
+    }
+
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Encoded> {
+        match self {
+            Encoder::Signal(net) => net.forward_t(x, train),
+            Encoder::Image(net, (h, w)) => {
+                let (b, c, _) = x.dims3()?;
+                let enc = net.forward_t(&x.reshape((b, c, *h, *w))?, train)?;
+                Ok(Encoded {
+                    out: enc.out.flatten_from(2)?,
+                    maps: enc.maps,
+                })
+            }
+        }
+    }
+}
+
+/// The decoder matching [`Encoder`]: `B × nz × 1` → `B × C × L`.
+enum Decoder {
+    Signal(ConvDecoder),
+    Image(ConvDecoder2d),
+}
+
+impl Decoder {
+    fn new(shape: InputShape, ngf: usize, nz: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(match shape.image {
+            None => Decoder::Signal(ConvDecoder::new(nz, ngf, shape.channels, shape.length, vb)?),
+            Some(hw) => Decoder::Image(ConvDecoder2d::new(nz, ngf, shape.channels, hw, vb)?),
+        })
+    }
+
+    fn forward_t(&self, z: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        match self {
+            Decoder::Signal(net) => net.forward_t(z, train),
+            Decoder::Image(net) => {
+                let x = net.forward_t(&z.unsqueeze(3)?, train)?;
+                x.flatten_from(2)
+            }
+        }
     }
 }
 

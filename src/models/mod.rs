@@ -98,6 +98,28 @@ pub trait Detector: Send {
 pub struct InputShape {
     pub channels: usize,
     pub length: usize,
+    /// `Some((height, width))` when every channel is an image (see [`Windows::image`]).
+    pub image: Option<(usize, usize)>,
+}
+
+impl InputShape {
+    /// A signal of `channels × length`.
+    pub fn signal(channels: usize, length: usize) -> Self {
+        InputShape {
+            channels,
+            length,
+            image: None,
+        }
+    }
+
+    /// The shape of `windows`' windows.
+    pub fn of(windows: &Windows) -> Self {
+        InputShape {
+            channels: windows.channels,
+            length: windows.length,
+            image: windows.image,
+        }
+    }
 }
 
 /// Builds the detector named by `model`, initialised from `seed`. A distillation

@@ -7,6 +7,10 @@
 //! step; on other devices they go through candle's correct 2-D kernels with a height-1
 //! axis (padding done on the length axis by hand). `tests/conv.rs` checks both routes
 //! against direct loops, finite differences and each other.
+//!
+//! The 2-D layers of the image stacks (GANomaly on digits) call candle's 2-D kernels
+//! directly, padding by hand as the 1-D route does; `tests/conv.rs` checks them against
+//! direct loops and finite differences.
 
 use super::conv_cpu::{self, Geometry};
 use candle_core::{Result, Tensor};
@@ -98,15 +102,104 @@ pub fn conv_transpose1d_2d_route(
     y.narrow(2, padding, full - 2 * padding)
 }
 
-/// A bias-free Conv1d layer (the BeatGAN family has no conv biases).
+/// `y = conv2d(x, w)` for `x: B×Cin×H×W`, `w: Cout×Cin×Kh×Kw`, zero padding on all four
+/// sides. candle's 2-D kernel is the correct one; the padding is done here the same way
+/// as for [`conv1d`], so both routes call it with padding 0.
+pub fn conv2d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+    let x = if padding > 0 {
+        x.pad_with_zeros(2, padding, padding)?
+            .pad_with_zeros(3, padding, padding)?
+    } else {
+        x.clone()
+    };
+    x.conv2d(w, 0, stride, 1, 1)
+}
+
+/// Transposed 2-D convolution for `x: B×Cin×H×W`, `w: Cin×Cout×Kh×Kw`, PyTorch
+/// semantics: output side `(H−1)·stride − 2·padding + K`; computed with padding 0 and
+/// cropped, as [`conv_transpose1d`].
+pub fn conv_transpose2d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+    let y = x.conv_transpose2d(w, 0, 0, stride, 1)?;
+    if padding == 0 {
+        return Ok(y);
+    }
+    let (h, wd) = (y.dim(2)?, y.dim(3)?);
+    y.narrow(2, padding, h - 2 * padding)?
+        .narrow(3, padding, wd - 2 * padding)
+}
+
+/// What a layer kind computes: its weight's shape and the operation.
+pub trait ConvKind: std::fmt::Debug + Clone {
+    /// Weight shape for `c_in → c_out` channels and a `kernel` per spatial axis.
+    fn weight_shape(c_in: usize, c_out: usize, kernel: usize) -> Vec<usize>;
+    fn apply(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor>;
+}
+
+/// [`conv1d`]: weight `Cout×Cin×K`.
 #[derive(Debug, Clone)]
-pub struct Conv1d {
+pub struct Forward1d;
+/// [`conv_transpose1d`]: weight `Cin×Cout×K`.
+#[derive(Debug, Clone)]
+pub struct Transpose1d;
+/// [`conv2d`]: weight `Cout×Cin×K×K`.
+#[derive(Debug, Clone)]
+pub struct Forward2d;
+/// [`conv_transpose2d`]: weight `Cin×Cout×K×K`.
+#[derive(Debug, Clone)]
+pub struct Transpose2d;
+
+impl ConvKind for Forward1d {
+    fn weight_shape(c_in: usize, c_out: usize, kernel: usize) -> Vec<usize> {
+        vec![c_out, c_in, kernel]
+    }
+    fn apply(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+        conv1d(x, w, stride, padding)
+    }
+}
+
+impl ConvKind for Transpose1d {
+    fn weight_shape(c_in: usize, c_out: usize, kernel: usize) -> Vec<usize> {
+        vec![c_in, c_out, kernel]
+    }
+    fn apply(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+        conv_transpose1d(x, w, stride, padding)
+    }
+}
+
+impl ConvKind for Forward2d {
+    fn weight_shape(c_in: usize, c_out: usize, kernel: usize) -> Vec<usize> {
+        vec![c_out, c_in, kernel, kernel]
+    }
+    fn apply(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+        conv2d(x, w, stride, padding)
+    }
+}
+
+impl ConvKind for Transpose2d {
+    fn weight_shape(c_in: usize, c_out: usize, kernel: usize) -> Vec<usize> {
+        vec![c_in, c_out, kernel, kernel]
+    }
+    fn apply(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+        conv_transpose2d(x, w, stride, padding)
+    }
+}
+
+/// A bias-free convolution layer of kind `K` (the BeatGAN family and the DCGAN-style
+/// image stacks have no conv biases); its weight is the variable `weight`.
+#[derive(Debug, Clone)]
+pub struct ConvLayer<K: ConvKind> {
     weight: Tensor,
     stride: usize,
     padding: usize,
+    kind: std::marker::PhantomData<K>,
 }
 
-impl Conv1d {
+pub type Conv1d = ConvLayer<Forward1d>;
+pub type ConvTranspose1d = ConvLayer<Transpose1d>;
+pub type Conv2d = ConvLayer<Forward2d>;
+pub type ConvTranspose2d = ConvLayer<Transpose2d>;
+
+impl<K: ConvKind> ConvLayer<K> {
     pub fn new(
         c_in: usize,
         c_out: usize,
@@ -115,45 +208,17 @@ impl Conv1d {
         padding: usize,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let weight = vb.get_with_hints((c_out, c_in, kernel), "weight", Init::Const(0.))?;
-        Ok(Conv1d {
+        let shape = K::weight_shape(c_in, c_out, kernel);
+        let weight = vb.get_with_hints(shape, "weight", Init::Const(0.))?;
+        Ok(ConvLayer {
             weight,
             stride,
             padding,
+            kind: std::marker::PhantomData,
         })
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        conv1d(x, &self.weight, self.stride, self.padding)
-    }
-}
-
-/// A bias-free ConvTranspose1d layer.
-#[derive(Debug, Clone)]
-pub struct ConvTranspose1d {
-    weight: Tensor,
-    stride: usize,
-    padding: usize,
-}
-
-impl ConvTranspose1d {
-    pub fn new(
-        c_in: usize,
-        c_out: usize,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-        vb: VarBuilder,
-    ) -> Result<Self> {
-        let weight = vb.get_with_hints((c_in, c_out, kernel), "weight", Init::Const(0.))?;
-        Ok(ConvTranspose1d {
-            weight,
-            stride,
-            padding,
-        })
-    }
-
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        conv_transpose1d(x, &self.weight, self.stride, self.padding)
+        K::apply(x, &self.weight, self.stride, self.padding)
     }
 }

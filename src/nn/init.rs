@@ -43,8 +43,8 @@ pub enum ConvInit {
 }
 
 /// Re-draws every variable under `prefix` for the models that mix conv stacks, dense
-/// layers and LSTMs: conv weights (rank 3) by `conv`; dense and LSTM matrices (rank 2)
-/// Xavier-uniform, the Keras default TadGAN's reference implementation uses (PyTorch's
+/// layers and LSTMs: conv weights (rank 3, or rank 4 for the image stacks) by `conv`;
+/// dense and LSTM matrices (rank 2) Xavier-uniform, the Keras default TadGAN's reference implementation uses (PyTorch's
 /// default would do as well; what matters is a fan-scaled draw from the seed); LSTM gate
 /// biases 0 except the forget gate at 1 (Keras `unit_forget_bias`), which keeps the
 /// state flowing through long windows early in training; other biases and running means
@@ -66,9 +66,11 @@ pub fn init_zoo(vars: &VarMap, prefix: &str, conv: ConvInit, rng: &mut SplitMix6
                 .collect()
         } else if name.ends_with("running_mean") || name.ends_with("bias") {
             vec![0.0; n]
-        } else if dims.len() == 3 {
+        } else if dims.len() == 3 || dims.len() == 4 {
+            // 1-D (`C×C×K`) and 2-D (`C×C×Kh×Kw`) kernels: fan_in + fan_out = (Cin + Cout)·K.
+            let kernel: usize = dims[2..].iter().product();
             let std = match conv {
-                ConvInit::XavierNormal => (2.0 / ((dims[0] + dims[1]) * dims[2]) as f64).sqrt(),
+                ConvInit::XavierNormal => (2.0 / ((dims[0] + dims[1]) * kernel) as f64).sqrt(),
                 ConvInit::Normal002 => 0.02,
             };
             (0..n).map(|_| (rng.normal() * std) as f32).collect()

@@ -12,11 +12,11 @@ pub mod lstm;
 pub mod norm;
 pub mod stacks;
 
-pub use conv::{Conv1d, ConvTranspose1d};
+pub use conv::{Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d};
 pub use dense::Dense;
 pub use lstm::{BiLstm, Lstm};
 pub use norm::BatchNormAct;
-pub use stacks::{ConvDecoder, ConvEncoder};
+pub use stacks::{ConvDecoder, ConvDecoder2d, ConvEncoder, ConvEncoder2d};
 
 use candle_core::Var;
 use candle_nn::VarMap;

@@ -1,25 +1,42 @@
 //! The BeatGAN-family 1-D conv encoder and decoder (`../shared/specs/models.md`, "Shared
 //! 1-D conv stacks"). Each stride-2 layer halves the length down to 10, then a kernel-10
-//! convolution maps to one position; the decoder mirrors it.
+//! convolution maps to one position; the decoder mirrors it. The image stacks
+//! ([`ConvEncoder2d`], [`ConvDecoder2d`]) are GANomaly's DCGAN-style 2-D versions
+//! (its official `networks.Encoder`/`Decoder`, no extra layers): each stride-2 layer
+//! halves the side down to 4, then a 4×4 kernel maps to one position. Both are one
+//! construction over the layer kind.
 
-use super::conv::{Conv1d, ConvTranspose1d};
+use super::conv::{ConvKind, ConvLayer, Forward1d, Forward2d, Transpose1d, Transpose2d};
 use super::norm::BatchNormAct;
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 /// Length the stride-2 layers reduce a window to before the final kernel.
 const BOTTOM_LENGTH: usize = 10;
+/// Side the stride-2 layers reduce an image to before the final 4×4 kernel.
+const BOTTOM_SIDE: usize = 4;
+
+/// `n` when `size = bottom·2^n` with `n ≥ min_depth`.
+fn halvings(size: usize, bottom: usize, min_depth: usize) -> Option<usize> {
+    if size < bottom << min_depth || !size.is_multiple_of(bottom) {
+        return None;
+    }
+    let ratio = size / bottom;
+    ratio
+        .is_power_of_two()
+        .then(|| ratio.trailing_zeros() as usize)
+}
 
 /// Number of stride-2 layers for a window length: `length = 10·2^n` with `n ≥ 2`
 /// (320 → 5). Other lengths would silently mis-shape the stacks, so they are refused.
 pub fn depth_for_length(length: usize) -> Option<usize> {
-    if length < 4 * BOTTOM_LENGTH || !length.is_multiple_of(BOTTOM_LENGTH) {
-        return None;
-    }
-    let ratio = length / BOTTOM_LENGTH;
-    ratio
-        .is_power_of_two()
-        .then(|| ratio.trailing_zeros() as usize)
+    halvings(length, BOTTOM_LENGTH, 2)
+}
+
+/// Number of stride-2 layers of the image stacks for a square image of side
+/// `side = 4·2^n`, `n ≥ 1` (8 → 1, 32 → 3); other sides are refused.
+pub fn depth_for_side(side: usize) -> Option<usize> {
+    halvings(side, BOTTOM_SIDE, 1)
 }
 
 /// LeakyReLU slope of the encoder blocks.
@@ -33,18 +50,35 @@ fn depth(length: usize) -> Result<usize> {
     })
 }
 
-/// Conv1d(nc→ndf) + LeakyReLU, then `depth−1` × [Conv1d + BN + LeakyReLU] doubling the
-/// channels, then Conv1d(k=10) to `out` channels at length 1.
-#[derive(Debug, Clone)]
-pub struct ConvEncoder {
-    first: Conv1d,
-    blocks: Vec<(Conv1d, BatchNormAct)>,
-    last: Conv1d,
+fn depth2d(height: usize, width: usize) -> Result<usize> {
+    match depth_for_side(height) {
+        Some(n) if height == width => Ok(n),
+        _ => Err(candle_core::Error::Msg(format!(
+            "the image conv stacks need square images of side 4·2^n (n ≥ 1, e.g. 8 or 32); got {height}×{width}"
+        ))),
+    }
 }
+
+/// Conv(nc→ndf, k4, s2, p1) + LeakyReLU(0.2), then `n−1` × [Conv(k4, s2, p1) + BN +
+/// LeakyReLU(0.2)] doubling the channels, then Conv(k = bottom, s1, p0) to `out`
+/// channels at one position. 1-D: [`ConvEncoder`]; 2-D: [`ConvEncoder2d`].
+#[derive(Debug, Clone)]
+pub struct EncoderStack<K: ConvKind> {
+    first: ConvLayer<K>,
+    blocks: Vec<(ConvLayer<K>, BatchNormAct)>,
+    last: ConvLayer<K>,
+}
+
+/// The BeatGAN-family encoder: `B × nc × L` → `B × out × 1`.
+pub type ConvEncoder = EncoderStack<Forward1d>;
+/// The image encoder: `B × nc × H × W` → `B × out × 1 × 1`. At 8×8 it is the first conv
+/// (→ ndf × 4×4) and the final one: the official construction rule applied to side 8
+/// (its own code asserts a multiple of 16).
+pub type ConvEncoder2d = EncoderStack<Forward2d>;
 
 /// What an encoder pass produces.
 pub struct Encoded {
-    /// `B × out × 1`.
+    /// `B × out × 1` (1-D) or `B × out × 1 × 1` (2-D).
     pub out: Tensor,
     /// The output of every stride-2 layer (after its activation), first to last; the last
     /// one is BeatGAN's discriminator feature map.
@@ -58,21 +92,26 @@ impl Encoded {
     }
 }
 
-impl ConvEncoder {
-    pub fn new(nc: usize, ndf: usize, out: usize, length: usize, vb: VarBuilder) -> Result<Self> {
-        let n = depth(length)?;
-        let first = Conv1d::new(nc, ndf, 4, 2, 1, vb.pp("conv0"))?;
+impl<K: ConvKind> EncoderStack<K> {
+    fn build(
+        nc: usize,
+        ndf: usize,
+        out: usize,
+        (n, bottom): (usize, usize),
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let first = ConvLayer::new(nc, ndf, 4, 2, 1, vb.pp("conv0"))?;
         let mut blocks = Vec::with_capacity(n - 1);
         for i in 1..n {
             let (c_in, c_out) = (ndf << (i - 1), ndf << i);
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
-                Conv1d::new(c_in, c_out, 4, 2, 1, vb.pp("conv"))?,
+                ConvLayer::new(c_in, c_out, 4, 2, 1, vb.pp("conv"))?,
                 BatchNormAct::new(c_out, LEAK, vb.pp("bn"))?,
             ));
         }
-        let last = Conv1d::new(ndf << (n - 1), out, BOTTOM_LENGTH, 1, 0, vb.pp("final"))?;
-        Ok(ConvEncoder {
+        let last = ConvLayer::new(ndf << (n - 1), out, bottom, 1, 0, vb.pp("final"))?;
+        Ok(EncoderStack {
             first,
             blocks,
             last,
@@ -94,21 +133,50 @@ impl ConvEncoder {
     }
 }
 
-/// ConvT1d(nz→ngf·2^(n−1), k=10) + BN + ReLU, then `n−1` × [ConvT1d + BN + ReLU] halving
-/// the channels to ngf, then ConvT1d(ngf→nc) + tanh.
-#[derive(Debug, Clone)]
-pub struct ConvDecoder {
-    first: (ConvTranspose1d, BatchNormAct),
-    blocks: Vec<(ConvTranspose1d, BatchNormAct)>,
-    last: ConvTranspose1d,
+impl ConvEncoder {
+    pub fn new(nc: usize, ndf: usize, out: usize, length: usize, vb: VarBuilder) -> Result<Self> {
+        Self::build(nc, ndf, out, (depth(length)?, BOTTOM_LENGTH), vb)
+    }
 }
 
-impl ConvDecoder {
-    pub fn new(nz: usize, ngf: usize, nc: usize, length: usize, vb: VarBuilder) -> Result<Self> {
-        let n = depth(length)?;
+impl ConvEncoder2d {
+    pub fn new(
+        nc: usize,
+        ndf: usize,
+        out: usize,
+        (height, width): (usize, usize),
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        Self::build(nc, ndf, out, (depth2d(height, width)?, BOTTOM_SIDE), vb)
+    }
+}
+
+/// ConvT(nz→ngf·2^(n−1), k = bottom, s1, p0) + BN + ReLU, then `n−1` × [ConvT(k4, s2,
+/// p1) + BN + ReLU] halving the channels to ngf, then ConvT(ngf→nc, k4, s2, p1) + tanh.
+/// 1-D: [`ConvDecoder`]; 2-D: [`ConvDecoder2d`].
+#[derive(Debug, Clone)]
+pub struct DecoderStack<K: ConvKind> {
+    first: (ConvLayer<K>, BatchNormAct),
+    blocks: Vec<(ConvLayer<K>, BatchNormAct)>,
+    last: ConvLayer<K>,
+}
+
+/// The BeatGAN-family decoder: `B × nz × 1` → `B × nc × L`.
+pub type ConvDecoder = DecoderStack<Transpose1d>;
+/// The image decoder: `B × nz × 1 × 1` → `B × nc × H × W`.
+pub type ConvDecoder2d = DecoderStack<Transpose2d>;
+
+impl<K: ConvKind> DecoderStack<K> {
+    fn build(
+        nz: usize,
+        ngf: usize,
+        nc: usize,
+        (n, bottom): (usize, usize),
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let top = ngf << (n - 1);
         let first = (
-            ConvTranspose1d::new(nz, top, BOTTOM_LENGTH, 1, 0, vb.pp("convt0"))?,
+            ConvLayer::new(nz, top, bottom, 1, 0, vb.pp("convt0"))?,
             BatchNormAct::new(top, 0.0, vb.pp("bn0"))?,
         );
         let mut blocks = Vec::with_capacity(n - 1);
@@ -116,12 +184,12 @@ impl ConvDecoder {
             let (c_in, c_out) = (ngf << (n - i), ngf << (n - i - 1));
             let vb = vb.pp(format!("block{i}"));
             blocks.push((
-                ConvTranspose1d::new(c_in, c_out, 4, 2, 1, vb.pp("convt"))?,
+                ConvLayer::new(c_in, c_out, 4, 2, 1, vb.pp("convt"))?,
                 BatchNormAct::new(c_out, 0.0, vb.pp("bn"))?,
             ));
         }
-        let last = ConvTranspose1d::new(ngf, nc, 4, 2, 1, vb.pp("final"))?;
-        Ok(ConvDecoder {
+        let last = ConvLayer::new(ngf, nc, 4, 2, 1, vb.pp("final"))?;
+        Ok(DecoderStack {
             first,
             blocks,
             last,
@@ -134,5 +202,23 @@ impl ConvDecoder {
             h = norm.forward_t(&convt.forward(&h)?, train)?;
         }
         self.last.forward(&h)?.tanh()
+    }
+}
+
+impl ConvDecoder {
+    pub fn new(nz: usize, ngf: usize, nc: usize, length: usize, vb: VarBuilder) -> Result<Self> {
+        Self::build(nz, ngf, nc, (depth(length)?, BOTTOM_LENGTH), vb)
+    }
+}
+
+impl ConvDecoder2d {
+    pub fn new(
+        nz: usize,
+        ngf: usize,
+        nc: usize,
+        (height, width): (usize, usize),
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        Self::build(nz, ngf, nc, (depth2d(height, width)?, BOTTOM_SIDE), vb)
     }
 }

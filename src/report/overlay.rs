@@ -97,10 +97,7 @@ pub(super) fn overlay(
             scores.scores.len()
         )));
     }
-    let shape = InputShape {
-        channels: test.channels,
-        length: test.length,
-    };
+    let shape = InputShape::of(test);
     let model = cfg.model.for_inference();
     let mut detector = models::build(&model, &cfg.train, shape, &Device::Cpu, cfg.seed, None)?;
     detector

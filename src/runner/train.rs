@@ -45,10 +45,7 @@ pub(super) fn train_and_evaluate(
     let start = Instant::now();
     let cfg = &run.config;
     let protocol = cfg.eval.protocol;
-    let shape = InputShape {
-        channels: split.train.channels,
-        length: split.train.length,
-    };
+    let shape = InputShape::of(&split.train);
     if split.train.n < 2 {
         bail!(
             "the training split has {} windows; need at least 2",
@@ -80,6 +77,9 @@ pub(super) fn train_and_evaluate(
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
     let mut best: Option<(f64, usize, Snapshot)> = None;
     let mut last_beat = Instant::now();
+    // Seconds in training steps and in validation scoring, summed over the epochs: for
+    // AnoGAN the validation scoring is a latent search, often the larger part of a run.
+    let (mut fit_s, mut val_score_s) = (0.0, 0.0);
     for epoch in 0..epochs {
         let mut on_batch = || {
             bar.inc(1);
@@ -89,8 +89,12 @@ pub(super) fn train_and_evaluate(
                 let _ = store.heartbeat(id);
             }
         };
+        let fit_start = Instant::now();
         let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
+        fit_s += fit_start.elapsed().as_secs_f64();
+        let val_start = Instant::now();
         let val_scores = detector.score(&split.val)?;
+        val_score_s += val_start.elapsed().as_secs_f64();
         if let Some(i) = val_scores.iter().position(|s| !s.is_finite()) {
             bail!(
                 "training diverged: validation score {i} is {} after epoch {epoch}",
@@ -131,7 +135,9 @@ pub(super) fn train_and_evaluate(
     detector.restore(&snapshot)?;
 
     let val_scores = detector.score(&split.val)?;
+    let score_start = Instant::now();
     let test_scores = detector.score(&split.test)?;
+    let score_s = score_start.elapsed().as_secs_f64();
     let mut evaluation = metrics::evaluate::evaluate(
         &cfg.eval,
         (&split.val.labels, &val_scores),
@@ -140,6 +146,17 @@ pub(super) fn train_and_evaluate(
         teacher.and_then(|t| t.auc_roc),
     )
     .context("evaluating the test scores")?;
+    // Inference time: scoring the test windows (AnoGAN: its batched latent search).
+    evaluation.extend([
+        ("test", "score_s".to_string(), score_s),
+        (
+            "test",
+            "ms_per_window".to_string(),
+            score_s * 1e3 / split.test.n.max(1) as f64,
+        ),
+        ("train", "fit_s".to_string(), fit_s),
+        ("train", "val_score_s".to_string(), val_score_s),
+    ]);
     evaluation.extend(
         detector
             .extra_metrics(&split.test)?
