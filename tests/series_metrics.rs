@@ -326,6 +326,41 @@ fn orion_mode_needs_a_series_and_has_no_threshold_row() {
     assert_eq!(err, MetricsError::NotASeries);
 }
 
+#[test]
+fn a_series_without_anomalies_counts_its_false_detections() {
+    // Like NAB's ec2_cpu_utilization_c6585a: no labelled step. No ranking metric exists,
+    // but Orion's detections are false positives that the subset's sums must see.
+    let e = orion_series(300);
+    let labels = vec![false; 300];
+    let timeline = Timeline {
+        labels: labels.clone(),
+        window: 1,
+        starts: (0..300).collect(),
+    };
+    let classes = vec![String::new(); 300];
+    let rows = evaluate(
+        &eval(Protocol::Clean, Threshold::Orion),
+        (&[false], &[0.0]),
+        (&labels, &e, &classes),
+        Some(&timeline),
+        None,
+    )
+    .unwrap();
+    assert_eq!(row(&rows, "auc_roc"), None);
+    assert_eq!(row(&rows, "segment_tp"), Some(0.0));
+    assert_eq!(row(&rows, "segment_fp"), Some(1.0));
+    assert_eq!(row(&rows, "segment_fn"), Some(0.0));
+    // Not a series: a test split of one class stays an error.
+    assert!(evaluate(
+        &eval(Protocol::Clean, Threshold::Protocol),
+        (&[false], &[0.0]),
+        (&labels, &e, &classes),
+        None,
+        None,
+    )
+    .is_err());
+}
+
 /// The clean protocol must not use a test label for any choice: permuting the test
 /// labels (of windows or of time steps) leaves its threshold and its Orion detections
 /// unchanged, while the paper protocol's test-chosen threshold moves.

@@ -52,11 +52,19 @@ pub fn evaluate(
         Protocol::Paper => min_max_scaled(raw_scores),
         Protocol::Clean => raw_scores.to_vec(),
     };
-    let best = best_f1(labels, &scores)?;
+    // A series without any labelled anomaly (a few NAB signals) has no ranking metrics,
+    // but its false detections still count in the segment metrics; anywhere else a
+    // single-class test split is an error.
+    let test_has_both = labels.iter().any(|&l| l) && labels.iter().any(|&l| !l);
+    let best = if test_has_both || timeline.is_none() {
+        Some(best_f1(labels, &scores)?)
+    } else {
+        None
+    };
     let val_has_both = val_labels.iter().any(|&l| l) && val_labels.iter().any(|&l| !l);
     let threshold = match (eval.threshold, protocol) {
         (Threshold::Orion, _) => None,
-        (Threshold::Protocol, Protocol::Paper) => Some(best.threshold),
+        (Threshold::Protocol, Protocol::Paper) => Some(best_f1(labels, &scores)?.threshold),
         (Threshold::Protocol, Protocol::Clean) if val_has_both => {
             Some(best_f1(val_labels, val_scores)?.threshold)
         }
@@ -82,14 +90,17 @@ pub fn evaluate(
     };
     let chosen = series::point_counts(labels, &predicted)?;
     let n_anomalous = labels.iter().filter(|&&l| l).count();
-    let mut rows: Rows = vec![
-        ("test", "auc_roc".into(), auc_roc(labels, &scores)?),
-        ("test", "auc_pr".into(), auc_pr(labels, &scores)?),
-        ("test", "best_f1".into(), best.f1),
-        ("test", "best_threshold".into(), best.threshold),
-        ("test", "best_precision".into(), best.precision),
-        ("test", "best_recall".into(), best.recall),
-    ];
+    let mut rows: Rows = Vec::new();
+    if let Some(best) = best {
+        rows.extend([
+            ("test", "auc_roc".into(), auc_roc(labels, &scores)?),
+            ("test", "auc_pr".into(), auc_pr(labels, &scores)?),
+            ("test", "best_f1".into(), best.f1),
+            ("test", "best_threshold".into(), best.threshold),
+            ("test", "best_precision".into(), best.precision),
+            ("test", "best_recall".into(), best.recall),
+        ]);
+    }
     if let Some(t) = threshold {
         rows.push(("test", "threshold".into(), t));
     }
@@ -138,9 +149,10 @@ pub fn evaluate(
             rows.push(("test", format!("recall_{class}"), hit as f64 / n as f64));
         }
     }
-    if let Some(teacher) = teacher_auc_roc {
+    let auc = rows.iter().find(|r| r.1 == "auc_roc").map(|r| r.2);
+    if let (Some(teacher), Some(auc)) = (teacher_auc_roc, auc) {
         // A distilled student: how much of its teacher's AUC it keeps.
-        rows.push(("test", "auc_retention".into(), rows[0].2 / teacher));
+        rows.push(("test", "auc_retention".into(), auc / teacher));
     }
     if val_has_both {
         rows.push(("val", "auc_roc".into(), auc_roc(val_labels, val_scores)?));
