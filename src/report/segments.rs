@@ -110,3 +110,65 @@ pub fn markdown(runs: &[RunDetail]) -> Option<String> {
     }
     Some(md)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Metric, RunRow};
+    use serde_json::Value;
+
+    fn run(id: i64, signal: &str, (tp, fp, fn_): (f64, f64, f64)) -> RunDetail {
+        let metric = |name: &str, value: f64| Metric {
+            split: "test".into(),
+            name: name.into(),
+            value,
+        };
+        RunDetail {
+            row: RunRow {
+                id,
+                key: format!("k{id}"),
+                sweep: "s".into(),
+                model: "tadgan".into(),
+                seed: 0,
+                fold: 0,
+                status: "done".into(),
+                auc_roc: None,
+                duration_s: None,
+                error: None,
+                best_epoch: None,
+            },
+            config_json: "{}".into(),
+            params: vec![("dataset.signal".into(), Value::String(signal.into()))],
+            metrics: vec![
+                metric("segment_tp", tp),
+                metric("segment_fp", fp),
+                metric("segment_fn", fn_),
+            ],
+            artifacts: vec![],
+        }
+    }
+
+    #[test]
+    fn counts_are_summed_per_subset_before_the_f1() {
+        let runs = [
+            run(1, "realTweets/a.csv", (1.0, 0.0, 1.0)),
+            run(2, "realTweets/b.csv", (2.0, 3.0, 0.0)),
+            run(3, "realAdExchange/c.csv", (0.0, 1.0, 2.0)),
+        ];
+        let sums = by_subset(&runs);
+        let tweets = sums[&("tadgan".to_string(), "realTweets".to_string())];
+        assert_eq!(
+            (tweets.runs, tweets.tp, tweets.fp, tweets.fn_),
+            (2, 3.0, 3.0, 1.0)
+        );
+        // P = 3/6, R = 3/4: F1 = 2·0.5·0.75/1.25 = 0.6 (the mean of per-signal F1s is not).
+        assert!((tweets.f1() - 0.6).abs() < 1e-12);
+        let adex = sums[&("tadgan".to_string(), "realAdExchange".to_string())];
+        assert_eq!(adex.f1(), 0.0);
+        let md = markdown(&runs).unwrap();
+        assert!(
+            md.contains("| tadgan | realTweets | 2 | 3 | 3 | 1 | 0.500 | 0.750 | 0.600 |"),
+            "{md}"
+        );
+    }
+}
