@@ -94,6 +94,26 @@ fn a_sweep_trains_stores_resumes_and_reports() {
 }
 
 #[test]
+fn parallel_jobs_train_every_run_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &["seeds=0,1,2"]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let opts = SweepOptions {
+        jobs: 2,
+        ..common::options(dir.path())
+    };
+    let outcome = run_sweep(&store, &spec, &runs, &opts).unwrap();
+    assert_eq!((outcome.trained, outcome.already_done), (3, 0));
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(
+        common::count(&store, "SELECT count(*) FROM runs WHERE status = 'done'"),
+        3
+    );
+    // Each run's one epoch stored once: 6 values per epoch.
+    assert_eq!(common::count(&store, "SELECT count(*) FROM epochs"), 3 * 6);
+}
+
+#[test]
 fn a_failing_run_does_not_stop_the_sweep() {
     let dir = tempfile::tempdir().unwrap();
     // Two record sets as an axis: one exists, "999" does not.
