@@ -82,7 +82,7 @@ pub struct SweepArgs {
     /// e.g. `model.nz=16,32 train.epochs=5 seeds=0,1`.
     pub overrides: Vec<String>,
     /// Runs trained at the same time, as threads of this process, each on cores/N
-    /// threads. Many CPU jobs scale better as processes: start one
+    /// threads. Big CPU sweeps scale better as processes: start one
     /// `RAYON_NUM_THREADS=1 anolab sweep FILE &` per core on the same --db (the store
     /// gives each run to one of them); see README "Speed".
     #[arg(long, short, default_value_t = 1)]

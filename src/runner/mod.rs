@@ -18,6 +18,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// CPU threads for each of `jobs` runs trained at once: the cores shared out evenly.
+/// `main` also exports it as `RAYON_NUM_THREADS` before any thread starts, because
+/// candle sizes its own CPU pools from that variable; left at every core, 16 jobs
+/// queued on those shared pools and finished nothing for minutes.
+pub fn threads_per_job(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / jobs.max(1)).max(1)
+}
+
 /// How to run a sweep (the `anolab sweep` flags).
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -146,7 +155,7 @@ pub fn run_sweep(
     let (first, second): (Vec<_>, Vec<_>) =
         todo.into_iter().partition(|(r, _)| r.teacher.is_none());
     let jobs = opts.jobs.max(1);
-    let threads_per_job = (rayon::current_num_threads() / jobs).max(1);
+    let threads_per_job = threads_per_job(jobs);
     let mut results: Vec<(String, Result<bool, String>)> = Vec::new();
     for phase in [first, second] {
         if jobs == 1 {
