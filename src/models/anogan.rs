@@ -16,10 +16,11 @@ use crate::config::{AnoganConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use std::collections::HashMap;
 
 /// Windows whose latent codes are searched together.
@@ -38,8 +39,8 @@ pub struct AnoGan {
     vars: VarMap,
     gen: ConvDecoder,
     disc: ConvEncoder,
-    opt_g: AdamW,
-    opt_d: AdamW,
+    opt_g: Adam,
+    opt_d: Adam,
     /// Draws the training batches' latent codes.
     noise: SplitMix64,
 }
@@ -63,8 +64,8 @@ impl AnoGan {
         let (gen, disc) = networks(&cfg, shape, vb)?;
         let mut rng = SplitMix64::new(seed);
         init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
-        let opt_g = AdamW::new(trainable(&vars, "g."), adam(train))?;
-        let opt_d = AdamW::new(trainable(&vars, "d."), adam(train))?;
+        let opt_g = Adam::new(trainable(&vars, "g."), adam(train))?;
+        let opt_d = Adam::new(trainable(&vars, "d."), adam(train))?;
         Ok(AnoGan {
             cfg,
             shape,
@@ -133,7 +134,7 @@ impl AnoGan {
             weight_decay: 0.0,
             ..ParamsAdamW::default()
         };
-        let mut opt = AdamW::new(vec![z.clone()], params)?;
+        let mut opt = Adam::new(vec![z.clone()], params)?;
         for _ in 0..self.cfg.latent_steps {
             let l = self.search_loss(net, x, &fx, z.as_tensor())?;
             opt.backward_step(&l.sum_all()?)?;

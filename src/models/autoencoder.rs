@@ -14,10 +14,11 @@ use crate::config::TrainConfig;
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
 
 const SCORE_BATCH: usize = 256;
 
@@ -39,7 +40,7 @@ pub struct Autoencoder {
     vars: VarMap,
     encoder: ConvEncoder,
     decoder: ConvDecoder,
-    opt: AdamW,
+    opt: Adam,
     /// Draws the VAE's reparameterisation noise ε.
     noise: SplitMix64,
 }
@@ -65,7 +66,7 @@ impl Autoencoder {
         let mut rng = SplitMix64::new(seed);
         // The BeatGAN generator's init, as the AE is that generator.
         init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
-        let opt = AdamW::new(trainable(&vars, ""), adam(train))?;
+        let opt = Adam::new(trainable(&vars, ""), adam(train))?;
         Ok(Autoencoder {
             variant,
             nz,

@@ -8,11 +8,12 @@ use super::{batch_tensor, Detector, EpochLosses, InputShape};
 use crate::config::{BeatganConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::stacks::Encoded;
+use crate::nn::Adam;
 use crate::nn::{init::init_beatgan, loss, n_params, trainable, ConvDecoder, ConvEncoder};
 use crate::rng::SplitMix64;
 use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
 
 /// The paper re-initialises D when it wins too easily (err_d below this after a step).
 const D_REINIT_BELOW: f64 = 5e-6;
@@ -28,8 +29,8 @@ pub struct BeatGan {
     encoder: ConvEncoder,
     decoder: ConvDecoder,
     disc: ConvEncoder,
-    opt_g: AdamW,
-    opt_d: AdamW,
+    opt_g: Adam,
+    opt_d: Adam,
     /// Draws D's fresh weights when it is re-initialised.
     reinit_rng: SplitMix64,
     /// Set for a distilled student (`beatgan_kd`): the frozen teacher and the weights.
@@ -59,8 +60,8 @@ impl BeatGan {
             eps: 1e-8,
             weight_decay: 0.0, // plain Adam, as the paper
         };
-        let opt_g = AdamW::new(trainable(&vars, "g."), adam.clone())?;
-        let opt_d = AdamW::new(trainable(&vars, "d."), adam)?;
+        let opt_g = Adam::new(trainable(&vars, "g."), adam.clone())?;
+        let opt_d = Adam::new(trainable(&vars, "d."), adam)?;
         Ok(BeatGan {
             cfg,
             batch_size: train.batch_size,

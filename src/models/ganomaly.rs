@@ -22,10 +22,11 @@ use crate::config::{GanomalyConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_zoo, ConvInit};
 use crate::nn::stacks::Encoded;
+use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvDecoder2d, ConvEncoder, ConvEncoder2d};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
 
 /// The official code re-initialises D when err_d falls below this after a step.
 const D_REINIT_BELOW: f64 = 1e-5;
@@ -42,8 +43,8 @@ pub struct Ganomaly {
     dec: Decoder,
     enc2: Encoder,
     disc: Encoder,
-    opt_g: AdamW,
-    opt_d: AdamW,
+    opt_g: Adam,
+    opt_d: Adam,
     reinit_rng: SplitMix64,
 }
 
@@ -77,8 +78,8 @@ impl Ganomaly {
         let disc = Encoder::new(shape, cfg.ndf, 1, vb.pp("d"))?;
         let mut rng = SplitMix64::new(seed);
         init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
-        let opt_g = AdamW::new(trainable(&vars, "g."), adam(train))?;
-        let opt_d = AdamW::new(trainable(&vars, "d."), adam(train))?;
+        let opt_g = Adam::new(trainable(&vars, "g."), adam(train))?;
+        let opt_d = Adam::new(trainable(&vars, "d."), adam(train))?;
         Ok(Ganomaly {
             cfg,
             batch_size: train.batch_size,

@@ -11,10 +11,11 @@ use super::{
 use crate::config::{LstmAeConfig, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::Adam;
 use crate::nn::{loss, trainable, Dense, Lstm};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
 
 const SCORE_BATCH: usize = 256;
 
@@ -25,7 +26,7 @@ pub struct LstmAe {
     encoder: Lstm,
     decoder: Lstm,
     output: Dense,
-    opt: AdamW,
+    opt: Adam,
 }
 
 impl LstmAe {
@@ -48,7 +49,7 @@ impl LstmAe {
             ConvInit::XavierNormal,
             &mut SplitMix64::new(seed),
         )?;
-        let opt = AdamW::new(trainable(&vars, ""), adam(train))?;
+        let opt = Adam::new(trainable(&vars, ""), adam(train))?;
         Ok(LstmAe {
             batch_size: train.batch_size,
             device: device.clone(),

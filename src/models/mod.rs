@@ -215,7 +215,7 @@ pub(crate) fn batch_tensor(
     )
 }
 
-/// Adam as the papers use it (candle's AdamW without weight decay).
+/// Adam as the papers use it (AdamW's parameters without weight decay; see `nn::Adam`).
 pub(crate) fn adam(train: &TrainConfig) -> candle_nn::ParamsAdamW {
     candle_nn::ParamsAdamW {
         lr: train.lr,

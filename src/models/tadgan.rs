@@ -31,11 +31,12 @@ use crate::nn::dense::{dropout, randn};
 use crate::nn::gp::gradient_penalty;
 use crate::nn::init::{init_zoo, ConvInit};
 use crate::nn::lstm::steps;
+use crate::nn::Adam;
 use crate::nn::{loss, trainable, BiLstm, Conv1d, Dense};
 use crate::rng::SplitMix64;
 use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Init, Optimizer, VarBuilder, VarMap};
+use candle_nn::{Init, Optimizer, VarBuilder, VarMap};
 
 const SCORE_BATCH: usize = 256;
 /// Training windows used to refit the score statistics after an epoch.
@@ -150,9 +151,9 @@ pub struct TadGan {
     gen_out: Dense,
     cx: CriticX,
     cz: CriticZ,
-    opt_eg: AdamW,
-    opt_cx: AdamW,
-    opt_cz: AdamW,
+    opt_eg: Adam,
+    opt_cx: Adam,
+    opt_cz: Adam,
     /// Latent draws, interpolation weights and dropout masks.
     noise: SplitMix64,
 }
@@ -193,9 +194,9 @@ impl TadGan {
         init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
         let mut eg = trainable(&vars, "e.");
         eg.extend(trainable(&vars, "g."));
-        let opt_eg = AdamW::new(eg, adam(train))?;
-        let opt_cx = AdamW::new(trainable(&vars, "cx."), adam(train))?;
-        let opt_cz = AdamW::new(trainable(&vars, "cz."), adam(train))?;
+        let opt_eg = Adam::new(eg, adam(train))?;
+        let opt_cx = Adam::new(trainable(&vars, "cx."), adam(train))?;
+        let opt_cz = Adam::new(trainable(&vars, "cz."), adam(train))?;
         Ok(TadGan {
             cfg,
             shape,

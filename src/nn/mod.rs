@@ -2,6 +2,7 @@
 //! candle 0.11.1's bugs, the BeatGAN-family conv stacks, dense layers, (Bi)LSTMs, the
 //! gradient penalty, initialisation and losses.
 
+pub mod adam;
 pub mod conv;
 mod conv_cpu;
 pub mod dense;
@@ -12,6 +13,7 @@ pub mod lstm;
 pub mod norm;
 pub mod stacks;
 
+pub use adam::Adam;
 pub use conv::{Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d};
 pub use dense::Dense;
 pub use lstm::{BiLstm, Lstm};
