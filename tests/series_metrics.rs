@@ -7,7 +7,7 @@
 
 use anolab::config::{EvalConfig, Protocol, Threshold};
 use anolab::data::Timeline;
-use anolab::metrics::evaluate::evaluate;
+use anolab::metrics::evaluate::{evaluate, Rows};
 use anolab::metrics::series::{
     orion_detections, point_adjusted_counts, point_counts, segment_counts, segments,
     steps_from_windows, Counts, Detection, OrionThreshold,
@@ -288,26 +288,31 @@ fn series_evaluation_by_hand() {
     assert!(rows.iter().all(|r| !r.1.starts_with("recall_")));
 }
 
+/// Orion-mode evaluation of per-step `scores` (windows of one step), given as a series
+/// (`series`) or as plain windows.
+fn orion_per_step(labels: &[bool], scores: &[f64], series: bool) -> Result<Rows, MetricsError> {
+    let timeline = Timeline {
+        labels: labels.to_vec(),
+        window: 1,
+        starts: (0..labels.len()).collect(),
+    };
+    let classes = vec![String::new(); labels.len()];
+    evaluate(
+        &eval(Protocol::Clean, Threshold::Orion),
+        (&[false], &[0.0]),
+        (labels, scores, &classes),
+        series.then_some(&timeline),
+        None,
+    )
+}
+
 #[test]
 fn orion_mode_needs_a_series_and_has_no_threshold_row() {
     let e = orion_series(300);
     let mut labels = vec![false; 300];
     labels[55..70].fill(true);
     labels[100..110].fill(true);
-    let timeline = Timeline {
-        labels: labels.clone(),
-        window: 1,
-        starts: (0..300).collect(),
-    };
-    let classes = vec![String::new(); 300];
-    let rows = evaluate(
-        &eval(Protocol::Clean, Threshold::Orion),
-        (&[false], &[0.0]),
-        (&labels, &e, &classes),
-        Some(&timeline),
-        None,
-    )
-    .unwrap();
+    let rows = orion_per_step(&labels, &e, true).unwrap();
     // Orion's default detections here: one interval [10, 291] (see ORION), which
     // overlaps both labelled segments.
     assert_eq!(row(&rows, "threshold"), None);
@@ -315,14 +320,7 @@ fn orion_mode_needs_a_series_and_has_no_threshold_row() {
     assert_eq!(row(&rows, "segment_fp"), Some(0.0));
     assert_eq!(row(&rows, "recall"), Some(1.0));
     assert_eq!(row(&rows, "precision"), Some(25.0 / 282.0));
-    let err = evaluate(
-        &eval(Protocol::Clean, Threshold::Orion),
-        (&[false], &[0.0]),
-        (&labels, &e, &classes),
-        None,
-        None,
-    )
-    .unwrap_err();
+    let err = orion_per_step(&labels, &e, false).unwrap_err();
     assert_eq!(err, MetricsError::NotASeries);
 }
 
@@ -332,20 +330,7 @@ fn a_series_without_anomalies_counts_its_false_detections() {
     // but Orion's detections are false positives that the subset's sums must see.
     let e = orion_series(300);
     let labels = vec![false; 300];
-    let timeline = Timeline {
-        labels: labels.clone(),
-        window: 1,
-        starts: (0..300).collect(),
-    };
-    let classes = vec![String::new(); 300];
-    let rows = evaluate(
-        &eval(Protocol::Clean, Threshold::Orion),
-        (&[false], &[0.0]),
-        (&labels, &e, &classes),
-        Some(&timeline),
-        None,
-    )
-    .unwrap();
+    let rows = orion_per_step(&labels, &e, true).unwrap();
     assert_eq!(row(&rows, "auc_roc"), None);
     assert_eq!(row(&rows, "segment_tp"), Some(0.0));
     assert_eq!(row(&rows, "segment_fp"), Some(1.0));
@@ -354,7 +339,7 @@ fn a_series_without_anomalies_counts_its_false_detections() {
     assert!(evaluate(
         &eval(Protocol::Clean, Threshold::Protocol),
         (&[false], &[0.0]),
-        (&labels, &e, &classes),
+        (&labels, &e, &vec![String::new(); 300]),
         None,
         None,
     )
