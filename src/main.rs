@@ -45,7 +45,22 @@ fn main() -> ExitCode {
             std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
         }
     }
-    match cli::execute(cli) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // candle runs large element-wise ops on a pool of its own whose workers spin
+        // between ops; beside rayon's workers they took the cores from the thread with
+        // the work (2 cores: 0.175 → 0.145 s a BeatGAN step). All parallel work goes
+        // through rayon instead (our kernels, gemm, candle's rayon loops).
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
+    // Run on a worker of the pool rather than beside it: every parallel kernel (a few
+    // thousand per training step) is then a cheap in-pool fork instead of a cross-thread
+    // hand-off that parks the main thread. The large stack is for candle's recursive
+    // walk of long graphs (TadGAN's LSTMs); only touched pages are committed.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(256 << 20)
+        .build()
+        .expect("the rayon thread pool starts");
+    match pool.install(|| cli::execute(cli)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(2),
         Err(e) => {
