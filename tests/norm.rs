@@ -2,10 +2,12 @@
 //! `BatchNorm` and `leaky_relu` (outputs, gradients, running statistics) and against
 //! central finite differences in f64.
 
+mod common;
 use anolab::nn::BatchNormAct;
 use anolab::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{batch_norm, BatchNormConfig, ModuleT, VarBuilder, VarMap};
+use common::flat;
 
 fn random(shape: &[usize], rng: &mut SplitMix64, dtype: DType) -> Tensor {
     let v: Vec<f64> = (0..shape.iter().product()).map(|_| rng.normal()).collect();
@@ -31,15 +33,6 @@ fn vars(channels: usize, dtype: DType, seed: u64) -> VarMap {
 
 fn var(map: &VarMap, name: &str) -> Var {
     map.data().lock().unwrap()[name].clone()
-}
-
-fn flat(t: &Tensor) -> Vec<f64> {
-    t.to_dtype(DType::F64)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap()
 }
 
 fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {

@@ -110,7 +110,7 @@ impl CriticX {
     ) -> candle_core::Result<Tensor> {
         let mut h = x.clone();
         for conv in &self.convs {
-            h = candle_nn::ops::leaky_relu(&conv.forward(&h)?, SLOPE)?;
+            h = crate::nn::act::leaky_relu(&conv.forward(&h)?, SLOPE)?;
             if let Some(rng) = rng.as_deref_mut() {
                 h = dropout(&h, CX_DROPOUT, rng)?;
             }
@@ -127,7 +127,7 @@ impl CriticZ {
     fn forward(&self, z: &Tensor, mut rng: Option<&mut SplitMix64>) -> candle_core::Result<Tensor> {
         let mut h = z.clone();
         for layer in &self.layers[..2] {
-            h = candle_nn::ops::leaky_relu(&layer.forward(&h)?, SLOPE)?;
+            h = crate::nn::act::leaky_relu(&layer.forward(&h)?, SLOPE)?;
             if let Some(rng) = rng.as_deref_mut() {
                 h = dropout(&h, CZ_DROPOUT, rng)?;
             }

@@ -19,7 +19,7 @@
 //! tensors are permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops
 //! against direct loops, central finite differences and candle's 2-D kernels.
 
-use candle_core::backend::BackendStorage;
+use super::cpu::{dispatch, slice, Scalar};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -93,41 +93,6 @@ pub fn weight_grad(x: &Tensor, dy: &Tensor, geo: Geometry) -> Result<Tensor> {
 fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     a.contiguous()?
         .apply_op2(&b.contiguous()?, ConvOp { kind, geo })
-}
-
-/// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
-pub(super) trait Scalar:
-    Copy
-    + Default
-    + Send
-    + Sync
-    + 'static
-    + PartialOrd
-    + std::ops::AddAssign
-    + std::ops::Add<Output = Self>
-    + std::ops::Mul<Output = Self>
-{
-    const ONE: Self;
-    fn to_f64(self) -> f64;
-    fn from_f64(v: f64) -> Self;
-}
-impl Scalar for f32 {
-    const ONE: f32 = 1.0;
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    fn from_f64(v: f64) -> f32 {
-        v as f32
-    }
-}
-impl Scalar for f64 {
-    const ONE: f64 = 1.0;
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn from_f64(v: f64) -> f64 {
-        v
-    }
 }
 
 /// A row-major or transposed view of a matrix for `gemm`: (pointer, column stride, row stride).
@@ -315,13 +280,6 @@ impl ConvOp {
     }
 }
 
-fn contiguous<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&s[start..end]),
-        None => candle_core::bail!("conv1d kernels need contiguous inputs"),
-    }
-}
-
 impl CustomOp2 for ConvOp {
     fn name(&self) -> &'static str {
         match self.kind {
@@ -349,20 +307,8 @@ impl CustomOp2 for ConvOp {
                 want2
             );
         }
-        let out = match (s1, s2) {
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                CpuStorage::F32(self.run(contiguous(a, l1)?, contiguous(b, l2)?))
-            }
-            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                CpuStorage::F64(self.run(contiguous(a, l1)?, contiguous(b, l2)?))
-            }
-            _ => candle_core::bail!(
-                "{}: f32 or f64 arguments of one type, found {:?} and {:?}",
-                self.name(),
-                s1.dtype(),
-                s2.dtype()
-            ),
-        };
+        let out = dispatch!(self.name(), (s1, s2), |a, b| self
+            .run(slice(a, l1, self.name())?, slice(b, l2, self.name())?));
         Ok((out, self.out_shape()))
     }
 

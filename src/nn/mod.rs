@@ -2,9 +2,11 @@
 //! candle 0.11.1's bugs, the BeatGAN-family conv stacks, dense layers, (Bi)LSTMs, the
 //! gradient penalty, initialisation and losses.
 
+pub mod act;
 pub mod adam;
 pub mod conv;
 mod conv_cpu;
+mod cpu;
 pub mod dense;
 pub mod gp;
 pub mod init;

@@ -12,7 +12,8 @@
 //! layer fails loudly ("backward is not supported") instead of being silently wrong.
 //! (TadGAN's gradient penalty, the only such use, goes through no batch norm.)
 
-use super::conv_cpu::Scalar;
+use super::act::mask;
+use super::cpu::{dispatch, slice, Scalar};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
 use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
 use rayon::prelude::*;
@@ -64,7 +65,8 @@ impl BatchNormAct {
         };
         let y = x.contiguous()?.apply_op3(weight, bias, op)?;
         // Running statistics as PyTorch updates them: the unbiased batch variance.
-        let stats = std::mem::take(&mut *stats.lock().expect("batch-norm statistics"));
+        // A copy: the op keeps its own for the backward pass.
+        let stats = stats.lock().expect("batch-norm statistics").clone();
         let n = (x.elem_count() / x.dim(1)?) as f64;
         let (mean, var): (Vec<f64>, Vec<f64>) = stats.into_iter().unzip();
         let dtype = self.norm.running_mean().dtype();
@@ -87,9 +89,11 @@ struct BnAct {
     stats: Arc<Mutex<Vec<(f64, f64)>>>,
 }
 
-/// The gradient op: (x, ∂L/∂y, [weight; bias]) → [∂L/∂x; ∂L/∂weight; ∂L/∂bias] flat.
+/// The gradient op: (x, ∂L/∂y, [weight; bias]) → [∂L/∂x; ∂L/∂weight; ∂L/∂bias] flat,
+/// given the forward pass's per-channel (mean, biased variance) of `x`.
 struct BnActGrad {
     slope: f64,
+    stats: Vec<(f64, f64)>,
 }
 
 /// `B × C × S` viewed as rows of length `S`, row `b·C + c` belonging to channel `c`.
@@ -120,7 +124,7 @@ impl Rows {
     fn stats<T: Scalar>(&self, x: &[T], c: usize) -> (f64, f64) {
         let n = (x.len() / self.channels) as f64;
         let (sum, sum_sq) = self.channel(x, c).fold((0.0, 0.0), |acc, row| {
-            let (s, q) = lane_sums(row, row, |v, _| (v, v * v));
+            let (s, q) = row_sums(row, row, |v, _| (v, v * v));
             (acc.0 + s, acc.1 + q)
         });
         let mean = sum / n;
@@ -128,46 +132,28 @@ impl Rows {
     }
 }
 
-/// `(Σ f(a_i, b_i).0, Σ f(a_i, b_i).1)` in f64 with eight independent accumulators, so
-/// that the loop vectorises (one running sum would be a serial chain).
-fn lane_sums<T: Scalar>(a: &[T], b: &[T], f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, f64) {
-    const LANES: usize = 8;
-    let (mut p, mut q) = ([0.0; LANES], [0.0; LANES]);
-    let (a8, b8) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (a8.remainder(), b8.remainder());
-    for (ca, cb) in a8.zip(b8) {
+/// `(Σ f(a_i, b_i).0, Σ f(a_i, b_i).1)` over one row, in `T` with sixteen independent
+/// accumulators so that the loop vectorises (one running sum would be a serial chain); the
+/// rows (at most a few hundred elements) are then summed in f64.
+fn row_sums<T: Scalar>(a: &[T], b: &[T], f: impl Fn(T, T) -> (T, T)) -> (f64, f64) {
+    const LANES: usize = 16;
+    let (mut p, mut q) = ([T::default(); LANES], [T::default(); LANES]);
+    let (a16, b16) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (a16.remainder(), b16.remainder());
+    for (ca, cb) in a16.zip(b16) {
         for i in 0..LANES {
-            let (u, v) = f(ca[i].to_f64(), cb[i].to_f64());
+            let (u, v) = f(ca[i], cb[i]);
             p[i] += u;
             q[i] += v;
         }
     }
-    let tail = ra.iter().zip(rb).fold((0.0, 0.0), |(x, y), (u, v)| {
-        let (u, v) = f(u.to_f64(), v.to_f64());
-        (x + u, y + v)
-    });
-    (
-        p.iter().sum::<f64>() + tail.0,
-        q.iter().sum::<f64>() + tail.1,
-    )
-}
-
-fn slice<'a, T>(s: &'a [T], l: &Layout) -> Result<&'a [T]> {
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&s[start..end]),
-        None => candle_core::bail!("batch norm kernels need contiguous inputs"),
+    for (i, (&u, &v)) in ra.iter().zip(rb).enumerate() {
+        let (u, v) = f(u, v);
+        p[i] += u;
+        q[i] += v;
     }
-}
-
-/// act′(z): 1 where `z > 0`, else `slope`, written as a select between constants so that
-/// the loops using it vectorise (a branch on each element stops them).
-fn act_grad<T: Scalar>(z: T, slope: T) -> T {
-    let one = T::ONE;
-    if z > T::default() {
-        one
-    } else {
-        slope
-    }
+    let total = |lanes: [T; LANES]| lanes.iter().map(|v| v.to_f64()).sum::<f64>();
+    (total(p), total(q))
 }
 
 impl BnAct {
@@ -189,7 +175,7 @@ impl BnAct {
                 let scale = T::from_f64(scale);
                 for (y, &x) in y.iter_mut().zip(x) {
                     let z = x * scale + shift;
-                    *y = z * act_grad(z, slope);
+                    *y = z * mask(z, slope);
                 }
             });
         *self.stats.lock().expect("batch-norm statistics") = stats;
@@ -213,15 +199,16 @@ impl BnActGrad {
         let sums: Vec<(f64, f64, f64, f64)> = (0..c_n)
             .into_par_iter()
             .map(|c| {
-                let (mean, var) = rows.stats(x, c);
+                let (mean, var) = self.stats[c];
                 let inv_std = 1.0 / (var + EPS).sqrt();
                 let (a, b) = affine(c, mean, inv_std);
+                let (a, b) = (T::from_f64(a), T::from_f64(b));
                 let (sum_dz, sum_dz_x) =
                     rows.channel(x, c)
                         .zip(rows.channel(dy, c))
                         .fold((0.0, 0.0), |acc, (x, g)| {
-                            let (s, q) = lane_sums(x, g, |x, g| {
-                                let d = g * act_grad(a * x + b, self.slope);
+                            let (s, q) = row_sums(x, g, |x, g| {
+                                let d = g * mask(a * x + b, slope);
                                 (d, d * x)
                             });
                             (acc.0 + s, acc.1 + q)
@@ -245,7 +232,7 @@ impl BnActGrad {
                 let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
                 let (a, b) = (T::from_f64(a), T::from_f64(b));
                 for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
-                    let d = g * act_grad(x * a + b, slope);
+                    let d = g * mask(x * a + b, slope);
                     *dx = c1 * d + c2 * x + c3;
                 }
             });
@@ -255,16 +242,6 @@ impl BnActGrad {
         }
         out
     }
-}
-
-macro_rules! dispatch {
-    ($name:expr, ($($s:ident),+), |$($v:ident),+| $body:expr) => {
-        match ($($s),+) {
-            ($(CpuStorage::F32($v)),+) => CpuStorage::F32($body),
-            ($(CpuStorage::F64($v)),+) => CpuStorage::F64($body),
-            _ => candle_core::bail!("{}: f32 or f64 arguments of one type", $name),
-        }
-    };
 }
 
 impl CustomOp3 for BnAct {
@@ -286,10 +263,10 @@ impl CustomOp3 for BnAct {
             candle_core::bail!("batch norm: weight/bias do not match {:?}", l1.shape());
         }
         let out = dispatch!(self.name(), (s1, s2, s3), |x, w, b| self.run(
-            slice(x, l1)?,
+            slice(x, l1, self.name())?,
             rows,
-            slice(w, l2)?,
-            slice(b, l3)?
+            slice(w, l2, self.name())?,
+            slice(b, l3, self.name())?
         ));
         Ok((out, l1.shape().clone()))
     }
@@ -303,7 +280,14 @@ impl CustomOp3 for BnAct {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let params = Tensor::cat(&[weight, bias], 0)?;
-        let op = BnActGrad { slope: self.slope };
+        let stats = self.stats.lock().expect("batch-norm statistics").clone();
+        if stats.len() != weight.elem_count() {
+            candle_core::bail!("batch norm: backward before forward");
+        }
+        let op = BnActGrad {
+            slope: self.slope,
+            stats,
+        };
         // Tracked (not `_no_bwd`): differentiating it must reach its missing `bwd` and fail.
         let flat = x.apply_op3(&grad.contiguous()?, &params, op)?;
         let (n, c) = (x.elem_count(), weight.elem_count());
@@ -331,10 +315,10 @@ impl CustomOp3 for BnActGrad {
     ) -> Result<(CpuStorage, Shape)> {
         let rows = Rows::of(l1.shape())?;
         let out = dispatch!(self.name(), (s1, s2, s3), |x, dy, p| self.run(
-            slice(x, l1)?,
-            slice(dy, l2)?,
+            slice(x, l1, self.name())?,
+            slice(dy, l2, self.name())?,
             rows,
-            slice(p, l3)?
+            slice(p, l3, self.name())?
         ));
         let len = l1.shape().elem_count() + 2 * rows.channels;
         Ok((out, Shape::from(len)))

@@ -119,7 +119,7 @@ impl<K: ConvKind> EncoderStack<K> {
     }
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Encoded> {
-        let mut h = candle_nn::ops::leaky_relu(&self.first.forward(x)?, LEAK)?;
+        let mut h = super::act::leaky_relu(&self.first.forward(x)?, LEAK)?;
         let mut maps = Vec::with_capacity(self.blocks.len() + 1);
         maps.push(h.clone());
         for (conv, norm) in &self.blocks {

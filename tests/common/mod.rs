@@ -55,3 +55,13 @@ pub fn count(store: &anolab::store::Store, sql: &str) -> i64 {
         ref other => panic!("{sql}: {other:?}"),
     }
 }
+
+/// All elements of a tensor as f64, in row-major order.
+pub fn flat(t: &candle_core::Tensor) -> Vec<f64> {
+    t.to_dtype(candle_core::DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
