@@ -447,3 +447,46 @@ fn conv_transpose2d_gradients_match_finite_differences() {
     check_gradients(conv_transpose2d, &[2, 3, 1, 1], &[3, 2, 4, 4], 1, 0, 40);
     check_gradients(conv_transpose2d, &[2, 2, 4, 4], &[2, 1, 4, 4], 2, 1, 41);
 }
+
+/// A frozen pass of the conv encoder (the generator's step through the discriminator):
+/// same output, same gradient for the input, no gradient for any weight; the unfrozen
+/// pass gives every weight one.
+#[test]
+fn frozen_encoder_pass_gives_the_input_its_gradient_and_the_weights_none() {
+    use anolab::nn::ConvEncoder;
+    use candle_nn::{VarBuilder, VarMap};
+    let vars = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vars, DType::F64, &Device::Cpu);
+    let enc = ConvEncoder::new(1, 4, 3, 40, vb).unwrap();
+    let mut rng = SplitMix64::new(7);
+    for var in vars.all_vars() {
+        let dims = var.dims().to_vec();
+        let values = Tensor::from_vec(random(&dims, &mut rng), dims, &Device::Cpu).unwrap();
+        var.set(&values).unwrap();
+    }
+    let x = Var::from_vec(random(&[5, 1, 40], &mut rng), (5, 1, 40), &Device::Cpu).unwrap();
+    let loss = |t: Tensor| t.sqr().unwrap().sum_all().unwrap();
+    let open = loss(enc.forward_t(x.as_tensor(), true).unwrap().out);
+    let frozen = loss(enc.forward_frozen(x.as_tensor()).unwrap().out);
+    assert_eq!(
+        open.to_scalar::<f64>().unwrap(),
+        frozen.to_scalar::<f64>().unwrap()
+    );
+    let (g_open, g_frozen) = (open.backward().unwrap(), frozen.backward().unwrap());
+    let dx = |g: &candle_core::backprop::GradStore| -> Vec<f64> {
+        g.get(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap()
+    };
+    assert_eq!(dx(&g_open), dx(&g_frozen));
+    let trainable = anolab::nn::trainable(&vars, "");
+    assert!(trainable.len() >= 5);
+    for var in &trainable {
+        assert!(
+            g_open.get(var).is_some(),
+            "an unfrozen pass trains every weight"
+        );
+        assert!(
+            g_frozen.get(var).is_none(),
+            "a frozen pass trains no weight"
+        );
+    }
+}

@@ -90,7 +90,8 @@ impl AnoGan {
         let err_d =
             (loss::bce_with_logits(&real_logit, 1.0)? + loss::bce_with_logits(&fake_logit, 0.0)?)?;
         self.opt_d.backward_step(&err_d)?;
-        let err_g = loss::bce_with_logits(&self.disc.forward_t(&fake, true)?.out, 1.0)?;
+        // D's weights held constant: this step trains G only.
+        let err_g = loss::bce_with_logits(&self.disc.forward_frozen(&fake)?.out, 1.0)?;
         self.opt_g.backward_step(&err_g)?;
         Ok(vec![
             err_d.to_scalar::<f32>()? as f64,

@@ -104,7 +104,8 @@ impl BeatGan {
             (loss::bce_with_logits(&real_logit, 1.0)? + loss::bce_with_logits(&fake_logit, 0.0)?)?;
         self.opt_d.backward_step(&err_d)?;
 
-        let feat_fake = self.disc.forward_t(&fake, true)?.features();
+        // D's weights held constant: this step trains G only.
+        let feat_fake = self.disc.forward_frozen(&fake)?.features();
         let feat_real = self.disc.forward_t(x, true)?.features().detach();
         let err_rec = loss::mse(&fake, x)?;
         let err_adv = loss::mse(&feat_fake, &feat_real)?;

@@ -105,7 +105,8 @@ impl Ganomaly {
     fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
         let g = self.generate(x, true)?;
         let feat_real = self.disc.forward_t(x, true)?.features().detach();
-        let feat_fake = self.disc.forward_t(&g.x_hat, true)?.features();
+        // D's weights held constant: this step trains G only.
+        let feat_fake = self.disc.forward_frozen(&g.x_hat)?.features();
         let err_adv = loss::mse(&feat_fake, &feat_real)?;
         let err_con = loss::l1(&g.x_hat, x)?;
         let err_enc = loss::mse(&g.z_hat, &g.z)?;
@@ -154,11 +155,26 @@ impl Encoder {
     }
 
     fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Encoded> {
+        self.run(x, train, false)
+    }
+
+    /// Training mode with the weights held constant (the generator's step through D).
+    fn forward_frozen(&self, x: &Tensor) -> candle_core::Result<Encoded> {
+        self.run(x, true, true)
+    }
+
+    fn run(&self, x: &Tensor, train: bool, frozen: bool) -> candle_core::Result<Encoded> {
         match self {
+            Encoder::Signal(net) if frozen => net.forward_frozen(x),
             Encoder::Signal(net) => net.forward_t(x, train),
             Encoder::Image(net, (h, w)) => {
                 let (b, c, _) = x.dims3()?;
-                let enc = net.forward_t(&x.reshape((b, c, *h, *w))?, train)?;
+                let x = x.reshape((b, c, *h, *w))?;
+                let enc = if frozen {
+                    net.forward_frozen(&x)?
+                } else {
+                    net.forward_t(&x, train)?
+                };
                 Ok(Encoded {
                     out: enc.out.flatten_from(2)?,
                     maps: enc.maps,

@@ -221,4 +221,10 @@ impl<K: ConvKind> ConvLayer<K> {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         K::apply(x, &self.weight, self.stride, self.padding)
     }
+
+    /// [`Self::forward`] with the weight held constant: gradients reach `x` but not the
+    /// weight, so a backward pass skips the weight-gradient convolution.
+    pub fn forward_frozen(&self, x: &Tensor) -> Result<Tensor> {
+        K::apply(x, &self.weight.detach(), self.stride, self.padding)
+    }
 }

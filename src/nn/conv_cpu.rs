@@ -320,14 +320,26 @@ impl CustomOp2 for ConvOp {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let geo = self.geo;
+        // Only the arguments that lead to a variable get a gradient: the input batch of a
+        // first layer, or a weight held constant (`forward_frozen`), needs none.
+        let (need_a, need_b) = (a.track_op(), b.track_op());
         let (da, db) = match self.kind {
             // a = x, b = w
-            Kind::Forward => (input_grad(grad, b, geo)?, weight_grad(a, grad, geo)?),
+            Kind::Forward => (
+                need_a.then(|| input_grad(grad, b, geo)),
+                need_b.then(|| weight_grad(a, grad, geo)),
+            ),
             // a = ȳ, b = w, grad has x's shape
-            Kind::InputGrad => (forward(grad, b, geo)?, weight_grad(grad, a, geo)?),
+            Kind::InputGrad => (
+                need_a.then(|| forward(grad, b, geo)),
+                need_b.then(|| weight_grad(grad, a, geo)),
+            ),
             // a = x, b = ȳ, grad has w's shape
-            Kind::WeightGrad => (input_grad(b, grad, geo)?, forward(a, grad, geo)?),
+            Kind::WeightGrad => (
+                need_a.then(|| input_grad(b, grad, geo)),
+                need_b.then(|| forward(a, grad, geo)),
+            ),
         };
-        Ok((Some(da), Some(db)))
+        Ok((da.transpose()?, db.transpose()?))
     }
 }

@@ -46,10 +46,26 @@ impl BatchNormAct {
 
     /// `x: B × C × …`, normalised per channel over the batch and the remaining axes.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.run(x, train, false)
+    }
+
+    /// Training mode with weight and bias held constant: gradients reach `x` only (the
+    /// running statistics still update). On other devices than the CPU candle's layer
+    /// runs, and the parameters' gradients are computed and left unused.
+    pub fn forward_frozen(&self, x: &Tensor) -> Result<Tensor> {
+        self.run(x, true, true)
+    }
+
+    fn run(&self, x: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
         let (weight, bias) = self
             .norm
             .weight_and_bias()
             .expect("BatchNormAct is built affine");
+        let (weight, bias) = if frozen {
+            (weight.detach(), bias.detach())
+        } else {
+            (weight.clone(), bias.clone())
+        };
         if !(train && x.device().is_cpu()) {
             let z = self.norm.forward_t(x, train)?;
             return if self.slope == 0.0 {
@@ -63,7 +79,7 @@ impl BatchNormAct {
             slope: self.slope,
             stats: stats.clone(),
         };
-        let y = x.contiguous()?.apply_op3(weight, bias, op)?;
+        let y = x.contiguous()?.apply_op3(&weight, &bias, op)?;
         // Running statistics as PyTorch updates them: the unbiased batch variance.
         // A copy: the op keeps its own for the backward pass.
         let stats = stats.lock().expect("batch-norm statistics").clone();

@@ -119,15 +119,37 @@ impl<K: ConvKind> EncoderStack<K> {
     }
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Encoded> {
-        let mut h = super::act::leaky_relu(&self.first.forward(x)?, LEAK)?;
+        self.run(x, train, false)
+    }
+
+    /// Training mode with every weight held constant: for a generator's step through
+    /// the discriminator, whose own gradients that step would compute and throw away.
+    pub fn forward_frozen(&self, x: &Tensor) -> Result<Encoded> {
+        self.run(x, true, true)
+    }
+
+    fn run(&self, x: &Tensor, train: bool, frozen: bool) -> Result<Encoded> {
+        let conv = |layer: &ConvLayer<K>, h: &Tensor| {
+            if frozen {
+                layer.forward_frozen(h)
+            } else {
+                layer.forward(h)
+            }
+        };
+        let mut h = super::act::leaky_relu(&conv(&self.first, x)?, LEAK)?;
         let mut maps = Vec::with_capacity(self.blocks.len() + 1);
         maps.push(h.clone());
-        for (conv, norm) in &self.blocks {
-            h = norm.forward_t(&conv.forward(&h)?, train)?;
+        for (layer, norm) in &self.blocks {
+            let z = conv(layer, &h)?;
+            h = if frozen {
+                norm.forward_frozen(&z)?
+            } else {
+                norm.forward_t(&z, train)?
+            };
             maps.push(h.clone());
         }
         Ok(Encoded {
-            out: self.last.forward(&h)?,
+            out: conv(&self.last, &h)?,
             maps,
         })
     }
