@@ -11,9 +11,10 @@
 //! gradient is `mask_mul(ḡ, x)` again. Gradients of gradients (TadGAN's critic, under the
 //! gradient penalty) therefore stay exact. Other devices keep candle-nn's version.
 
-use super::cpu::{dispatch, slice, Scalar};
+use super::cpu::{dispatch, slice, written_by, Scalar};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Elements per parallel task: large enough to amortise the fork.
 const CHUNK: usize = 16 * 1024;
@@ -39,15 +40,17 @@ struct MaskMul {
 impl MaskMul {
     fn run<T: Scalar>(&self, g: &[T], x: &[T]) -> Vec<T> {
         let slope = T::from_f64(self.slope);
-        let mut out = vec![T::default(); g.len()];
-        out.par_chunks_mut(CHUNK)
-            .zip(g.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
-            .for_each(|(out, (g, x))| {
-                for (o, (&g, &x)) in out.iter_mut().zip(g.iter().zip(x)) {
-                    *o = g * mask(x, slope);
-                }
-            });
-        out
+        let fill = |out: &mut [MaybeUninit<T>]| {
+            out.par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK).zip(x.par_chunks(CHUNK)))
+                .for_each(|(out, (g, x))| {
+                    for (o, (&g, &x)) in out.iter_mut().zip(g.iter().zip(x)) {
+                        o.write(g * mask(x, slope));
+                    }
+                })
+        };
+        // SAFETY: the chunks of `out` pair up with those of g (same length), all written.
+        unsafe { written_by(g.len(), fill) }
     }
 }
 

@@ -19,9 +19,10 @@
 //! tensors are permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops
 //! against direct loops, central finite differences and candle's 2-D kernels.
 
-use super::cpu::{dispatch, slice, Scalar};
+use super::cpu::{dispatch, slice, written_by, Scalar};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Which member of the family an op computes (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +99,9 @@ fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// A row-major or transposed view of a matrix for `gemm`: (pointer, column stride, row stride).
 type View<T> = (*const T, isize, isize);
 
-/// `dst (m×n, row-major) = lhs (m×k) · rhs (k×n)`, multi-threaded.
-fn matmul<T: Scalar>(dst: &mut [T], (m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) {
-    assert_eq!(dst.len(), m * n);
+/// `lhs (m×k) · rhs (k×n)` as a row-major `m×n` vector, multi-threaded.
+fn matmul<T: Scalar>((m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) -> Vec<T> {
+    assert!(k > 0, "an empty product");
     // The current pool: the whole machine, or one job's share of it (runner, `--jobs`).
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 {
@@ -109,57 +110,69 @@ fn matmul<T: Scalar>(dst: &mut [T], (m, n, k): (usize, usize, usize), lhs: View<
         gemm::Parallelism::None
     };
     // SAFETY: `dst` holds m·n elements written row-major (column stride 1, row stride n);
-    // the callers build `lhs` and `rhs` views whose strides stay inside their slices for
+    // with `read_dst = false` gemm writes every one of them without reading any (k > 0).
+    // The callers build `lhs` and `rhs` views whose strides stay inside their slices for
     // every (row < m or k, column < k or n) they address, and the slices outlive the call.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.0,
-            lhs.1,
-            lhs.2,
-            rhs.0,
-            rhs.1,
-            rhs.2,
-            T::default(),
-            T::ONE,
-            false,
-            false,
-            false,
-            parallelism,
-        )
+        written_by(m * n, |dst| {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                dst.as_mut_ptr().cast::<T>(),
+                1,
+                n as isize,
+                false,
+                lhs.0,
+                lhs.1,
+                lhs.2,
+                rhs.0,
+                rhs.1,
+                rhs.2,
+                T::default(),
+                T::ONE,
+                false,
+                false,
+                false,
+                parallelism,
+            )
+        })
     }
 }
 
 /// `col[(c·K+k), (b·T+t)] = x[b, c, t·s+k−p]` (zero in the padding).
 fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
     let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
-    let mut col = vec![T::default(); geo.rows() * cols];
-    col.par_chunks_mut(k_n * cols)
-        .enumerate()
-        .for_each(|(c, rows)| {
-            for (k, row) in rows.chunks_mut(cols).enumerate() {
-                let valid = geo.valid(k);
-                if valid.is_empty() {
-                    continue;
-                }
-                // First input position read, for the first valid t.
-                let first = valid.start * s + k - geo.padding;
-                for b in 0..geo.batch {
-                    let src = &x[(b * geo.c_in + c) * l_n + first..];
-                    let dst = &mut row[b * t_n..][valid.clone()];
-                    for (d, v) in dst.iter_mut().zip(src.iter().step_by(s)) {
-                        *d = *v;
+    let fill = |col: &mut [MaybeUninit<T>]| {
+        col.par_chunks_mut(k_n * cols)
+            .enumerate()
+            .for_each(|(c, rows)| {
+                for (k, row) in rows.chunks_mut(cols).enumerate() {
+                    let valid = geo.valid(k);
+                    for b in 0..geo.batch {
+                        let dst = &mut row[b * t_n..][..t_n];
+                        // Zero where the window hangs over the padding, copy the rest.
+                        for d in &mut dst[..valid.start] {
+                            d.write(T::default());
+                        }
+                        for d in &mut dst[valid.end..] {
+                            d.write(T::default());
+                        }
+                        if valid.is_empty() {
+                            continue;
+                        }
+                        // First input position read, for the first valid t.
+                        let first = valid.start * s + k - geo.padding;
+                        let src = &x[(b * geo.c_in + c) * l_n + first..];
+                        for (d, v) in dst[valid.clone()].iter_mut().zip(src.iter().step_by(s)) {
+                            d.write(*v);
+                        }
                     }
                 }
-            }
-        });
-    col
+            })
+    };
+    // SAFETY: every (c, k, b) block of t_n elements is written, zero or copied, in full.
+    unsafe { written_by(geo.rows() * cols, fill) }
 }
 
 /// The adjoint of [`im2col`]: x̄[b, c, t·s+k−p] += col[(c·K+k), (b·T+t)].
@@ -187,29 +200,33 @@ fn col2im<T: Scalar>(col: &[T], geo: &Geometry) -> Vec<T> {
 /// `B×O×T` → `O×(B·T)` (the layout the column matrix pairs with).
 fn batch_to_columns<T: Scalar>(y: &[T], geo: &Geometry) -> Vec<T> {
     let (o_n, t_n) = (geo.c_out, geo.len_out);
-    let mut out = vec![T::default(); o_n * geo.cols()];
-    out.par_chunks_mut(geo.cols())
-        .enumerate()
-        .for_each(|(o, row)| {
-            for b in 0..geo.batch {
-                row[b * t_n..][..t_n].copy_from_slice(&y[(b * o_n + o) * t_n..][..t_n]);
-            }
-        });
-    out
+    let fill = |out: &mut [MaybeUninit<T>]| {
+        out.par_chunks_mut(geo.cols())
+            .enumerate()
+            .for_each(|(o, row)| {
+                for b in 0..geo.batch {
+                    row[b * t_n..][..t_n].write_copy_of_slice(&y[(b * o_n + o) * t_n..][..t_n]);
+                }
+            })
+    };
+    // SAFETY: row o is the B blocks of T elements copied from y, in full.
+    unsafe { written_by(o_n * geo.cols(), fill) }
 }
 
 /// `O×(B·T)` → `B×O×T`.
 fn columns_to_batch<T: Scalar>(m: &[T], geo: &Geometry) -> Vec<T> {
     let (o_n, t_n) = (geo.c_out, geo.len_out);
-    let mut out = vec![T::default(); geo.batch * o_n * t_n];
-    out.par_chunks_mut(o_n * t_n)
-        .enumerate()
-        .for_each(|(b, dst)| {
-            for (o, row) in dst.chunks_mut(t_n).enumerate() {
-                row.copy_from_slice(&m[o * geo.cols() + b * t_n..][..t_n]);
-            }
-        });
-    out
+    let fill = |out: &mut [MaybeUninit<T>]| {
+        out.par_chunks_mut(o_n * t_n)
+            .enumerate()
+            .for_each(|(b, dst)| {
+                for (o, row) in dst.chunks_mut(t_n).enumerate() {
+                    row.write_copy_of_slice(&m[o * geo.cols() + b * t_n..][..t_n]);
+                }
+            })
+    };
+    // SAFETY: batch b is the O rows of T elements copied from m, in full.
+    unsafe { written_by(geo.batch * o_n * t_n, fill) }
 }
 
 impl ConvOp {
@@ -220,9 +237,7 @@ impl ConvOp {
             Kind::Forward => {
                 // Y (O × B·T) = W (O × C·K) · col (C·K × B·T)
                 let col = im2col(a, geo);
-                let mut y = vec![T::default(); o_n * cols];
-                matmul(
-                    &mut y,
+                let y = matmul(
                     (o_n, cols, rows),
                     (b.as_ptr(), 1, rows as isize),
                     (col.as_ptr(), 1, cols as isize),
@@ -232,9 +247,7 @@ impl ConvOp {
             Kind::InputGrad => {
                 // col̄ (C·K × B·T) = Wᵀ (C·K × O) · Ȳ (O × B·T), then scattered back.
                 let dy = batch_to_columns(a, geo);
-                let mut col = vec![T::default(); rows * cols];
-                matmul(
-                    &mut col,
+                let col = matmul(
                     (rows, cols, o_n),
                     (b.as_ptr(), rows as isize, 1),
                     (dy.as_ptr(), 1, cols as isize),
@@ -245,14 +258,11 @@ impl ConvOp {
                 // W̄ (O × C·K) = Ȳ (O × B·T) · colᵀ (B·T × C·K)
                 let col = im2col(a, geo);
                 let dy = batch_to_columns(b, geo);
-                let mut w = vec![T::default(); o_n * rows];
                 matmul(
-                    &mut w,
                     (o_n, rows, cols),
                     (dy.as_ptr(), 1, cols as isize),
                     (col.as_ptr(), cols as isize, 1),
-                );
-                w
+                )
             }
         }
     }

@@ -2,6 +2,7 @@
 //! they run on, contiguous views of candle's storage, and the dispatch on dtype.
 
 use candle_core::{Layout, Result};
+use std::mem::MaybeUninit;
 
 /// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
 pub(super) trait Scalar:
@@ -36,6 +37,22 @@ impl Scalar for f64 {
     fn from_f64(v: f64) -> f64 {
         v
     }
+}
+
+/// A vector of `n` elements written by `fill` without being zeroed first (several of
+/// these buffers are megabytes, written once per call).
+///
+/// # Safety
+/// `fill` must write every element of the slice it is given.
+pub(super) unsafe fn written_by<T: Scalar>(
+    n: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<T>]),
+) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    fill(&mut v.spare_capacity_mut()[..n]);
+    // SAFETY: the caller's `fill` initialised all `n` elements.
+    unsafe { v.set_len(n) };
+    v
 }
 
 /// The contiguous elements of an argument; our kernels are only called on contiguous

@@ -13,10 +13,11 @@
 //! (TadGAN's gradient penalty, the only such use, goes through no batch norm.)
 
 use super::act::mask;
-use super::cpu::{dispatch, slice, Scalar};
+use super::cpu::{dispatch, slice, written_by, Scalar};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
 use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, ModuleT, VarBuilder};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 const EPS: f64 = 1e-5;
@@ -179,21 +180,24 @@ impl BnAct {
             .map(|c| rows.stats(x, c))
             .collect();
         let slope = T::from_f64(self.slope);
-        let mut y = vec![T::default(); x.len()];
-        y.par_chunks_mut(rows.len)
-            .zip(x.par_chunks(rows.len))
-            .enumerate()
-            .for_each(|(row, (y, x))| {
-                let c = row % rows.channels;
-                let (mean, var) = stats[c];
-                let scale = weight[c].to_f64() / (var + EPS).sqrt();
-                let shift = T::from_f64(bias[c].to_f64() - mean * scale);
-                let scale = T::from_f64(scale);
-                for (y, &x) in y.iter_mut().zip(x) {
-                    let z = x * scale + shift;
-                    *y = z * mask(z, slope);
-                }
-            });
+        let fill = |y: &mut [MaybeUninit<T>]| {
+            y.par_chunks_mut(rows.len)
+                .zip(x.par_chunks(rows.len))
+                .enumerate()
+                .for_each(|(row, (y, x))| {
+                    let c = row % rows.channels;
+                    let (mean, var) = stats[c];
+                    let scale = weight[c].to_f64() / (var + EPS).sqrt();
+                    let shift = T::from_f64(bias[c].to_f64() - mean * scale);
+                    let scale = T::from_f64(scale);
+                    for (y, &x) in y.iter_mut().zip(x) {
+                        let z = x * scale + shift;
+                        y.write(z * mask(z, slope));
+                    }
+                })
+        };
+        // SAFETY: the rows of y pair up with those of x (same length), all written.
+        let y = unsafe { written_by(x.len(), fill) };
         *self.stats.lock().expect("batch-norm statistics") = stats;
         y
     }
@@ -233,30 +237,32 @@ impl BnActGrad {
             })
             .collect();
         let n = (x.len() / c_n) as f64;
-        let mut out = vec![T::default(); x.len() + 2 * c_n];
-        let (dx, dparams) = out.split_at_mut(x.len());
-        dx.par_chunks_mut(rows.len)
-            .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
-            .enumerate()
-            .for_each(|(row, (dx, (x, dy)))| {
-                let c = row % c_n;
-                let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
-                let (a, b) = affine(c, mean, inv_std);
-                let k = params[c].to_f64() * inv_std / n;
-                let c1 = T::from_f64(k * n);
-                let c2 = T::from_f64(-k * sum_dz_xhat * inv_std);
-                let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
-                let (a, b) = (T::from_f64(a), T::from_f64(b));
-                for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
-                    let d = g * mask(x * a + b, slope);
-                    *dx = c1 * d + c2 * x + c3;
-                }
-            });
-        for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
-            dparams[c] = T::from_f64(sum_dz_xhat);
-            dparams[c_n + c] = T::from_f64(sum_dz);
-        }
-        out
+        let fill = |out: &mut [MaybeUninit<T>]| {
+            let (dx, dparams) = out.split_at_mut(x.len());
+            dx.par_chunks_mut(rows.len)
+                .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
+                .enumerate()
+                .for_each(|(row, (dx, (x, dy)))| {
+                    let c = row % c_n;
+                    let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
+                    let (a, b) = affine(c, mean, inv_std);
+                    let k = params[c].to_f64() * inv_std / n;
+                    let c1 = T::from_f64(k * n);
+                    let c2 = T::from_f64(-k * sum_dz_xhat * inv_std);
+                    let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
+                    let (a, b) = (T::from_f64(a), T::from_f64(b));
+                    for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
+                        let d = g * mask(x * a + b, slope);
+                        dx.write(c1 * d + c2 * x + c3);
+                    }
+                });
+            for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
+                dparams[c].write(T::from_f64(sum_dz_xhat));
+                dparams[c_n + c].write(T::from_f64(sum_dz));
+            }
+        };
+        // SAFETY: dx row by row as the rows of x, then both halves of dparams per channel.
+        unsafe { written_by(x.len() + 2 * c_n, fill) }
     }
 }
 
