@@ -1,7 +1,7 @@
 //! Plumbing shared by our CPU custom ops (`conv_cpu`, `norm`, `act`): the element types
 //! they run on, contiguous views of candle's storage, and the dispatch on dtype.
 
-use candle_core::{Layout, Result};
+use candle_core::{CpuStorage, Layout, Result};
 use std::mem::MaybeUninit;
 
 /// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
@@ -19,6 +19,9 @@ pub(super) trait Scalar:
     const ONE: Self;
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
+    /// The storage holding `v`, and back (None for another element type).
+    fn into_storage(v: Vec<Self>) -> CpuStorage;
+    fn of_storage(s: &CpuStorage) -> Option<&[Self]>;
 }
 impl Scalar for f32 {
     const ONE: f32 = 1.0;
@@ -28,6 +31,15 @@ impl Scalar for f32 {
     fn from_f64(v: f64) -> f32 {
         v as f32
     }
+    fn into_storage(v: Vec<f32>) -> CpuStorage {
+        CpuStorage::F32(v)
+    }
+    fn of_storage(s: &CpuStorage) -> Option<&[f32]> {
+        match s {
+            CpuStorage::F32(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 impl Scalar for f64 {
     const ONE: f64 = 1.0;
@@ -36,6 +48,15 @@ impl Scalar for f64 {
     }
     fn from_f64(v: f64) -> f64 {
         v
+    }
+    fn into_storage(v: Vec<f64>) -> CpuStorage {
+        CpuStorage::F64(v)
+    }
+    fn of_storage(s: &CpuStorage) -> Option<&[f64]> {
+        match s {
+            CpuStorage::F64(v) => Some(v),
+            _ => None,
+        }
     }
 }
 
