@@ -106,42 +106,63 @@ type View<T> = (*const T, isize, isize);
 /// `lhs (m×k) · rhs (k×n)` as a row-major `m×n` vector, multi-threaded.
 fn matmul<T: Scalar>((m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) -> Vec<T> {
     assert!(k > 0, "an empty product");
-    // The current pool: the whole machine, or one job's share of it (runner, `--jobs`).
-    let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: `dst` holds m·n elements written row-major (column stride 1, row stride n);
-    // with `read_dst = false` gemm writes every one of them without reading any (k > 0).
-    // The callers build `lhs` and `rhs` views whose strides stay inside their slices for
-    // every (row < m or k, column < k or n) they address, and the slices outlive the call.
-    unsafe {
-        written_by(m * n, |dst| {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                dst.as_mut_ptr().cast::<T>(),
-                1,
-                n as isize,
-                false,
-                lhs.0,
-                lhs.1,
-                lhs.2,
-                rhs.0,
-                rhs.1,
-                rhs.2,
-                T::default(),
-                T::ONE,
-                false,
-                false,
-                false,
-                parallelism,
-            )
+    // One single-threaded gemm per thread of the current pool (the whole machine, or one
+    // job's share of it) on a slice of the longer side: rows of lhs and dst, or columns of
+    // rhs and dst. Each slice packs the shared operand again, but nothing synchronises
+    // inside: gemm's own threading, which synchronises per block, ran the BeatGAN step's
+    // products in 61 ms on 2 cores (1.65× its single thread), this in 54 ms.
+    let parts = rayon::current_num_threads().min(m.max(n));
+    let split_rows = m >= n;
+    let side = if split_rows { m } else { n };
+    // Raw pointers are not Send; their addresses are.
+    let (lhs_at, rhs_at) = (lhs.0 as usize, rhs.0 as usize);
+    let ((_, lhs_cs, lhs_rs), (_, rhs_cs, rhs_rs)) = (lhs, rhs);
+    let fill = |dst: &mut [MaybeUninit<T>]| {
+        let dst_at = dst.as_mut_ptr() as usize;
+        (0..parts).into_par_iter().for_each(|i| {
+            let (from, to) = (side * i / parts, side * (i + 1) / parts);
+            let (dst, lhs, rhs) = (dst_at as *mut T, lhs_at as *const T, rhs_at as *const T);
+            // SAFETY: `dst` holds m·n elements written row-major (column stride 1, row
+            // stride n); part i writes only its rows (or columns) [from, to), and with
+            // `read_dst = false` gemm writes every element of them without reading any
+            // (k > 0). The callers build `lhs` and `rhs` views whose strides stay inside
+            // their slices for every (row < m or k, column < k or n) they address; the
+            // offsets move to row `from` of lhs or column `from` of rhs, and the slices
+            // outlive the call.
+            unsafe {
+                let (dst, lhs, rhs, rows, cols) = if split_rows {
+                    let lhs = lhs.offset(from as isize * lhs_rs);
+                    (dst.add(from * n), lhs, rhs, to - from, n)
+                } else {
+                    let rhs = rhs.offset(from as isize * rhs_cs);
+                    (dst.add(from), lhs, rhs, m, to - from)
+                };
+                gemm::gemm(
+                    rows,
+                    cols,
+                    k,
+                    dst,
+                    1,
+                    n as isize,
+                    false,
+                    lhs,
+                    lhs_cs,
+                    lhs_rs,
+                    rhs,
+                    rhs_cs,
+                    rhs_rs,
+                    T::default(),
+                    T::ONE,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
+            }
         })
-    }
+    };
+    // SAFETY: the parts cover every row (or column) of the m×n result.
+    unsafe { written_by(m * n, fill) }
 }
 
 /// `col[(c·K+k), (b·T+t)] = x[b, c, t·s+k−p]` (zero in the padding).
