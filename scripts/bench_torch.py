@@ -93,12 +93,14 @@ def torch_step_seconds(steps, threads, device):
     return statistics.median(times), min(times), max(times)
 
 
-def anolab_step_seconds(steps, binary, device):
+def anolab_step_seconds(steps, threads, binary, device):
     if not os.path.exists(binary):
         sys.exit(f"{binary} not found: run `cargo build --release` first")
+    # The same number of CPU threads as PyTorch was given.
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
     out = subprocess.run([binary, "bench", "--only", "step", "--repeats", str(steps),
                           "--device", device],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=env).stdout
     line = next(l for l in out.splitlines() if "beatgan train step" in l)
     median, low, high = (float(v) for v in re.findall(r"\s(\d+\.\d+)", line)[:3])
     return median, low, high
@@ -124,7 +126,7 @@ def main():
     if args.torch_only:
         return
     device = "cuda:0" if args.device == "cuda" else "cpu"
-    a = anolab_step_seconds(args.steps, args.anolab, device)
+    a = anolab_step_seconds(args.steps, args.threads, args.anolab, device)
     print(f"anolab  step: median {a[0]:.4f} s (min {a[1]:.4f}, max {a[2]:.4f})")
     print(f"ratio anolab / pytorch: {a[0] / t[0]:.2f}")
 
