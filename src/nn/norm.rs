@@ -180,16 +180,19 @@ impl BnAct {
             .map(|c| rows.stats(x, c))
             .collect();
         let slope = T::from_f64(self.slope);
+        // z = scale·x + shift per channel, computed once (rows can be as short as 10).
+        let affine: Vec<(T, T)> = (stats.iter().zip(weight).zip(bias))
+            .map(|((&(mean, var), w), b)| {
+                let scale = w.to_f64() / (var + EPS).sqrt();
+                (T::from_f64(scale), T::from_f64(b.to_f64() - mean * scale))
+            })
+            .collect();
         let fill = |y: &mut [MaybeUninit<T>]| {
             y.par_chunks_mut(rows.len)
                 .zip(x.par_chunks(rows.len))
                 .enumerate()
                 .for_each(|(row, (y, x))| {
-                    let c = row % rows.channels;
-                    let (mean, var) = stats[c];
-                    let scale = weight[c].to_f64() / (var + EPS).sqrt();
-                    let shift = T::from_f64(bias[c].to_f64() - mean * scale);
-                    let scale = T::from_f64(scale);
+                    let (scale, shift) = affine[row % rows.channels];
                     for (y, &x) in y.iter_mut().zip(x) {
                         let z = x * scale + shift;
                         y.write(z * mask(z, slope));
@@ -237,20 +240,30 @@ impl BnActGrad {
             })
             .collect();
         let n = (x.len() / c_n) as f64;
+        // Per channel, computed once (rows can be as short as 10): a, b, c₁, c₂, c₃.
+        let coefficients: Vec<[T; 5]> = sums
+            .iter()
+            .enumerate()
+            .map(|(c, &(mean, inv_std, sum_dz, sum_dz_xhat))| {
+                let (a, b) = affine(c, mean, inv_std);
+                let k = params[c].to_f64() * inv_std / n;
+                [
+                    a,
+                    b,
+                    k * n,
+                    -k * sum_dz_xhat * inv_std,
+                    -k * sum_dz + k * sum_dz_xhat * inv_std * mean,
+                ]
+                .map(T::from_f64)
+            })
+            .collect();
         let fill = |out: &mut [MaybeUninit<T>]| {
             let (dx, dparams) = out.split_at_mut(x.len());
             dx.par_chunks_mut(rows.len)
                 .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
                 .enumerate()
                 .for_each(|(row, (dx, (x, dy)))| {
-                    let c = row % c_n;
-                    let (mean, inv_std, sum_dz, sum_dz_xhat) = sums[c];
-                    let (a, b) = affine(c, mean, inv_std);
-                    let k = params[c].to_f64() * inv_std / n;
-                    let c1 = T::from_f64(k * n);
-                    let c2 = T::from_f64(-k * sum_dz_xhat * inv_std);
-                    let c3 = T::from_f64(-k * sum_dz + k * sum_dz_xhat * inv_std * mean);
-                    let (a, b) = (T::from_f64(a), T::from_f64(b));
+                    let [a, b, c1, c2, c3] = coefficients[row % c_n];
                     for (dx, (&x, &g)) in dx.iter_mut().zip(x.iter().zip(dy)) {
                         let d = g * mask(x * a + b, slope);
                         dx.write(c1 * d + c2 * x + c3);
