@@ -174,6 +174,10 @@ fn conv1d_forward_matches_loops() {
         ([2, 3, 16], (4, 4), 2, 1),
         ([1, 2, 20], (3, 10), 1, 0),
         ([2, 1, 9], (2, 3), 1, 1),
+        // Short output rows (T = 6 and 1), as the final layers: the kernels' other loop
+        // order, over more samples and channels than one of their blocks.
+        ([37, 20, 12], (3, 4), 2, 1),
+        ([37, 20, 10], (3, 10), 1, 0),
     ];
     check_forward(
         conv1d,
@@ -191,6 +195,9 @@ fn conv_transpose1d_forward_matches_loops() {
         ([2, 3, 8], (4, 4), 2, 1),
         ([1, 5, 1], (3, 10), 1, 0),
         ([2, 2, 5], (3, 4), 2, 0),
+        // Short input rows (T = 3 and 1) over more samples and channels than one block.
+        ([37, 5, 3], (20, 4), 2, 1),
+        ([37, 5, 1], (20, 10), 1, 0),
     ];
     check_forward(
         conv_transpose1d,

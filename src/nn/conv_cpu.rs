@@ -165,15 +165,54 @@ fn matmul<T: Scalar>((m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T
     unsafe { written_by(m * n, fill) }
 }
 
+/// Outputs per (channel, tap, batch) row below which [`im2col`] loops over the batch
+/// innermost: for the final layers (T = 1) a loop over t per (c, k, b) did one
+/// element of work per setup, and those two layers took half of all im2col time.
+const SHORT_ROWS: usize = 8;
+
+/// Each tap k's valid outputs and the input position read by the first of them.
+fn taps(geo: &Geometry) -> Vec<(std::ops::Range<usize>, usize)> {
+    (0..geo.kernel)
+        .map(|k| {
+            let valid = geo.valid(k);
+            let first = if valid.is_empty() {
+                0
+            } else {
+                valid.start * geo.stride + k - geo.padding
+            };
+            (valid, first)
+        })
+        .collect()
+}
+
 /// `col[(c·K+k), (b·T+t)] = x[b, c, t·s+k−p]` (zero in the padding).
 fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
     let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
+    let taps = taps(geo);
     let fill = |col: &mut [MaybeUninit<T>]| {
         col.par_chunks_mut(k_n * cols)
             .enumerate()
             .for_each(|(c, rows)| {
-                for (k, row) in rows.chunks_mut(cols).enumerate() {
-                    let valid = geo.valid(k);
+                for ((valid, first), row) in taps.iter().zip(rows.chunks_mut(cols)) {
+                    // x[b, c, ·] starts at (b·C + c)·L.
+                    let x_c = &x[c * l_n..];
+                    if t_n < SHORT_ROWS {
+                        for t in 0..t_n {
+                            let dst = row[t..].iter_mut().step_by(t_n);
+                            if valid.contains(&t) {
+                                let at = first + (t - valid.start) * s;
+                                let src = x_c[at..].iter().step_by(geo.c_in * l_n);
+                                for (d, v) in dst.zip(src) {
+                                    d.write(*v);
+                                }
+                            } else {
+                                for d in dst {
+                                    d.write(T::default());
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     for b in 0..geo.batch {
                         let dst = &mut row[b * t_n..][..t_n];
                         // Zero where the window hangs over the padding, copy the rest.
@@ -183,12 +222,7 @@ fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
                         for d in &mut dst[valid.end..] {
                             d.write(T::default());
                         }
-                        if valid.is_empty() {
-                            continue;
-                        }
-                        // First input position read, for the first valid t.
-                        let first = valid.start * s + k - geo.padding;
-                        let src = &x[(b * geo.c_in + c) * l_n + first..];
+                        let src = &x_c[b * geo.c_in * l_n + first..];
                         for (d, v) in dst[valid.clone()].iter_mut().zip(src.iter().step_by(s)) {
                             d.write(*v);
                         }
@@ -196,29 +230,51 @@ fn im2col<T: Scalar>(x: &[T], geo: &Geometry) -> Vec<T> {
                 }
             })
     };
-    // SAFETY: every (c, k, b) block of t_n elements is written, zero or copied, in full.
+    // SAFETY: every (c, k) row is written in full: per (b, t), zero or copied.
     unsafe { written_by(geo.rows() * cols, fill) }
 }
 
 /// The adjoint of [`im2col`]: x̄[b, c, t·s+k−p] += col[(c·K+k), (b·T+t)].
 fn col2im<T: Scalar>(col: &[T], geo: &Geometry) -> Vec<T> {
     let (cols, k_n, t_n, l_n, s) = (geo.cols(), geo.kernel, geo.len_out, geo.len_in, geo.stride);
+    let taps = taps(geo);
     let mut x = vec![T::default(); geo.batch * geo.c_in * l_n];
-    // One task per (b, c) input row: no two tasks write the same element.
-    x.par_chunks_mut(l_n).enumerate().for_each(|(bc, dst)| {
-        let (b, c) = (bc / geo.c_in, bc % geo.c_in);
-        for k in 0..k_n {
-            let valid = geo.valid(k);
-            if valid.is_empty() {
-                continue;
-            }
-            let first = valid.start * s + k - geo.padding;
-            let src = &col[(c * k_n + k) * cols + b * t_n..][valid];
-            for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
+    // Adds the taps of channel c, sample b, into its row of x.
+    let add_row = |dst: &mut [T], b: usize, c: usize| {
+        for ((valid, first), k) in taps.iter().zip(0..) {
+            let src = &col[(c * k_n + k) * cols + b * t_n..][valid.clone()];
+            for (d, v) in dst[*first..].iter_mut().step_by(s).zip(src) {
                 *d += *v;
             }
         }
-    });
+    };
+    if t_n >= SHORT_ROWS {
+        // One task per (b, c) input row: no two tasks write the same element.
+        x.par_chunks_mut(l_n).enumerate().for_each(|(bc, dst)| {
+            add_row(dst, bc / geo.c_in, bc % geo.c_in);
+        });
+        return x;
+    }
+    // Short rows (the final layers, T = 1): row by row, each row's K reads hit K cache
+    // lines that no nearby row reuses (0.8 ms a call at B 64, C 512, K 10). Here a task
+    // takes 16 samples, and per block of 16 channels adds sample after sample, so that
+    // the lines of the block's col rows serve all 16 samples while in cache.
+    const SAMPLES: usize = 16;
+    const CHANNELS: usize = 16;
+    let sample_len = geo.c_in * l_n;
+    x.par_chunks_mut(SAMPLES * sample_len)
+        .enumerate()
+        .for_each(|(group, samples)| {
+            for c0 in (0..geo.c_in).step_by(CHANNELS) {
+                let channels = c0..(c0 + CHANNELS).min(geo.c_in);
+                for (i, sample) in samples.chunks_mut(sample_len).enumerate() {
+                    let b = group * SAMPLES + i;
+                    for c in channels.clone() {
+                        add_row(&mut sample[c * l_n..][..l_n], b, c);
+                    }
+                }
+            }
+        });
     x
 }
 
