@@ -132,20 +132,57 @@ impl Rows {
         })
     }
 
-    /// The rows of channel `c` in `data`.
-    fn channel<'a, T>(&self, data: &'a [T], c: usize) -> impl Iterator<Item = &'a [T]> {
-        data.chunks(self.len).skip(c).step_by(self.channels)
+    /// Per channel c, the sums over its rows of `f(c, row of a, row of b)`. The samples
+    /// are cut into a fixed number of groups, summed in parallel, each reading its rows in
+    /// memory order (per channel, its rows lie C·S apart: a walk over those was the
+    /// slower half of the batch-norm kernels), and the groups' sums are added in order,
+    /// so the result does not depend on the number of threads.
+    fn channel_sums<T: Scalar>(
+        &self,
+        a: &[T],
+        b: &[T],
+        f: impl Fn(usize, &[T], &[T]) -> (f64, f64) + Sync,
+    ) -> Vec<(f64, f64)> {
+        const GROUPS: usize = 16;
+        let sample = self.channels * self.len;
+        let samples = a.len() / sample;
+        let groups = GROUPS.min(samples).max(1);
+        let partial: Vec<Vec<(f64, f64)>> = (0..groups)
+            .into_par_iter()
+            .map(|g| {
+                let span = sample * (samples * g / groups)..sample * (samples * (g + 1) / groups);
+                let mut acc = vec![(0.0, 0.0); self.channels];
+                let rows = a[span.clone()]
+                    .chunks(self.len)
+                    .zip(b[span].chunks(self.len));
+                for ((ra, rb), c) in rows.zip((0..self.channels).cycle()) {
+                    let (s, q) = f(c, ra, rb);
+                    acc[c].0 += s;
+                    acc[c].1 += q;
+                }
+                acc
+            })
+            .collect();
+        let mut total = vec![(0.0, 0.0); self.channels];
+        for acc in partial {
+            for (t, (s, q)) in total.iter_mut().zip(acc) {
+                t.0 += s;
+                t.1 += q;
+            }
+        }
+        total
     }
 
-    /// Mean and biased variance of channel `c` (sums in f64).
-    fn stats<T: Scalar>(&self, x: &[T], c: usize) -> (f64, f64) {
+    /// Mean and biased variance of every channel (sums in f64).
+    fn stats<T: Scalar>(&self, x: &[T]) -> Vec<(f64, f64)> {
         let n = (x.len() / self.channels) as f64;
-        let (sum, sum_sq) = self.channel(x, c).fold((0.0, 0.0), |acc, row| {
-            let (s, q) = row_sums(row, row, |v, _| (v, v * v));
-            (acc.0 + s, acc.1 + q)
-        });
-        let mean = sum / n;
-        (mean, (sum_sq / n - mean * mean).max(0.0))
+        self.channel_sums(x, x, |_, row, _| row_sums(row, row, |v, _| (v, v * v)))
+            .into_iter()
+            .map(|(sum, sum_sq)| {
+                let mean = sum / n;
+                (mean, (sum_sq / n - mean * mean).max(0.0))
+            })
+            .collect()
     }
 }
 
@@ -175,10 +212,7 @@ fn row_sums<T: Scalar>(a: &[T], b: &[T], f: impl Fn(T, T) -> (T, T)) -> (f64, f6
 
 impl BnAct {
     fn run<T: Scalar>(&self, x: &[T], rows: Rows, weight: &[T], bias: &[T]) -> Vec<T> {
-        let stats: Vec<(f64, f64)> = (0..rows.channels)
-            .into_par_iter()
-            .map(|c| rows.stats(x, c))
-            .collect();
+        let stats = rows.stats(x);
         let slope = T::from_f64(self.slope);
         // z = scale·x + shift per channel, computed once (rows can be as short as 10).
         let affine: Vec<(T, T)> = (stats.iter().zip(weight).zip(bias))
@@ -218,24 +252,30 @@ impl BnActGrad {
             let a = params[c].to_f64() * inv_std;
             (a, params[c_n + c].to_f64() - mean * a)
         };
-        // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
-        let sums: Vec<(f64, f64, f64, f64)> = (0..c_n)
-            .into_par_iter()
-            .map(|c| {
-                let (mean, var) = self.stats[c];
+        // Per channel: z = a·x + b, and (μ, 1/σ).
+        let channels: Vec<((T, T), (f64, f64))> = self
+            .stats
+            .iter()
+            .enumerate()
+            .map(|(c, &(mean, var))| {
                 let inv_std = 1.0 / (var + EPS).sqrt();
                 let (a, b) = affine(c, mean, inv_std);
-                let (a, b) = (T::from_f64(a), T::from_f64(b));
-                let (sum_dz, sum_dz_x) =
-                    rows.channel(x, c)
-                        .zip(rows.channel(dy, c))
-                        .fold((0.0, 0.0), |acc, (x, g)| {
-                            let (s, q) = row_sums(x, g, |x, g| {
-                                let d = g * mask(a * x + b, slope);
-                                (d, d * x)
-                            });
-                            (acc.0 + s, acc.1 + q)
-                        });
+                ((T::from_f64(a), T::from_f64(b)), (mean, inv_std))
+            })
+            .collect();
+        // Σ dz and Σ dz·x per channel.
+        let dz_sums = rows.channel_sums(x, dy, |c, x, g| {
+            let (a, b) = channels[c].0;
+            row_sums(x, g, |x, g| {
+                let d = g * mask(a * x + b, slope);
+                (d, d * x)
+            })
+        });
+        // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
+        let sums: Vec<(f64, f64, f64, f64)> = channels
+            .iter()
+            .zip(dz_sums)
+            .map(|(&(_, (mean, inv_std)), (sum_dz, sum_dz_x))| {
                 (mean, inv_std, sum_dz, (sum_dz_x - mean * sum_dz) * inv_std)
             })
             .collect();
