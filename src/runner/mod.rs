@@ -147,7 +147,7 @@ pub fn run_sweep(
         (run.key.clone(), result)
     };
     // candle's CPU kernels parallelise on the current rayon pool. With one job the runs go
-    // one after another on the global pool (all cores). With N jobs, N worker threads
+    // one after another on the pool `main` runs in (all cores). With N jobs, N worker threads
     // take runs from a queue, each inside its own pool of cores/N threads: in one shared
     // pool, a job waiting inside a kernel would steal and run another whole run, and on
     // 16 cores 16 jobs then finished nothing for minutes. Runs with a teacher go after
