@@ -15,9 +15,11 @@
 //! `InputGrad` with its own input in the place of ȳ.
 //!
 //! Each op gathers the input into a column matrix `col: (C·K) × (B·T)` (zero where the
-//! window hangs over the padding) and makes one multi-threaded `gemm` call; the `B×O×T`
-//! tensors are permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops
-//! against direct loops, central finite differences and candle's 2-D kernels.
+//! window hangs over the padding; shared by the ops that gather the same tensor) and
+//! makes one matrix product, split over the pool's threads; the `B×O×T` tensors are
+//! permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops against
+//! direct loops, central finite differences and candle's 2-D kernels. README "Speed"
+//! has the measurements behind each choice.
 
 use super::cpu::{dispatch, slice, written_by, Scalar};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
@@ -174,8 +176,9 @@ fn matmul<T: Scalar>((m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T
 }
 
 /// Outputs per (channel, tap, batch) row below which [`im2col`] loops over the batch
-/// innermost: for the final layers (T = 1) a loop over t per (c, k, b) did one
-/// element of work per setup, and those two layers took half of all im2col time.
+/// innermost and [`col2im`] works in blocks of samples × channels: for the final layers
+/// (T = 1) a loop over t per (c, k, b) did one element of work per setup, and those two
+/// layers took half of all im2col time.
 const SHORT_ROWS: usize = 8;
 
 /// Each tap k's valid outputs and the input position read by the first of them.
