@@ -1,8 +1,7 @@
 //! Report figures, report.md, results.csv and the summary views, from a real SQLite store
 //! filled through the Store API (`report_fixture`), plus the sweep file's `report:` block.
 
-#[path = "report_fixture/mod.rs"]
-mod fixture;
+use crate::report_fixture as fixture;
 
 use anolab::config::sweep::{HeadlineMetric, ReportSpec};
 use anolab::config::{load_sweep, RunSpec};

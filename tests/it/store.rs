@@ -1,6 +1,6 @@
 //! The SQLite store: run state transitions, resume bookkeeping, read-only queries.
 
-mod common;
+use crate::common;
 
 use anolab::store::{Cell, Metric, Requeue, RunResult, ScoreSet, Store, SweepRecord};
 

@@ -1,7 +1,7 @@
 //! The whole path on real data: sweep → store → runner → BeatGAN on the shipped MIT-BIH
 //! records → metrics → store → report; resume, failure isolation and divergence.
 
-mod common;
+use crate::common;
 
 use anolab::report;
 use anolab::runner::{run_sweep, SweepOptions};

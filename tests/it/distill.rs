@@ -1,7 +1,7 @@
 //! Knowledge distillation: the KD and AT terms against hand computation, and the teacher
 //! dependency (trained once for many students, its failure failing them).
 
-mod common;
+use crate::common;
 
 use anolab::nn::loss::{attention_transfer, kd_kl};
 use anolab::runner::run_sweep;

@@ -1,0 +1,29 @@
+//! The integration tests: one binary (linking candle, sqlx and plotters once), a module
+//! per area. Tests that need a process-wide environment of their own are in `tests/env.rs`.
+
+mod common;
+mod report_fixture;
+
+mod act;
+mod adam;
+mod baselines;
+mod beatgan;
+mod config;
+mod conv;
+mod csv;
+mod dataset_config;
+mod digits;
+mod distill;
+mod gp;
+mod metrics;
+mod mitdb;
+mod nab;
+mod norm;
+mod npy;
+mod pipeline;
+mod report;
+mod series_metrics;
+mod store;
+mod synthetic;
+mod ucr;
+mod zoo;
