@@ -5,7 +5,7 @@
 //!
 //!     cargo bench --bench report
 
-#[path = "../tests/report_fixture/mod.rs"]
+#[path = "../tests/it/report_fixture/mod.rs"]
 mod fixture;
 
 use anolab::report::{self, ReportOptions};

@@ -8,8 +8,7 @@
 //! sample is the mean of that many consecutive samples (320 / 4 = 80, a window length
 //! the conv models accept). Labels: N = 1, S = 2, V = 3.
 
-use anolab::data::mitdb::{self, MitdbOptions};
-use std::path::Path;
+use anolab::data::mitdb::{self, MitdbConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,16 +16,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: export_beats DIR N_COUNT S_COUNT V_COUNT FACTOR".into());
     };
     let factor: usize = factor.parse()?;
-    let split = mitdb::load(
-        Path::new(dir),
-        &MitdbOptions {
-            records: None,
-            fold: 0,
-            n_folds: 5,
-            split_seed: 0,
-            max_train: None,
-        },
-    )?;
+    let config = MitdbConfig {
+        path: dir.into(),
+        ..MitdbConfig::default()
+    };
+    let split = mitdb::load(&config, 0)?;
     let test = &split.test;
     for (class, label, count) in [("N", 1, n), ("S", 2, s), ("V", 3, v)] {
         let count: usize = count.parse()?;

@@ -1,13 +1,13 @@
 //! `anolab bench`: timings of the work a sweep repeats, on fixed sizes, as a table of
 //! median and spread. Speed is measured here, never asserted in tests.
 
-use crate::config::{
-    AeConfig, AnoganConfig, BeatganConfig, BeatganKdConfig, GanomalyConfig, LstmAeConfig,
-    ModelConfig, RunConfig, RunSpec, TadganConfig, TrainConfig, VaeConfig,
-};
+use crate::config::RunConfig;
 use crate::data::{mitdb, Windows};
+use crate::kinds::SplitName;
 use crate::metrics;
-use crate::models::{self, InputShape};
+use crate::models::beatgan::BeatganConfig;
+use crate::models::{Build, Detector, Finished, InputShape, ModelConfig, TrainConfig, MODEL_NAMES};
+use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
 use crate::store::{Metric, RunResult, ScoreSet, Store, SweepRecord};
 use anyhow::Result;
@@ -106,13 +106,12 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // 1. One BeatGAN D+G step at the paper's size: 64 windows at batch 64 = one step.
     progress("beatgan step");
     let batch = random_windows(64, LENGTH, 1);
-    let mut model = models::build(
+    let mut model = build(
         &ModelConfig::Beatgan(BeatganConfig::default()),
         &train,
         shape,
         opts.device,
-        0,
-        None,
+        &[],
     )?;
     let mut rng = SplitMix64::new(0);
     if opts.wants("step") {
@@ -128,31 +127,29 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // 2. One epoch of each model at its defaults: the conv models on 1,024 windows of
     // 1×320, the recurrent ones (step by step over time, far slower) on 256 of 1×100,
     // TadGAN's NAB window.
-    let teacher_path = dir.join("teacher.safetensors");
-    model.save(&teacher_path)?;
     let conv_data = random_windows(1024, LENGTH, 2);
     let seq_data = random_windows(256, 100, 2);
-    let epoch_models = [
-        ("beatgan", ModelConfig::Beatgan(BeatganConfig::default())),
-        (
-            "beatgan_kd",
-            ModelConfig::BeatganKd(BeatganKdConfig::default()),
-        ),
-        ("ae", ModelConfig::Ae(AeConfig::default())),
-        ("vae", ModelConfig::Vae(VaeConfig::default())),
-        ("ganomaly", ModelConfig::Ganomaly(GanomalyConfig::default())),
-        ("anogan", ModelConfig::Anogan(AnoganConfig::default())),
-        ("lstm_ae", ModelConfig::LstmAe(LstmAeConfig::default())),
-        ("tadgan", ModelConfig::Tadgan(TadganConfig::default())),
-    ];
-    for (name, config) in epoch_models.into_iter().filter(|_| opts.wants("epochs")) {
+    for name in MODEL_NAMES.iter().filter(|_| opts.wants("epochs")) {
         progress(&format!("{name} epoch"));
-        let data = match config {
-            ModelConfig::LstmAe(_) | ModelConfig::Tadgan(_) => &seq_data,
-            _ => &conv_data,
+        let config: ModelConfig = serde_json::from_value(serde_json::json!({ "name": name }))?;
+        let data = if config.spec().steps_in_time() {
+            &seq_data
+        } else {
+            &conv_data
         };
         let shape = InputShape::of(data);
-        let mut m = models::build(&config, &train, shape, opts.device, 0, Some(&teacher_path))?;
+        // Each run it depends on (a student's teacher), untrained, from a checkpoint.
+        let mut needed = Vec::new();
+        for needs in config.spec().dependencies() {
+            let checkpoint = dir.join(format!("{name}-{}.safetensors", needs.role));
+            build(&needs.model, &train, shape, opts.device, &[])?.save(&checkpoint)?;
+            needed.push(Finished {
+                role: needs.role.to_string(),
+                checkpoint,
+                auc_roc: None,
+            });
+        }
+        let mut m = build(&config, &train, shape, opts.device, &needed)?;
         out.push(Timing {
             name: format!(
                 "{name} epoch ({} windows of 1x{}, defaults)",
@@ -269,12 +266,12 @@ fn store_round_trip(store: &Store) -> Result<f64> {
         protocol: "clean".into(),
         duration_s: 0.0,
         metrics: vec![Metric {
-            split: "test".into(),
+            split: SplitName::Test,
             name: "auc_roc".into(),
             value: 0.5,
         }],
         scores: vec![ScoreSet {
-            split: "test".into(),
+            split: SplitName::Test,
             labels: vec![false; n],
             scores: vec![0.5; n],
             classes: vec!["N".into(); n],
@@ -289,6 +286,23 @@ fn store_round_trip(store: &Store) -> Result<f64> {
             store.record_epoch(id, epoch, &values)?;
         }
         store.finish(id, &result)
+    })
+}
+
+/// A detector of `model` initialised from seed 0.
+fn build(
+    model: &ModelConfig,
+    train: &TrainConfig,
+    shape: InputShape,
+    device: &Device,
+    dependencies: &[Finished],
+) -> Result<Box<dyn Detector>> {
+    model.build(&Build {
+        train,
+        shape,
+        device,
+        seed: 0,
+        dependencies,
     })
 }
 

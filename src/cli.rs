@@ -1,8 +1,10 @@
 //! Command-line interface: argument parsing and wiring only; the work happens in the
 //! library modules.
 
-use anolab::config::{self, RunSpec, SweepSpec};
+use anolab::config::{self, SweepSpec};
 use anolab::data;
+use anolab::kinds::RunStatus;
+use anolab::plan::{self, RunSpec};
 use anolab::report;
 use anolab::runner::{self, DeviceSpec, SweepOptions};
 use anolab::store::{Cell, QueryResult, Store, DEFAULT_DB};
@@ -190,33 +192,13 @@ fn results_dir(db: &Path) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn resolve_runs(sweep: &SweepSpec) -> Result<Vec<RunSpec>> {
-    let mut fingerprints: HashMap<String, String> = HashMap::new();
-    sweep
-        .runs
-        .iter()
-        .map(|config| {
-            let id = serde_json::to_string(&config.dataset)?;
-            let fingerprint = match fingerprints.get(&id) {
-                Some(f) => f.clone(),
-                None => {
-                    let f = data::fingerprint(&config.dataset)?;
-                    fingerprints.insert(id, f.clone());
-                    f
-                }
-            };
-            Ok(RunSpec::new(config.clone(), &fingerprint))
-        })
-        .collect()
-}
-
 fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     let overrides = args
         .overrides
         .iter()
         .map(|o| config::parse_override(o))
         .collect::<Result<Vec<_>, _>>()?;
-    let spec = config::load_sweep(&args.file, &overrides)?;
+    let (spec, runs) = plan::load(&args.file, &overrides)?;
     if exactly_one && spec.runs.len() != 1 {
         let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
         bail!(
@@ -227,7 +209,6 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         );
     }
     let devices: DeviceSpec = args.device.parse()?;
-    let runs = resolve_runs(&spec)?;
     if args.dry_run {
         print_dry_run(&spec, &runs, &args.db.db)?;
         return Ok(true);
@@ -282,7 +263,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
 }
 
 fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
-    let stored: HashMap<String, String> = if db.is_file() {
+    let stored: HashMap<String, RunStatus> = if db.is_file() {
         Store::open_read_only(db)?
             .runs(None, None)?
             .into_iter()
@@ -298,30 +279,40 @@ fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
         .iter()
         .map(|run| {
             let mut row = vec![run.key.clone()];
-            row.extend(spec.axes.iter().map(|a| a.value_of(run)));
-            row.push(
-                stored
-                    .get(&run.key)
-                    .cloned()
-                    .unwrap_or_else(|| "new".into()),
-            );
+            row.extend(spec.axes.iter().map(|a| a.value_of(&run.config)));
+            row.push(stored.get(&run.key).map_or("new", |s| s.as_str()).into());
             row
         })
         .collect();
     println!("{}", report::text_table(&header, &rows));
-    let teachers: std::collections::HashSet<&str> = runs
+    let listed: std::collections::HashSet<&str> = runs.iter().map(|r| r.key.as_str()).collect();
+    let mut needed: Vec<(&str, &str)> = runs
         .iter()
-        .filter_map(|r| r.teacher.as_ref().map(|t| t.key.as_str()))
+        .flat_map(|r| &r.dependencies)
+        .filter(|(_, d)| !listed.contains(d.key.as_str()))
+        .map(|(role, d)| (role.as_str(), d.key.as_str()))
         .collect();
+    needed.sort_unstable();
+    needed.dedup();
     println!(
         "sweep `{}`: {} runs over {}{} (dry run: nothing trained)",
         spec.name,
         runs.len(),
         spec.describe_grid(),
-        if teachers.is_empty() {
+        if needed.is_empty() {
             String::new()
         } else {
-            format!(", plus {} teacher runs trained first", teachers.len())
+            format!(
+                ", plus {} runs they depend on ({}), trained first",
+                needed.len(),
+                needed
+                    .iter()
+                    .map(|(role, _)| *role)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     );
     if let Some(first) = runs.first() {
@@ -406,14 +397,15 @@ fn to_json(result: &QueryResult) -> serde_json::Value {
 }
 
 fn runs(args: RunsArgs) -> Result<()> {
-    if let Some(s) = &args.status {
-        if !["queued", "running", "done", "failed"].contains(&s.as_str()) {
-            bail!("unknown status `{s}`: use queued, running, done or failed");
-        }
-    }
+    let status = args
+        .status
+        .as_deref()
+        .map(str::parse::<RunStatus>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let store = Store::open_read_only(&args.db.db)?;
     let rows: Vec<Vec<String>> = store
-        .runs(args.sweep.as_deref(), args.status.as_deref())?
+        .runs(args.sweep.as_deref(), status)?
         .into_iter()
         .map(|r| {
             vec![
@@ -423,7 +415,7 @@ fn runs(args: RunsArgs) -> Result<()> {
                 r.model,
                 r.seed.to_string(),
                 r.fold.to_string(),
-                r.status,
+                r.status.to_string(),
                 r.auc_roc.map_or("-".into(), |a| format!("{a:.4}")),
                 r.duration_s.map_or("-".into(), |d| format!("{d:.1}")),
                 r.error.unwrap_or_default(),

@@ -1,16 +1,21 @@
 //! anolab: a research harness for anomaly detection with generative models.
 //!
-//! Data flows one way: [`config`] (YAML + env + CLI → runs) → [`store`] (plan) →
-//! [`runner`] → [`data`] and [`models`] (train, score) → [`metrics`] → [`store`] →
-//! [`report`]. See README.md and `../shared/specs/architecture.md`.
+//! Data flows one way: [`config`] (YAML + env + CLI → run configs) → [`plan`] (keyed runs
+//! and their dependencies) → [`store`] → [`runner`] → [`data`] and [`models`] (train,
+//! score) → [`metrics`] → [`store`] → [`report`]. [`registry`], [`kinds`], [`scale`] and
+//! [`rng`] are leaves every stage may use. See README.md ("Layout").
 
 pub mod bench;
 pub mod config;
 pub mod data;
+pub mod kinds;
 pub mod metrics;
 pub mod models;
 pub mod nn;
+pub mod plan;
+pub mod registry;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod scale;
 pub mod store;

@@ -3,6 +3,7 @@
 //! - `ANOLAB_*` environment variables sit between the sweep file and CLI overrides;
 //! - without `CANDLE_GRAD_DO_NOT_DETACH` candle returns a detached input gradient, and the
 //!   gradient penalty would silently train nothing: it must refuse instead.
+//!
 //! Neither sets what the other reads.
 
 use anolab::config::{load_sweep, parse_override};

@@ -1,7 +1,8 @@
 //! Layering of a sweep's settings: built-in defaults < YAML file < `ANOLAB_*` environment
 //! < command-line `key=value` overrides (figment), then expansion into runs.
 
-use super::sweep::{describe_figment_error, expand, SweepSpec};
+use super::sweep::{expand, SweepSpec};
+use crate::registry::figment_message;
 use figment::providers::{Env, Format, Serialized, Yaml};
 use figment::Figment;
 use serde_json::Value;
@@ -86,7 +87,7 @@ pub fn load_sweep(file: &Path, overrides: &[Override]) -> Result<SweepSpec, Conf
     }
     let doc: Value = figment.extract().map_err(|e| ConfigError::Invalid {
         file: file_name.clone(),
-        message: describe_figment_error(&e),
+        message: figment_message(&e),
     })?;
     expand(doc).map_err(|message| ConfigError::Invalid {
         file: file_name,

@@ -2,11 +2,11 @@
 //! `folds`) is the list of runs; each run gets a canonical config and a stable key.
 
 use super::RunConfig;
+use crate::registry::figment_message;
 use figment::providers::Serialized;
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// Keys whose value is itself a list, with how deep its own lists go: `records` is a
 /// list of names (depth 1), `intervals` a list of `[first, last]` pairs (depth 2). A
@@ -172,16 +172,19 @@ pub struct Axis {
 impl Axis {
     /// A run's value on this axis as text (`16`, `0.1`); on a whole-section axis
     /// (`model: [...]`), the alternative as written: `ae nz=8 ndf=8 ngf=8`.
-    pub fn value_of(&self, run: &RunSpec) -> String {
-        let params = run.params();
+    pub fn value_of(&self, run: &RunConfig) -> String {
+        let params = params(run);
         let param = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v);
         let text = |v: &Value| v.to_string().trim_matches('"').to_string();
         if let Some(v) = param(&self.key) {
             return text(v);
         }
+        // An alternative matches when every setting it gives, nested blocks flattened
+        // (`teacher: {nz: 4}` → `model.teacher.nz`), is the run's.
         let given = self.values.iter().filter_map(Value::as_object).find(|alt| {
-            alt.iter()
-                .all(|(k, v)| param(&join_key(&self.key, k)) == Some(v))
+            let mut given = Vec::new();
+            flatten(&self.key, &Value::Object((*alt).clone()), &mut given);
+            given.iter().all(|(k, v)| param(k) == Some(v))
         });
         match given {
             Some(alt) => {
@@ -198,57 +201,16 @@ impl Axis {
     }
 }
 
-/// One run, resolved: its full config, the canonical JSON of it and its key.
-#[derive(Debug, Clone)]
-pub struct RunSpec {
-    pub config: RunConfig,
-    pub canonical: String,
-    /// Hex SHA-256 (first 16 digits) of the canonical JSON and the dataset's fingerprint:
-    /// the same settings on the same data always give the same key.
-    pub key: String,
-    /// The run this one depends on (a distillation student's teacher), trained first.
-    pub teacher: Option<Box<RunSpec>>,
-}
-
-impl RunSpec {
-    pub fn new(config: RunConfig, dataset_fingerprint: &str) -> RunSpec {
-        // Through a `Value` the keys come out sorted (serde_json's map is a BTreeMap), and
-        // the typed struct fixes every number's form (`1` for integers, `1.0` for floats),
-        // so this string is canonical.
-        let canonical = serde_json::to_value(&config)
-            .expect("a RunConfig always serialises")
-            .to_string();
-        let mut hasher = Sha256::new();
-        hasher.update(canonical.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(dataset_fingerprint.as_bytes());
-        let key = hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let teacher = config
-            .teacher()
-            .map(|t| Box::new(RunSpec::new(t, dataset_fingerprint)));
-        RunSpec {
-            config,
-            canonical,
-            key,
-            teacher,
-        }
-    }
-
-    /// The config flattened to dotted keys (`model.nz` → 16), for the `params` table.
-    pub fn params(&self) -> Vec<(String, Value)> {
-        let mut out = Vec::new();
-        flatten(
-            "",
-            &serde_json::to_value(&self.config).expect("serialises"),
-            &mut out,
-        );
-        out
-    }
+/// A run's config flattened to dotted keys (`model.nz` → 16), as the store's `params`
+/// table and the axes read it.
+pub fn params(config: &RunConfig) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    flatten(
+        "",
+        &serde_json::to_value(config).expect("a RunConfig always serialises"),
+        &mut out,
+    );
+    out
 }
 
 /// `model` + `nz` → `model.nz`.
@@ -346,19 +308,13 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         }
         let config: RunConfig = Figment::from(Serialized::defaults(&doc))
             .extract()
-            .map_err(|e| describe_figment_error(&e))?;
+            .map_err(|e| figment_message(&e))?;
         config.validate()?;
         runs.push(config);
     }
     axes.retain(|a| a.values.len() > 1);
     if let Some(first) = runs.first() {
-        let mut settings = Vec::new();
-        flatten(
-            "",
-            &serde_json::to_value(first).expect("serialises"),
-            &mut settings,
-        );
-        let settings: Vec<String> = settings.into_iter().map(|(k, _)| k).collect();
+        let settings: Vec<String> = params(first).into_iter().map(|(k, _)| k).collect();
         report.check_keys(&settings)?;
     }
     Ok(SweepSpec {
@@ -370,29 +326,6 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
         runs,
         report,
     })
-}
-
-/// figment prefixes keys with its profile ("default."); users never see profiles.
-pub(super) fn describe_figment_error(e: &figment::Error) -> String {
-    let mut parts = Vec::new();
-    for err in e.clone() {
-        let path: Vec<&str> = err
-            .path
-            .iter()
-            .map(String::as_str)
-            .filter(|p| *p != "default")
-            .collect();
-        let kind = err.kind.to_string();
-        if path.is_empty() {
-            parts.push(kind);
-        } else if let Some(inner) = kind.strip_prefix("key `") {
-            // A section's own error already names the key inside it: join the two.
-            parts.push(format!("key `{}.{inner}", path.join(".")));
-        } else {
-            parts.push(format!("key `{}`: {kind}", path.join(".")));
-        }
-    }
-    parts.join("; ")
 }
 
 fn int_axis(value: Option<Value>, key: &str) -> Result<Vec<u64>, String> {

@@ -9,8 +9,13 @@
 //! rolling windows and split the unsupervised (Orion) way: see
 //! [`super::windows::series_split`].
 
-use super::windows::{min_max_symmetric, series_split};
-use super::{DataError, Split};
+use super::windows::{
+    default_series_window, default_stride, is_one, one_split, series_split, UNSUPERVISED,
+};
+use super::{DataError, DatasetSpec, RunContext, Split};
+use crate::registry::check;
+use crate::scale;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// How the fields of a line are separated.
@@ -177,22 +182,96 @@ fn split_fields(line: &str, delimiter: Delimiter) -> Vec<String> {
 
 /// Where the labels of a CSV series come from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SeriesLabels {
+enum SeriesLabels {
     /// A column of `0` (normal) / `1` (anomalous) per row.
     Column(String),
     /// Inclusive `[first, last]` data-row indices (0-based) of labelled anomalies.
     Intervals(Vec<[usize; 2]>),
 }
 
-/// What to read from a CSV series and how to window it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CsvOptions {
+/// A CSV time series; see `data::csv`. Exactly one of `label_column` and `intervals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvConfig {
+    pub path: PathBuf,
+    /// Value columns, one channel each.
+    #[serde(default = "default_value_columns")]
     pub columns: Vec<String>,
-    pub labels: SeriesLabels,
+    /// A column of 0 (normal) / 1 (anomalous) per row.
+    #[serde(default)]
+    pub label_column: Option<String>,
+    /// Labelled anomalies as inclusive `[first, last]` data-row indices (0-based).
+    #[serde(default)]
+    pub intervals: Option<Vec<[usize; 2]>>,
+    #[serde(default = "default_series_window")]
     pub window: usize,
+    /// Steps between window starts.
+    #[serde(default = "default_stride")]
     pub stride: usize,
-    /// Train on every n-th window (see [`series_split`]).
+    /// Train (and validate) on every n-th window only; every window is still scored.
+    #[serde(default = "default_stride", skip_serializing_if = "is_one")]
     pub train_stride: usize,
+}
+
+fn default_value_columns() -> Vec<String> {
+    vec!["value".into()]
+}
+
+impl CsvConfig {
+    /// Where the labels come from (`validate` checks that exactly one source is given).
+    fn labels(&self) -> SeriesLabels {
+        match (&self.label_column, &self.intervals) {
+            (Some(column), _) => SeriesLabels::Column(column.clone()),
+            (None, intervals) => SeriesLabels::Intervals(intervals.clone().unwrap_or_default()),
+        }
+    }
+}
+
+impl DatasetSpec for CsvConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        one_split("csv", run.fold)?;
+        check(
+            self.window >= 1,
+            "dataset.window",
+            "at least 1",
+            self.window,
+        )?;
+        check(
+            self.stride >= 1,
+            "dataset.stride",
+            "at least 1",
+            self.stride,
+        )?;
+        check(
+            !self.columns.is_empty(),
+            "dataset.columns",
+            "at least one column name",
+            "[]",
+        )?;
+        if self.label_column.is_some() == self.intervals.is_some() {
+            return Err(
+                "dataset `csv` needs exactly one of `dataset.label_column` and `dataset.intervals`"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        load(self)
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        UNSUPERVISED.into()
+    }
+
+    fn is_series(&self) -> bool {
+        true
+    }
 }
 
 /// A CSV series: one scaled channel per value column and one label per row.
@@ -203,7 +282,8 @@ pub struct Series {
 }
 
 /// Reads the value columns and labels of a CSV series.
-pub fn read_series(path: &Path, opts: &CsvOptions) -> Result<Series, DataError> {
+pub fn read_series(opts: &CsvConfig) -> Result<Series, DataError> {
+    let path = opts.path.as_path();
     let table = Table::read(path, Delimiter::Comma, true)?;
     let columns: Vec<usize> = opts
         .columns
@@ -217,9 +297,9 @@ pub fn read_series(path: &Path, opts: &CsvOptions) -> Result<Series, DataError> 
         }
     }
     let n = table.rows.len();
-    let labels = match &opts.labels {
+    let labels = match opts.labels() {
         SeriesLabels::Column(name) => {
-            let c = table.column(name)?;
+            let c = table.column(&name)?;
             table
                 .rows
                 .iter()
@@ -236,7 +316,7 @@ pub fn read_series(path: &Path, opts: &CsvOptions) -> Result<Series, DataError> 
         }
         SeriesLabels::Intervals(intervals) => {
             let mut labels = vec![false; n];
-            for &[first, last] in intervals {
+            for [first, last] in intervals {
                 if first > last || last >= n {
                     return Err(DataError::Content {
                         path: path.to_path_buf(),
@@ -252,20 +332,20 @@ pub fn read_series(path: &Path, opts: &CsvOptions) -> Result<Series, DataError> 
         }
     };
     Ok(Series {
-        values: raw.iter().map(|c| min_max_symmetric(c)).collect(),
+        values: raw.iter().map(|c| scale::symmetric(c)).collect(),
         labels,
     })
 }
 
 /// Loads a CSV series as rolling windows, split the unsupervised way.
-pub fn load(path: &Path, opts: &CsvOptions) -> Result<Split, DataError> {
-    let series = read_series(path, opts)?;
+pub fn load(opts: &CsvConfig) -> Result<Split, DataError> {
+    let series = read_series(opts)?;
     series_split(
         &series.values,
         &series.labels,
         opts.window,
         opts.stride,
         opts.train_stride,
-        path,
+        &opts.path,
     )
 }

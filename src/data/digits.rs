@@ -13,9 +13,11 @@
 //! 80 % as normal-only validation; test = 20 % normals + every abnormal image).
 
 use super::csv::{Delimiter, Table};
-use super::windows::one_class_split;
-use super::{DataError, Split, Windows};
-use std::path::Path;
+use super::windows::{check_fraction, default_val_fraction, one_class_split, one_split};
+use super::{DataError, DatasetSpec, RunContext, Split, Windows};
+use crate::registry::check;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 pub const SIDE: usize = 8;
 pub const PIXELS: usize = SIDE * SIDE;
@@ -65,6 +67,60 @@ pub fn read(path: &Path) -> Result<Windows, DataError> {
     }
     all.n = table.rows.len();
     Ok(all)
+}
+
+/// The digits, leave-one-class-out; see `data::digits`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigitsConfig {
+    /// The decompressed scikit-learn `digits.csv`.
+    #[serde(default = "default_path")]
+    pub path: PathBuf,
+    /// The digit (0–9) that is the anomaly; a list is a sweep axis.
+    #[serde(default)]
+    pub abnormal_class: u8,
+    #[serde(default)]
+    pub split_seed: u64,
+    /// Share of the train normals held out as (normal-only) validation.
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+fn default_path() -> PathBuf {
+    PathBuf::from("data/digits/digits.csv")
+}
+
+impl DatasetSpec for DigitsConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        one_split("digits", run.fold)?;
+        check(
+            self.abnormal_class <= 9,
+            "dataset.abnormal_class",
+            "a digit 0–9",
+            self.abnormal_class,
+        )?;
+        check_fraction(self.val_fraction)
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        load(
+            &self.path,
+            self.abnormal_class,
+            self.split_seed,
+            self.val_fraction,
+        )
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        format!(
+            "one-class: abnormal_class {}, split_seed {}, val_fraction {}",
+            self.abnormal_class, self.split_seed, self.val_fraction
+        )
+    }
 }
 
 /// The one-class split with digit `abnormal_class` as the anomaly.

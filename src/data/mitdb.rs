@@ -11,11 +11,14 @@
 //! check is not applied: the N counts are the annotation counts minus the beats whose
 //! window crosses the record edge. S, V, F and Q beats were never checked by BeatGAN.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::wfdb::{self, Annotation};
-use super::{DataError, Split, Windows};
+use super::{DataError, DatasetSpec, RunContext, Split, Windows};
+use crate::registry::check;
 use crate::rng::SplitMix64;
+use crate::scale;
+use serde::{Deserialize, Serialize};
 
 /// The 44 records BeatGAN used: all 48 except the paced [`PACED_RECORDS`].
 pub const BEATGAN_RECORDS: [&str; 44] = [
@@ -59,45 +62,100 @@ pub fn beatgan_class(symbol: &str) -> Option<&'static str> {
     })
 }
 
-/// What to load and how to split it.
-#[derive(Debug, Clone)]
-pub struct MitdbOptions {
-    /// Records to read; `None` = every record in the folder that is in BeatGAN's 44.
+/// `dataset: { name: mitdb, … }`: which records, split how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MitdbConfig {
+    /// Folder with `NNN.hea`, `NNN.dat` and `NNN.atr` or `annotations_txt/`.
+    #[serde(default = "default_mitdb_path")]
+    pub path: PathBuf,
+    /// Records to use; default: every record in `path` among BeatGAN's 44.
+    #[serde(default)]
     pub records: Option<Vec<String>>,
-    /// Which fold of the normal beats is the test set, `0..n_folds`.
-    pub fold: usize,
-    /// Number of folds the normal beats are cut into (5 in the paper).
-    pub n_folds: usize,
-    /// Seed of the shuffles that make the split.
+    /// Seed of the normal-beat shuffle that makes the folds; fixed across training
+    /// seeds so that seeds vary the model, not the split.
+    #[serde(default)]
     pub split_seed: u64,
-    /// Cap on train beats after the split, taken from the shuffled order, for quick runs.
+    #[serde(default = "default_n_folds")]
+    pub n_folds: usize,
+    /// Cap on training beats (taken from the shuffled order), for quick runs.
+    #[serde(default)]
     pub max_train: Option<usize>,
 }
 
-impl Default for MitdbOptions {
-    /// Every BeatGAN record present, fold 0 of 5, seed 0, no cap.
+impl Default for MitdbConfig {
+    /// Every BeatGAN record present in `data/mitdb-mini`, 5 folds, seed 0, no cap.
     fn default() -> Self {
-        Self {
+        MitdbConfig {
+            path: default_mitdb_path(),
             records: None,
-            fold: 0,
-            n_folds: 5,
             split_seed: 0,
+            n_folds: default_n_folds(),
             max_train: None,
         }
     }
 }
 
+fn default_mitdb_path() -> PathBuf {
+    PathBuf::from("data/mitdb-mini")
+}
+fn default_n_folds() -> usize {
+    5
+}
+
+impl DatasetSpec for MitdbConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        check(
+            self.n_folds >= 2,
+            "dataset.n_folds",
+            "at least 2",
+            self.n_folds,
+        )?;
+        check(
+            run.fold < self.n_folds,
+            "folds",
+            &format!("below dataset.n_folds = {}", self.n_folds),
+            run.fold,
+        )?;
+        if let Some(m) = self.max_train {
+            check(
+                m >= run.batch_size,
+                "dataset.max_train",
+                "at least train.batch_size",
+                m,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, fold: usize) -> Result<Split, DataError> {
+        load(self, fold)
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
+    }
+
+    fn describe_split(&self, fold: usize) -> String {
+        format!(
+            "paper protocol folds: fold {fold} of {}, split_seed {}",
+            self.n_folds, self.split_seed
+        )
+    }
+}
+
 /// Reads the records, extracts the beats and splits them (see [`extract_beats`] and
 /// [`split`]). Extracting once and calling [`split`] per fold saves the re-reading.
-pub fn load(dir: &Path, opts: &MitdbOptions) -> Result<Split, DataError> {
+pub fn load(opts: &MitdbConfig, fold: usize) -> Result<Split, DataError> {
+    let dir = opts.path.as_path();
     let options_err = |problem: String| DataError::Options {
         dir: dir.to_path_buf(),
         problem,
     };
-    if opts.n_folds < 2 || opts.fold >= opts.n_folds {
+    if opts.n_folds < 2 || fold >= opts.n_folds {
         return Err(options_err(format!(
             "fold {} of {} folds: need at least 2 folds and fold < n_folds",
-            opts.fold, opts.n_folds
+            fold, opts.n_folds
         )));
     }
     let records = match &opts.records {
@@ -117,11 +175,11 @@ pub fn load(dir: &Path, opts: &MitdbOptions) -> Result<Split, DataError> {
             opts.n_folds
         )));
     }
-    Ok(split(&beats, opts))
+    Ok(split(&beats, opts, fold))
 }
 
 /// The records of BeatGAN's 44 that have a header (`NNN.hea`) in `dir`, sorted. The
-/// paced records are not among them; name them in [`MitdbOptions::records`] to read them.
+/// paced records are not among them; name them in [`MitdbConfig::records`] to read them.
 pub fn list_records(dir: &Path) -> Result<Vec<String>, DataError> {
     let io_err = |cause| DataError::Io {
         path: dir.to_path_buf(),
@@ -224,7 +282,7 @@ fn extract_record(dir: &Path, record: &str, beats: &mut Windows) -> Result<(), D
             continue;
         }
         let window = &filtered[ann.sample - BEAT_BEFORE..ann.sample + BEAT_AFTER];
-        beats.data.extend(min_max_scale(window));
+        beats.data.extend(scale::symmetric(window));
         beats.labels.push(class != "N");
         beats.classes.push(class.to_string());
         beats.n += 1;
@@ -237,24 +295,6 @@ fn extract_record(dir: &Path, record: &str, beats: &mut Windows) -> Result<(), D
 fn biosppy_numtaps(fs: f64) -> usize {
     let order = (0.3 * fs) as usize;
     order | 1
-}
-
-/// `2 (x − min) / (max − min) − 1` as BeatGAN's loader scales each beat; a flat window
-/// (max = min) becomes all zeros instead of NaN.
-fn min_max_scale(window: &[f64]) -> impl Iterator<Item = f32> + '_ {
-    let (lo, hi) = window
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        });
-    let range = hi - lo;
-    window.iter().map(move |&x| {
-        if range > 0.0 {
-            (2.0 * (x - lo) / range - 1.0) as f32
-        } else {
-            0.0
-        }
-    })
 }
 
 /// Splits beats by the paper protocol. The normal beats are shuffled with
@@ -271,18 +311,18 @@ fn min_max_scale(window: &[f64]) -> impl Iterator<Item = f32> + '_ {
 ///
 /// # Panics
 /// If `n_folds < 2` or `fold >= n_folds` ([`load`] reports these as errors).
-pub fn split(beats: &Windows, opts: &MitdbOptions) -> Split {
+pub fn split(beats: &Windows, opts: &MitdbConfig, fold: usize) -> Split {
     assert!(
-        opts.n_folds >= 2 && opts.fold < opts.n_folds,
+        opts.n_folds >= 2 && fold < opts.n_folds,
         "fold {} of {} folds",
-        opts.fold,
+        fold,
         opts.n_folds
     );
     let mut rng = SplitMix64::new(opts.split_seed);
     let mut normals: Vec<usize> = (0..beats.n).filter(|&i| !beats.labels[i]).collect();
     rng.shuffle(&mut normals);
     let bound = |k: usize| k * normals.len() / opts.n_folds;
-    let (lo, hi) = (bound(opts.fold), bound(opts.fold + 1));
+    let (lo, hi) = (bound(fold), bound(fold + 1));
     let mut test = normals[lo..hi].to_vec();
     let rest: Vec<usize> = normals[..lo]
         .iter()
@@ -428,14 +468,6 @@ mod tests {
     #[test]
     fn numtaps_made_odd_like_biosppy() {
         assert_eq!(biosppy_numtaps(360.0), 109);
-    }
-
-    #[test]
-    fn flat_window_scales_to_zeros() {
-        let scaled: Vec<f32> = min_max_scale(&[0.3; 5]).collect();
-        assert_eq!(scaled, [0.0; 5]);
-        let scaled: Vec<f32> = min_max_scale(&[1.0, 2.0, 3.0]).collect();
-        assert_eq!(scaled, [-1.0, 0.0, 1.0]);
     }
 
     #[test]

@@ -1,4 +1,10 @@
-//! Datasets as fixed-length labelled windows, and the errors met while reading them.
+//! Datasets as fixed-length labelled windows, the registry of their configs
+//! ([`DatasetConfig`]), and the errors met while reading them.
+//!
+//! A dataset is its reader file — its `Config` (documented keys and defaults), the
+//! [`DatasetSpec`] that validates, loads, lists its input files and describes its split —
+//! plus one line in the registry below. Readers know nothing of models, training or the
+//! store.
 
 pub mod csv;
 pub mod digits;
@@ -10,7 +16,7 @@ pub mod ucr;
 pub mod wfdb;
 pub mod windows;
 
-use crate::config::{CsvConfig, DatasetConfig, NabConfig};
+use crate::registry::tagged_registry;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -164,102 +170,88 @@ pub enum DataError {
     Options { dir: PathBuf, problem: String },
 }
 
-/// Loads the split of `fold` for a dataset config (dispatch to the dataset's reader).
-pub fn load(config: &DatasetConfig, fold: usize) -> Result<Split, DataError> {
-    match config {
-        DatasetConfig::Mitdb(c) => mitdb::load(
-            &c.path,
-            &mitdb::MitdbOptions {
-                records: c.records.clone(),
-                fold,
-                n_folds: c.n_folds,
-                split_seed: c.split_seed,
-                max_train: c.max_train,
-            },
-        ),
-        DatasetConfig::Nab(c) => nab::load(&c.path, &nab_options(c)),
-        DatasetConfig::Digits(c) => {
-            digits::load(&c.path, c.abnormal_class, c.split_seed, c.val_fraction)
-        }
-        DatasetConfig::Csv(c) => csv::load(&c.path, &csv_options(c)),
-        DatasetConfig::Ucr(c) => ucr::load(
-            &c.path,
-            c.test_path.as_deref(),
-            &c.normal_class,
-            c.split_seed,
-            c.val_fraction,
-        ),
-        DatasetConfig::Npy(c) => npy::load(&c.windows, &c.labels, c.split_seed, c.val_fraction),
-        DatasetConfig::Synthetic(c) => Ok(synthetic::generate(&synthetic::SyntheticOptions {
-            n_train: c.n_train,
-            n_val: c.n_val,
-            n_test: c.n_test,
-            anomaly_rate: c.anomaly_rate,
-            length: c.length,
-            seed: c.seed,
-        })),
+tagged_registry! {
+    /// Which data, read how, split how. `name` selects the reader; one line per dataset.
+    pub enum DatasetConfig: dyn DatasetSpec, names DATASET_NAMES {
+        /// MIT-BIH Arrhythmia beats, BeatGAN protocol (`../shared/specs/evaluation.md`).
+        "mitdb" => Mitdb(mitdb::MitdbConfig),
+        /// One NAB signal with Orion's preprocessing, trained on and scored whole.
+        "nab" => Nab(nab::NabConfig),
+        /// The 8×8 digits, one class held out as the anomaly.
+        "digits" => Digits(digits::DigitsConfig),
+        /// A user's CSV time series with a label column or labelled intervals.
+        "csv" => Csv(csv::CsvConfig),
+        /// A user's UCR-style file of labelled series, one class normal.
+        "ucr" => Ucr(ucr::UcrConfig),
+        /// A user's `.npy` windows and labels.
+        "npy" => Npy(npy::NpyConfig),
+        /// Seeded ECG-like windows with planted anomalies; needs no files.
+        "synthetic" => Synthetic(synthetic::SyntheticConfig),
     }
 }
 
-/// The reader options of a `nab` config.
-pub fn nab_options(c: &NabConfig) -> nab::NabOptions {
-    nab::NabOptions {
-        signal: c.signal.clone(),
-        labels: c.labels.clone(),
-        window: c.window,
-        interval: c.interval,
-        train_stride: c.train_stride,
+/// The settings of the run a dataset is checked against: its fold and batch size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunContext {
+    pub fold: usize,
+    pub batch_size: usize,
+}
+
+/// What the harness asks of a dataset's config.
+pub trait DatasetSpec {
+    /// Checks ranges serde cannot express for a run of `run.fold`; a message names the
+    /// key (`dataset.window`, `folds`) and the valid range.
+    fn validate(&self, run: &RunContext) -> Result<(), String>;
+
+    /// Reads the data and makes the split of `fold`.
+    fn load(&self, fold: usize) -> Result<Split, DataError>;
+
+    /// The files (or folders, read whole) it reads.
+    fn inputs(&self) -> Vec<PathBuf>;
+
+    /// How the split is made, for `anolab datasets`.
+    fn describe_split(&self, fold: usize) -> String;
+
+    /// Whether the test windows are rolling windows of one series (time-series metrics
+    /// and Orion thresholding apply).
+    fn is_series(&self) -> bool {
+        false
+    }
+
+    /// A hash of the data (see [`hash_inputs`]): part of every run key.
+    fn fingerprint(&self) -> Result<String, DataError> {
+        hash_inputs(&self.inputs())
     }
 }
 
-fn csv_options(c: &CsvConfig) -> csv::CsvOptions {
-    csv::CsvOptions {
-        columns: c.columns.clone(),
-        // `RunConfig::validate` checks that exactly one of the two is given.
-        labels: match (&c.label_column, &c.intervals) {
-            (Some(column), _) => csv::SeriesLabels::Column(column.clone()),
-            (None, intervals) => {
-                csv::SeriesLabels::Intervals(intervals.clone().unwrap_or_default())
-            }
-        },
-        window: c.window,
-        stride: c.stride,
-        train_stride: c.train_stride,
+impl DatasetConfig {
+    /// Loads the split of `fold`.
+    pub fn load(&self, fold: usize) -> Result<Split, DataError> {
+        self.spec().load(fold)
+    }
+
+    /// See [`DatasetSpec::is_series`].
+    pub fn is_series(&self) -> bool {
+        self.spec().is_series()
+    }
+
+    /// See [`DatasetSpec::fingerprint`].
+    pub fn fingerprint(&self) -> Result<String, DataError> {
+        self.spec().fingerprint()
     }
 }
 
-/// The files (or folders, read whole) a dataset config reads.
-fn inputs(config: &DatasetConfig) -> Vec<PathBuf> {
-    match config {
-        DatasetConfig::Mitdb(c) => vec![c.path.clone()],
-        DatasetConfig::Nab(c) => vec![c.path.join("data").join(&c.signal), c.path.join(&c.labels)],
-        DatasetConfig::Digits(c) => vec![c.path.clone()],
-        DatasetConfig::Csv(c) => vec![c.path.clone()],
-        DatasetConfig::Ucr(c) => std::iter::once(c.path.clone())
-            .chain(c.test_path.clone())
-            .collect(),
-        DatasetConfig::Npy(c) => vec![npy::file_of(&c.windows), npy::file_of(&c.labels)],
-        // Generated: no files (see `fingerprint`).
-        DatasetConfig::Synthetic(_) => Vec::new(),
-    }
-}
-
-/// A hash of the data files a dataset config reads (names, sizes and bytes): part of
-/// every run key, so results on changed data are never mistaken for results on the old.
-/// A folder contributes every file under it, named relative to the folder; a file
-/// contributes itself under its file name.
-pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
-    if let DatasetConfig::Synthetic(_) = config {
-        // Generated data is a function of its config (already in the run key) and of the
-        // generator's code, whose version stands in for the files' bytes.
-        return Ok(synthetic::GENERATOR_VERSION.to_string());
-    }
+/// A hash of the data files a dataset reads (names, sizes and bytes): part of every run
+/// key, so results on changed data are never mistaken for results on the old. A folder
+/// contributes every file under it, named relative to the folder; a file contributes
+/// itself under its file name.
+pub fn hash_inputs(inputs: &[PathBuf]) -> Result<String, DataError> {
     let io = |path: &Path, cause| DataError::Io {
         path: path.to_path_buf(),
         cause,
     };
     let mut hasher = Sha256::new();
-    for root in inputs(config) {
+    for root in inputs {
         let mut files = Vec::new();
         if root.is_dir() {
             let mut pending = vec![root.clone()];
@@ -287,7 +279,7 @@ pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
         files.sort();
         for path in &files {
             let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
-            let relative = match path.strip_prefix(&root) {
+            let relative = match path.strip_prefix(root) {
                 Ok(r) if !r.as_os_str().is_empty() => r,
                 _ => Path::new(path.file_name().unwrap_or_default()),
             };
@@ -307,8 +299,10 @@ pub fn fingerprint(config: &DatasetConfig) -> Result<String, DataError> {
 /// What `anolab datasets` prints for one dataset config: where it reads from, the
 /// window shape and the split it makes for `fold`, with class counts per part.
 pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError> {
-    let split = load(config, fold)?;
-    let files: Vec<String> = inputs(config)
+    let spec = config.spec();
+    let split = spec.load(fold)?;
+    let files: Vec<String> = spec
+        .inputs()
         .iter()
         .map(|p| p.display().to_string())
         .collect();
@@ -317,32 +311,7 @@ pub fn describe(config: &DatasetConfig, fold: usize) -> Result<String, DataError
     } else {
         files.join(", ")
     };
-    let how = match config {
-        DatasetConfig::Mitdb(c) => format!(
-            "paper protocol folds: fold {fold} of {}, split_seed {}",
-            c.n_folds, c.split_seed
-        ),
-        DatasetConfig::Digits(c) => format!(
-            "one-class: abnormal_class {}, split_seed {}, val_fraction {}",
-            c.abnormal_class, c.split_seed, c.val_fraction
-        ),
-        DatasetConfig::Ucr(c) => format!(
-            "one-class: normal_class {}, split_seed {}, val_fraction {}",
-            c.normal_class, c.split_seed, c.val_fraction
-        ),
-        DatasetConfig::Npy(c) => format!(
-            "one-class: split_seed {}, val_fraction {}",
-            c.split_seed, c.val_fraction
-        ),
-        DatasetConfig::Nab(_) | DatasetConfig::Csv(_) => {
-            "unsupervised: train and test = every window, val = the same windows unlabelled"
-                .to_string()
-        }
-        DatasetConfig::Synthetic(c) => format!(
-            "generated: seed {}, anomaly_rate {} in val and test",
-            c.seed, c.anomaly_rate
-        ),
-    };
+    let how = spec.describe_split(fold);
     let image = split
         .train
         .image

@@ -21,26 +21,84 @@
 //! `steps − window` windows, every one of the `steps − window + 1` windows is used.
 
 use super::csv::{Delimiter, Table};
-use super::windows::{min_max_symmetric, series_split};
-use super::{DataError, Split};
+use super::windows::{
+    default_series_window, default_stride, is_one, one_split, series_split, UNSUPERVISED,
+};
+use super::{DataError, DatasetSpec, RunContext, Split};
+use crate::registry::check;
+use crate::scale;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The label file under the NAB folder that NAB and Orion score against.
 pub const DEFAULT_LABELS: &str = "labels/combined_windows.json";
 
-/// Which signal, and how to preprocess it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NabOptions {
-    /// `<category>/<name>.csv`, the key of the signal in the label file.
+/// A NAB signal (`../shared/data/nab`); see `data::nab` for the preprocessing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NabConfig {
+    /// The NAB folder, holding `data/` and `labels/`.
+    #[serde(default = "default_path")]
+    pub path: PathBuf,
+    /// `<category>/<name>.csv`, e.g. `realTweets/Twitter_volume_AAPL.csv`; a list of
+    /// signals is a sweep axis.
     pub signal: String,
-    /// Label file, relative to the NAB folder.
+    /// Label file relative to `path`.
+    #[serde(default = "default_labels")]
     pub labels: PathBuf,
+    /// Rolling-window length (time steps); TadGAN uses 100.
+    #[serde(default = "default_series_window")]
     pub window: usize,
-    /// Aggregation interval in seconds; `None` = the median spacing of the rows.
+    /// Aggregation interval in seconds; default: the signal's median row spacing.
+    #[serde(default)]
     pub interval: Option<i64>,
-    /// Train on every n-th window (see [`series_split`]).
+    /// Train (and validate) on every n-th window only; every window is still scored.
+    /// 1 (default) is Orion's setting; larger values trade training data for time.
+    #[serde(default = "default_stride", skip_serializing_if = "is_one")]
     pub train_stride: usize,
+}
+
+fn default_path() -> PathBuf {
+    PathBuf::from("../shared/data/nab")
+}
+fn default_labels() -> PathBuf {
+    PathBuf::from(DEFAULT_LABELS)
+}
+
+impl DatasetSpec for NabConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        one_split("nab", run.fold)?;
+        check(
+            self.window >= 1,
+            "dataset.window",
+            "at least 1",
+            self.window,
+        )?;
+        if let Some(i) = self.interval {
+            check(i >= 1, "dataset.interval", "at least 1 (seconds)", i)?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        load(self)
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        vec![
+            self.path.join("data").join(&self.signal),
+            self.path.join(&self.labels),
+        ]
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        UNSUPERVISED.into()
+    }
+
+    fn is_series(&self) -> bool {
+        true
+    }
 }
 
 /// A signal after aggregation and imputation (not yet scaled).
@@ -132,8 +190,9 @@ pub fn read_label_windows(path: &Path, signal: &str) -> Result<Vec<[i64; 2]>, Da
         .collect()
 }
 
-/// Reads, aggregates and labels one signal of the NAB folder `dir`.
-pub fn read_signal(dir: &Path, opts: &NabOptions) -> Result<Signal, DataError> {
+/// Reads, aggregates and labels one signal of the NAB folder `opts.path`.
+pub fn read_signal(opts: &NabConfig) -> Result<Signal, DataError> {
+    let dir = opts.path.as_path();
     let csv_path = dir.join("data").join(&opts.signal);
     let table = Table::read(&csv_path, Delimiter::Comma, true)?;
     let (t_col, v_col) = (table.column("timestamp")?, table.column("value")?);
@@ -213,14 +272,14 @@ fn median_spacing(rows: &[(i64, f64)]) -> Option<i64> {
 }
 
 /// Loads one signal as rolling windows of the scaled series, split the unsupervised way.
-pub fn load(dir: &Path, opts: &NabOptions) -> Result<Split, DataError> {
-    let signal = read_signal(dir, opts)?;
+pub fn load(opts: &NabConfig) -> Result<Split, DataError> {
+    let signal = read_signal(opts)?;
     series_split(
-        &[min_max_symmetric(&signal.values)],
+        &[scale::symmetric(&signal.values)],
         &signal.labels,
         opts.window,
         1,
         opts.train_stride,
-        &dir.join("data").join(&opts.signal),
+        &opts.path.join("data").join(&opts.signal),
     )
 }

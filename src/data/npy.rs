@@ -13,9 +13,10 @@
 //! `file.npz:array` (the archive member `array.npy`); archives must be stored
 //! uncompressed, as `numpy.savez` writes them (`numpy.savez_compressed` is refused).
 
-use super::windows::one_class_split;
-use super::{DataError, Split, Windows};
-use std::path::Path;
+use super::windows::{check_fraction, default_val_fraction, one_class_split, one_split};
+use super::{DataError, DatasetSpec, RunContext, Split, Windows};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// An array read from a `.npy` file, converted to `f64`.
 #[derive(Debug, Clone, PartialEq)]
@@ -346,6 +347,47 @@ impl HeaderParser<'_> {
         } else {
             self.string().map(HeaderValue::Str)
         }
+    }
+}
+
+/// `.npy` windows and labels; see `data::npy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NpyConfig {
+    /// `n × length` or `n × channels × length` array.
+    pub windows: PathBuf,
+    /// `n` labels, 0 (normal) or 1 (anomalous).
+    pub labels: PathBuf,
+    #[serde(default)]
+    pub split_seed: u64,
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+impl DatasetSpec for NpyConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        one_split("npy", run.fold)?;
+        check_fraction(self.val_fraction)
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        load(
+            &self.windows,
+            &self.labels,
+            self.split_seed,
+            self.val_fraction,
+        )
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        vec![file_of(&self.windows), file_of(&self.labels)]
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        format!(
+            "one-class: split_seed {}, val_fraction {}",
+            self.split_seed, self.val_fraction
+        )
     }
 }
 

@@ -14,8 +14,11 @@
 //! Every window is drawn from its own random stream (seed, split, index), so window `i`
 //! of a split does not change when another split's size or the anomaly rate changes.
 
-use super::{Split, Windows};
+use super::{DataError, DatasetSpec, RunContext, Split, Windows};
+use crate::registry::check;
 use crate::rng::SplitMix64;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Bumped whenever the generator's output changes, so run keys change with it.
 pub const GENERATOR_VERSION: &str = "synthetic-ecg-v1";
@@ -25,16 +28,90 @@ pub const ANOMALY_KINDS: [&str; 3] = ["spike", "flat", "premature"];
 /// Class of the normal windows.
 pub const NORMAL_CLASS: &str = "N";
 
-/// What to generate; see `config::SyntheticConfig` for the keys and defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyntheticOptions {
+/// The synthetic generator's split sizes and anomaly rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyntheticConfig {
     pub n_train: usize,
     pub n_val: usize,
     pub n_test: usize,
-    /// Fraction of the validation and test windows that are anomalous (train has none).
+    /// Fraction of validation and test windows with a planted anomaly.
     pub anomaly_rate: f64,
+    /// Samples per window (320 like the MIT-BIH beats, so the conv stacks accept it).
     pub length: usize,
+    /// Seed of the generator; fixed across training seeds so seeds vary the model.
     pub seed: u64,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        SyntheticConfig {
+            n_train: 1024,
+            n_val: 256,
+            n_test: 512,
+            anomaly_rate: 0.1,
+            length: 320,
+            seed: 0,
+        }
+    }
+}
+
+impl DatasetSpec for SyntheticConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        check(
+            run.fold == 0,
+            "folds",
+            "0 (the synthetic dataset has one split; vary dataset.seed instead)",
+            run.fold,
+        )?;
+        check(
+            self.n_train >= run.batch_size,
+            "dataset.n_train",
+            "at least train.batch_size",
+            self.n_train,
+        )?;
+        check(self.n_val >= 1, "dataset.n_val", "at least 1", self.n_val)?;
+        check(
+            self.n_test >= 1,
+            "dataset.n_test",
+            "at least 1",
+            self.n_test,
+        )?;
+        check(
+            (0.0..1.0).contains(&self.anomaly_rate),
+            "dataset.anomaly_rate",
+            "in [0, 1)",
+            self.anomaly_rate,
+        )?;
+        check(
+            self.length >= 40,
+            "dataset.length",
+            "at least 40",
+            self.length,
+        )
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        Ok(generate(self))
+    }
+
+    /// Generated: no files.
+    fn inputs(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// Generated data is a function of its config (already in the run key) and of the
+    /// generator's code, whose version stands in for the files' bytes.
+    fn fingerprint(&self) -> Result<String, DataError> {
+        Ok(GENERATOR_VERSION.to_string())
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        format!(
+            "generated: seed {}, anomaly_rate {} in val and test",
+            self.seed, self.anomaly_rate
+        )
+    }
 }
 
 /// The (P, Q, R, S, T) waves: centre as a fraction of the RR interval after the R-peak
@@ -54,7 +131,7 @@ const TEST: u64 = 3;
 
 /// Generates the split. Train is normal only; val and test hold
 /// `round(anomaly_rate · n)` anomalies each, the kinds in equal shares (round-robin).
-pub fn generate(opts: &SyntheticOptions) -> Split {
+pub fn generate(opts: &SyntheticConfig) -> Split {
     Split {
         train: windows(opts, TRAIN, opts.n_train, 0),
         val: windows(
@@ -78,7 +155,7 @@ pub fn planted(n: usize, rate: f64) -> usize {
     ((n as f64 * rate).round() as usize).min(n)
 }
 
-fn windows(opts: &SyntheticOptions, split: u64, n: usize, n_anomalous: usize) -> Windows {
+fn windows(opts: &SyntheticConfig, split: u64, n: usize, n_anomalous: usize) -> Windows {
     // Which windows are anomalous and of which kind: a seeded shuffle per split.
     let mut kinds: Vec<Option<&'static str>> = (0..n)
         .map(|i| (i < n_anomalous).then(|| ANOMALY_KINDS[i % ANOMALY_KINDS.len()]))

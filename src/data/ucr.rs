@@ -12,9 +12,13 @@
 //! classification, not for anomaly detection.
 
 use super::csv::{Delimiter, Table};
-use super::windows::{min_max_symmetric, one_class_split};
-use super::{DataError, Split, Windows};
-use std::path::Path;
+use super::windows::{check_fraction, default_val_fraction, one_class_split, one_split};
+use super::{DataError, DatasetSpec, RunContext, Split, Windows};
+use crate::scale;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 
 /// A class label in canonical form: integral numbers without exponent or decimals.
 pub fn normalise_label(label: &str) -> String {
@@ -56,12 +60,70 @@ pub fn read(path: &Path) -> Result<Windows, DataError> {
         for c in 1..=length {
             raw.push(table.number(row, c)?);
         }
-        all.data.extend(min_max_symmetric(&raw));
+        all.data.extend(scale::symmetric(&raw));
         all.labels.push(false);
         all.classes.push(normalise_label(&row.cells[0]));
     }
     all.n = table.rows.len();
     Ok(all)
+}
+
+/// A UCR-style file of labelled series; see `data::ucr`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UcrConfig {
+    pub path: PathBuf,
+    /// A second file pooled with the first (e.g. the archive's `_TEST.tsv`).
+    #[serde(default)]
+    pub test_path: Option<PathBuf>,
+    /// The label of the normal class, as in the file (`1` and `1.0` are the same).
+    #[serde(deserialize_with = "label_text")]
+    pub normal_class: String,
+    #[serde(default)]
+    pub split_seed: u64,
+    #[serde(default = "default_val_fraction")]
+    pub val_fraction: f64,
+}
+
+/// A class label written as a string or a number in YAML (`normal_class: 1`).
+fn label_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(D::Error::custom(format!(
+            "a class label must be a string or a number, found {other}"
+        ))),
+    }
+}
+
+impl DatasetSpec for UcrConfig {
+    fn validate(&self, run: &RunContext) -> Result<(), String> {
+        one_split("ucr", run.fold)?;
+        check_fraction(self.val_fraction)
+    }
+
+    fn load(&self, _fold: usize) -> Result<Split, DataError> {
+        load(
+            &self.path,
+            self.test_path.as_deref(),
+            &self.normal_class,
+            self.split_seed,
+            self.val_fraction,
+        )
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        std::iter::once(self.path.clone())
+            .chain(self.test_path.clone())
+            .collect()
+    }
+
+    fn describe_split(&self, _fold: usize) -> String {
+        format!(
+            "one-class: normal_class {}, split_seed {}, val_fraction {}",
+            self.normal_class, self.split_seed, self.val_fraction
+        )
+    }
 }
 
 /// Reads `path` (and `test_path`, pooled after it) and makes the one-class split with

@@ -2,6 +2,7 @@
 //! windows, and cutting a labelled series into rolling windows.
 
 use super::{DataError, Split, Timeline, Windows};
+use crate::registry::check;
 use crate::rng::SplitMix64;
 use std::path::Path;
 
@@ -15,26 +16,44 @@ pub const NORMAL: &str = "normal";
 /// Class name of the validation windows of a series: their labels are withheld.
 pub const UNLABELLED: &str = "unlabelled";
 
-/// Scales values linearly onto [−1, 1] (minimum → −1, maximum → 1), as Orion's
-/// `MinMaxScaler(feature_range=(-1, 1))` and the BeatGAN beats do. A constant sequence
-/// maps to 0 rather than dividing by a zero range.
-pub fn min_max_symmetric(values: &[f64]) -> Vec<f32> {
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    let range = hi - lo;
-    values
-        .iter()
-        .map(|&v| {
-            if range > 0.0 {
-                (2.0 * (v - lo) / range - 1.0) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect()
+/// What `anolab datasets` says of the split of a series.
+pub const UNSUPERVISED: &str =
+    "unsupervised: train and test = every window, val = the same windows unlabelled";
+
+/// The fold check of a dataset with one split.
+pub fn one_split(dataset: &str, fold: usize) -> Result<(), String> {
+    check(
+        fold == 0,
+        "folds",
+        &format!("0 (dataset `{dataset}` has one split)"),
+        fold,
+    )
+}
+
+/// The check of a `dataset.val_fraction`.
+pub fn check_fraction(f: f64) -> Result<(), String> {
+    check(
+        (0.0..1.0).contains(&f),
+        "dataset.val_fraction",
+        "in [0, 1)",
+        f,
+    )
+}
+
+/// Defaults shared by several readers' configs.
+pub fn default_series_window() -> usize {
+    100
+}
+pub fn default_stride() -> usize {
+    1
+}
+pub fn default_val_fraction() -> f64 {
+    0.1
+}
+/// Keeps a default `train_stride` out of the canonical config, so that adding the key
+/// left the run keys of existing series sweeps unchanged.
+pub fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// The one-class split of independent windows (digits, UCR, .npy): the normal windows

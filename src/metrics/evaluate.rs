@@ -18,22 +18,109 @@
 //! time steps against the per-step labels; `pa_f1` (point-adjusted) and the overlap
 //! segment counts `segment_tp`/`segment_fp`/`segment_fn` (with their F1) are added.
 //!
-//! A distilled student also gets `auc_retention` = its AUC-ROC / its teacher's.
+//! The `eval:` section of a run ([`EvalConfig`]) is defined here, where it is used.
 
 use super::series::{self, OrionThreshold};
 use super::{auc_pr, auc_roc, best_f1, quantile, MetricsError};
-use crate::config::{EvalConfig, Protocol, Threshold};
 use crate::data::Timeline;
+use crate::kinds::SplitName;
+use crate::registry::check;
+use crate::scale;
+use serde::{Deserialize, Serialize};
+
+/// How results are chosen and reported (`../shared/specs/evaluation.md`, "Protocols").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    pub protocol: Protocol,
+    /// Clean protocol, when validation has no anomalies: the threshold is this quantile
+    /// of the normal validation scores.
+    pub threshold_quantile: f64,
+    /// How the operating point behind `f1` is chosen. Left out of the canonical JSON
+    /// at its default so that the keys of runs stored before it existed stay valid.
+    #[serde(skip_serializing_if = "Threshold::is_default")]
+    pub threshold: Threshold,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            protocol: Protocol::Clean,
+            threshold_quantile: 0.99,
+            threshold: Threshold::Protocol,
+        }
+    }
+}
+
+/// The operating point of a run (`eval.threshold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Threshold {
+    /// The protocol's own choice: best F1 on test (paper); from validation (clean).
+    #[default]
+    Protocol,
+    /// Orion's label-free thresholding of the per-step test scores (series only):
+    /// sliding windows of 33 % of the series, mean + 4σ, padding 50, pruning at 10 %.
+    Orion,
+}
+
+impl Threshold {
+    fn is_default(&self) -> bool {
+        *self == Threshold::Protocol
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// The published setup: epoch chosen by labelled validation AUC, scores min-max scaled
+    /// over test, best-F1 threshold picked on test. Numbers are labelled "paper protocol".
+    Paper,
+    /// No test label is used for any choice: epoch by normal-only validation loss,
+    /// threshold from validation.
+    Clean,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Paper => "paper",
+            Protocol::Clean => "clean",
+        }
+    }
+}
+
+impl EvalConfig {
+    /// Checks ranges serde cannot express; the message names the key and the valid range.
+    pub fn validate(&self) -> Result<(), String> {
+        let q = self.threshold_quantile;
+        check(
+            q > 0.0 && q < 1.0,
+            "eval.threshold_quantile",
+            "in (0, 1)",
+            q,
+        )
+    }
+}
+
+/// Test scores on the scale the protocol thresholds them on: the paper protocol min–max
+/// scales them over test to [0, 1]; clean keeps them raw (fitting a scaling on train/val
+/// and thresholding the scaled scores gives the same predictions, an increasing map).
+pub fn protocol_scores(protocol: Protocol, scores: &[f64]) -> Vec<f64> {
+    match protocol {
+        Protocol::Paper => scale::unit(scores),
+        Protocol::Clean => scores.to_vec(),
+    }
+}
 
 /// `(split, name, value)` rows.
-pub type Rows = Vec<(&'static str, String, f64)>;
+pub type Rows = Vec<(SplitName, String, f64)>;
 
 pub fn evaluate(
     eval: &EvalConfig,
     val: (&[bool], &[f64]),
     test: (&[bool], &[f64], &[String]),
     timeline: Option<&Timeline>,
-    teacher_auc_roc: Option<f64>,
 ) -> Result<Rows, MetricsError> {
     let protocol = eval.protocol;
     let (val_labels, val_scores) = val;
@@ -48,10 +135,7 @@ pub fn evaluate(
         }
         None => (window_labels, window_scores, Some(window_classes)),
     };
-    let scores = match protocol {
-        Protocol::Paper => min_max_scaled(raw_scores),
-        Protocol::Clean => raw_scores.to_vec(),
-    };
+    let scores = protocol_scores(protocol, raw_scores);
     // A series without any labelled anomaly (a few NAB signals) has no ranking metrics,
     // but its false detections still count in the segment metrics; anywhere else a
     // single-class test split is an error.
@@ -93,39 +177,43 @@ pub fn evaluate(
     let mut rows: Rows = Vec::new();
     if let Some(best) = best {
         rows.extend([
-            ("test", "auc_roc".into(), auc_roc(labels, &scores)?),
-            ("test", "auc_pr".into(), auc_pr(labels, &scores)?),
-            ("test", "best_f1".into(), best.f1),
-            ("test", "best_threshold".into(), best.threshold),
-            ("test", "best_precision".into(), best.precision),
-            ("test", "best_recall".into(), best.recall),
+            (SplitName::Test, "auc_roc".into(), auc_roc(labels, &scores)?),
+            (SplitName::Test, "auc_pr".into(), auc_pr(labels, &scores)?),
+            (SplitName::Test, "best_f1".into(), best.f1),
+            (SplitName::Test, "best_threshold".into(), best.threshold),
+            (SplitName::Test, "best_precision".into(), best.precision),
+            (SplitName::Test, "best_recall".into(), best.recall),
         ]);
     }
     if let Some(t) = threshold {
-        rows.push(("test", "threshold".into(), t));
+        rows.push((SplitName::Test, "threshold".into(), t));
     }
     rows.extend([
-        ("test", "f1".into(), chosen.f1()),
-        ("test", "precision".into(), chosen.precision()),
-        ("test", "recall".into(), chosen.recall()),
-        ("test", "n".into(), labels.len() as f64),
-        ("test", "n_anomalous".into(), n_anomalous as f64),
+        (SplitName::Test, "f1".into(), chosen.f1()),
+        (SplitName::Test, "precision".into(), chosen.precision()),
+        (SplitName::Test, "recall".into(), chosen.recall()),
+        (SplitName::Test, "n".into(), labels.len() as f64),
+        (SplitName::Test, "n_anomalous".into(), n_anomalous as f64),
     ]);
     if let Some(t) = timeline {
         let adjusted = series::point_adjusted_counts(labels, &predicted)?;
         let segments =
             series::segment_counts(&series::segments(labels), &series::segments(&predicted));
         rows.extend([
-            ("test", "pa_f1".into(), adjusted.f1()),
-            ("test", "pa_precision".into(), adjusted.precision()),
-            ("test", "pa_recall".into(), adjusted.recall()),
-            ("test", "segment_tp".into(), segments.tp as f64),
-            ("test", "segment_fp".into(), segments.fp as f64),
-            ("test", "segment_fn".into(), segments.fn_ as f64),
-            ("test", "segment_f1".into(), segments.f1()),
-            ("test", "segment_precision".into(), segments.precision()),
-            ("test", "segment_recall".into(), segments.recall()),
-            ("test", "n_windows".into(), t.starts.len() as f64),
+            (SplitName::Test, "pa_f1".into(), adjusted.f1()),
+            (SplitName::Test, "pa_precision".into(), adjusted.precision()),
+            (SplitName::Test, "pa_recall".into(), adjusted.recall()),
+            (SplitName::Test, "segment_tp".into(), segments.tp as f64),
+            (SplitName::Test, "segment_fp".into(), segments.fp as f64),
+            (SplitName::Test, "segment_fn".into(), segments.fn_ as f64),
+            (SplitName::Test, "segment_f1".into(), segments.f1()),
+            (
+                SplitName::Test,
+                "segment_precision".into(),
+                segments.precision(),
+            ),
+            (SplitName::Test, "segment_recall".into(), segments.recall()),
+            (SplitName::Test, "n_windows".into(), t.starts.len() as f64),
         ]);
     }
     // Recall of each anomaly class at the chosen operating point (ECG: S, V, F, Q).
@@ -146,31 +234,24 @@ pub fn evaluate(
                 .fold((0usize, 0usize), |(h, n), (_, &p)| {
                     (h + usize::from(p), n + 1)
                 });
-            rows.push(("test", format!("recall_{class}"), hit as f64 / n as f64));
+            rows.push((
+                SplitName::Test,
+                format!("recall_{class}"),
+                hit as f64 / n as f64,
+            ));
         }
     }
-    let auc = rows.iter().find(|r| r.1 == "auc_roc").map(|r| r.2);
-    if let (Some(teacher), Some(auc)) = (teacher_auc_roc, auc) {
-        // A distilled student: how much of its teacher's AUC it keeps.
-        rows.push(("test", "auc_retention".into(), auc / teacher));
-    }
     if val_has_both {
-        rows.push(("val", "auc_roc".into(), auc_roc(val_labels, val_scores)?));
-        rows.push(("val", "auc_pr".into(), auc_pr(val_labels, val_scores)?));
+        rows.push((
+            SplitName::Val,
+            "auc_roc".into(),
+            auc_roc(val_labels, val_scores)?,
+        ));
+        rows.push((
+            SplitName::Val,
+            "auc_pr".into(),
+            auc_pr(val_labels, val_scores)?,
+        ));
     }
     Ok(rows)
-}
-
-/// The paper's scaling of test scores to [0, 1] (a constant set maps to 0).
-fn min_max_scaled(scores: &[f64]) -> Vec<f64> {
-    let (lo, hi) = scores
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &s| {
-            (lo.min(s), hi.max(s))
-        });
-    let range = hi - lo;
-    scores
-        .iter()
-        .map(|&s| if range > 0.0 { (s - lo) / range } else { 0.0 })
-        .collect()
 }

@@ -11,17 +11,68 @@
 //! element-wise, so this is exactly the per-window search. The search runs on a frozen,
 //! detached copy of the weights so that backward computes the latent gradient only.
 
-use super::{adam, per_window, train_epoch, Detector, EpochLosses, InputShape};
-use crate::config::{AnoganConfig, TrainConfig};
+use super::train::{per_window, train_epoch};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
 use crate::nn::dense::randn;
-use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
+use crate::registry::{check_positive, check_sizes, check_unit};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// AnoGAN (Schlegl et al., IPMI 2017): a DCGAN plus a per-window latent search.
+/// The paper trains with Adam lr 2e-4: set `train.lr` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnoganConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the discrimination (feature) loss against the residual loss.
+    pub lambda: f64,
+    /// Adam steps of the latent search per scored window (Γ).
+    pub latent_steps: usize,
+    /// Adam learning rate of the latent search.
+    pub latent_lr: f64,
+}
+
+impl Default for AnoganConfig {
+    fn default() -> Self {
+        AnoganConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            lambda: 0.1,
+            latent_steps: 500,
+            latent_lr: 1e-2,
+        }
+    }
+}
+
+impl ModelSpec for AnoganConfig {
+    fn validate(&self) -> Result<(), String> {
+        check_sizes(
+            "model",
+            &[
+                ("nz", self.nz),
+                ("ndf", self.ndf),
+                ("ngf", self.ngf),
+                ("latent_steps", self.latent_steps),
+            ],
+        )?;
+        check_unit("model.lambda", self.lambda)?;
+        check_positive("model.latent_lr", self.latent_lr)
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(Box::new(AnoGan::new(self.clone(), ctx)?))
+    }
+}
 
 /// Windows whose latent codes are searched together.
 pub const SEARCH_BATCH: usize = 1024;
@@ -52,20 +103,15 @@ struct Frozen {
 }
 
 impl AnoGan {
-    pub fn new(
-        cfg: AnoganConfig,
-        train: &TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
-    ) -> anyhow::Result<Self> {
+    pub fn new(cfg: AnoganConfig, ctx: &Build) -> anyhow::Result<Self> {
+        let (train, shape, device, seed) = (ctx.train, ctx.shape, ctx.device, ctx.seed);
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
         let (gen, disc) = networks(&cfg, shape, vb)?;
         let mut rng = SplitMix64::new(seed);
-        init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
-        let opt_g = Adam::new(trainable(&vars, "g."), adam(train))?;
-        let opt_d = Adam::new(trainable(&vars, "d."), adam(train))?;
+        init_weights(&vars, "", ConvInit::Normal002, &mut rng)?;
+        let opt_g = Adam::new(trainable(&vars, "g."), ctx.train.adam())?;
+        let opt_d = Adam::new(trainable(&vars, "d."), ctx.train.adam())?;
         Ok(AnoGan {
             cfg,
             shape,

@@ -6,19 +6,91 @@
 //!   β_kl·KL(N(μ, σ²) ‖ N(0, 1)) with the KL summed over nz and averaged over the batch;
 //!   score = reconstruction MSE of the mean path (decoder(μ)), so scoring is deterministic.
 
-use super::{
-    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
-    InputShape,
-};
-use crate::config::TrainConfig;
+use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
+use super::{Build, Detector, EpochLosses, ModelSpec};
 use crate::data::Windows;
 use crate::nn::dense::randn;
-use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvEncoder};
+use crate::registry::{check_sizes, check_weights};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// Autoencoder baseline: BeatGAN's generator alone; defaults are BeatGAN's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+}
+
+impl Default for AeConfig {
+    fn default() -> Self {
+        AeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+        }
+    }
+}
+
+impl ModelSpec for AeConfig {
+    fn validate(&self) -> Result<(), String> {
+        check_sizes(
+            "model",
+            &[("nz", self.nz), ("ndf", self.ndf), ("ngf", self.ngf)],
+        )
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        let widths = (self.nz, self.ndf, self.ngf);
+        Ok(Box::new(Autoencoder::new(Variant::Plain, widths, ctx)?))
+    }
+}
+
+/// Variational autoencoder on the same conv stacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaeConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the KL term.
+    pub beta_kl: f64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        VaeConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+            beta_kl: 1.0,
+        }
+    }
+}
+
+impl ModelSpec for VaeConfig {
+    fn validate(&self) -> Result<(), String> {
+        check_sizes(
+            "model",
+            &[("nz", self.nz), ("ndf", self.ndf), ("ngf", self.ngf)],
+        )?;
+        check_weights("model", &[("beta_kl", self.beta_kl)])
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        let variant = Variant::Variational {
+            beta_kl: self.beta_kl,
+        };
+        let widths = (self.nz, self.ndf, self.ngf);
+        Ok(Box::new(Autoencoder::new(variant, widths, ctx)?))
+    }
+}
 
 const SCORE_BATCH: usize = 256;
 
@@ -49,11 +121,15 @@ impl Autoencoder {
     pub fn new(
         variant: Variant,
         (nz, ndf, ngf): (usize, usize, usize),
-        train: &TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
+        ctx: &Build,
     ) -> anyhow::Result<Self> {
+        let Build {
+            train,
+            shape,
+            device,
+            seed,
+            ..
+        } = *ctx;
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
         let (c, l) = (shape.channels, shape.length);
@@ -65,8 +141,8 @@ impl Autoencoder {
         let decoder = ConvDecoder::new(nz, ngf, c, l, vb.pp("dec"))?;
         let mut rng = SplitMix64::new(seed);
         // The BeatGAN generator's init, as the AE is that generator.
-        init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
-        let opt = Adam::new(trainable(&vars, ""), adam(train))?;
+        init_weights(&vars, "", ConvInit::XavierNormal, &mut rng)?;
+        let opt = Adam::new(trainable(&vars, ""), train.adam())?;
         Ok(Autoencoder {
             variant,
             nz,

@@ -2,23 +2,80 @@
 //! `../shared/specs/models.md`: G = conv encoder → conv decoder, D = conv encoder with a
 //! feature map; D is trained with BCE, G with reconstruction MSE plus `w_adv` times the
 //! MSE between D's features of real and reconstructed beats. Score = reconstruction MSE.
+//!
+//! A model that trains a BeatGAN with more terms in G's loss (the distilled student of
+//! `beatgan_kd`) goes through [`BeatGan::step_with`]; BeatGAN itself knows nothing of it.
 
-use super::distill::Distill;
-use super::{batch_tensor, Detector, EpochLosses, InputShape};
-use crate::config::{BeatganConfig, TrainConfig};
+use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::stacks::Encoded;
 use crate::nn::Adam;
-use crate::nn::{init::init_beatgan, loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::nn::{loss, n_params, trainable, ConvDecoder, ConvEncoder};
+use crate::registry::{check_sizes, check_weights};
 use crate::rng::SplitMix64;
-use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// BeatGAN's settings; defaults are the paper's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BeatganConfig {
+    /// Latent size.
+    pub nz: usize,
+    /// Discriminator (encoder) base width.
+    pub ndf: usize,
+    /// Generator decoder base width.
+    pub ngf: usize,
+    /// Weight of the feature-matching adversarial term in the generator loss.
+    pub w_adv: f64,
+}
+
+impl Default for BeatganConfig {
+    fn default() -> Self {
+        BeatganConfig {
+            nz: 50,
+            ndf: 32,
+            ngf: 32,
+            w_adv: 1.0,
+        }
+    }
+}
+
+impl BeatganConfig {
+    /// `section` names where the block sits (`model`, `model.teacher`) in errors.
+    pub fn validate_in(&self, section: &str) -> Result<(), String> {
+        check_sizes(
+            section,
+            &[("nz", self.nz), ("ndf", self.ndf), ("ngf", self.ngf)],
+        )?;
+        check_weights(section, &[("w_adv", self.w_adv)])
+    }
+}
+
+impl ModelSpec for BeatganConfig {
+    fn validate(&self) -> Result<(), String> {
+        self.validate_in("model")
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(Box::new(BeatGan::new(self.clone(), ctx)?))
+    }
+}
+
+/// What a caller of [`BeatGan::step_with`] adds to G's loss: from the batch and G's
+/// encoding of it, `(term, weight)` pairs.
+pub type ExtraTerms<'a> = dyn Fn(&Tensor, &Encoded) -> candle_core::Result<Vec<(Tensor, f64)>> + 'a;
 
 /// The paper re-initialises D when it wins too easily (err_d below this after a step).
 const D_REINIT_BELOW: f64 = 5e-6;
 /// Windows per forward pass when scoring.
 const SCORE_BATCH: usize = 256;
+/// Loss terms recorded per epoch, in [`BeatGan::step_with`]'s order (terms added by the
+/// caller's `extra` follow).
+pub const LOSS_NAMES: [&str; 4] = ["err_d", "err_g", "err_g_rec", "err_g_adv"];
 
 pub struct BeatGan {
     cfg: BeatganConfig,
@@ -33,39 +90,28 @@ pub struct BeatGan {
     opt_d: Adam,
     /// Draws D's fresh weights when it is re-initialised.
     reinit_rng: SplitMix64,
-    /// Set for a distilled student (`beatgan_kd`): the frozen teacher and the weights.
-    pub(super) distill: Option<Distill>,
 }
 
 impl BeatGan {
-    pub fn new(
-        cfg: BeatganConfig,
-        train: TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
-    ) -> anyhow::Result<Self> {
+    pub fn new(cfg: BeatganConfig, ctx: &Build) -> anyhow::Result<Self> {
         let vars = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
-        let (c, l) = (shape.channels, shape.length);
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, ctx.device);
+        let InputShape {
+            channels: c,
+            length: l,
+            ..
+        } = ctx.shape;
         let encoder = ConvEncoder::new(c, cfg.ndf, cfg.nz, l, vb.pp("g.enc"))?;
         let decoder = ConvDecoder::new(cfg.nz, cfg.ngf, c, l, vb.pp("g.dec"))?;
         let disc = ConvEncoder::new(c, cfg.ndf, 1, l, vb.pp("d"))?;
-        let mut rng = SplitMix64::new(seed);
-        init_beatgan(&vars, "", &mut rng)?;
-        let adam = ParamsAdamW {
-            lr: train.lr,
-            beta1: train.beta1,
-            beta2: train.beta2,
-            eps: 1e-8,
-            weight_decay: 0.0, // plain Adam, as the paper
-        };
-        let opt_g = Adam::new(trainable(&vars, "g."), adam.clone())?;
-        let opt_d = Adam::new(trainable(&vars, "d."), adam)?;
+        let mut rng = SplitMix64::new(ctx.seed);
+        init_weights(&vars, "", ConvInit::XavierNormal, &mut rng)?;
+        let opt_g = Adam::new(trainable(&vars, "g."), ctx.train.adam())?;
+        let opt_d = Adam::new(trainable(&vars, "d."), ctx.train.adam())?;
         Ok(BeatGan {
             cfg,
-            batch_size: train.batch_size,
-            device: device.clone(),
+            batch_size: ctx.train.batch_size,
+            device: ctx.device.clone(),
             vars,
             encoder,
             decoder,
@@ -73,7 +119,6 @@ impl BeatGan {
             opt_g,
             opt_d,
             reinit_rng: rng,
-            distill: None,
         })
     }
 
@@ -83,8 +128,8 @@ impl BeatGan {
         self.decoder.forward_t(&z, train)
     }
 
-    /// The generator's encoder (the teacher's side of distillation uses its maps).
-    pub(super) fn encode(&self, x: &Tensor, train: bool) -> candle_core::Result<Encoded> {
+    /// The generator's encoder: the code and the five maps on the way to it.
+    pub fn encode(&self, x: &Tensor, train: bool) -> candle_core::Result<Encoded> {
         self.encoder.forward_t(x, train)
     }
 
@@ -93,8 +138,11 @@ impl BeatGan {
         n_params(&self.vars, "g.")
     }
 
-    /// One D step then one G step on a batch; returns the values of [`Self::loss_names`].
-    fn step(&mut self, x: &Tensor) -> anyhow::Result<Vec<f64>> {
+    /// One D step then one G step on a batch; returns the values of [`LOSS_NAMES`] and
+    /// then of the terms `extra` adds. `extra` gets the batch and G's encoding of it and
+    /// returns `(term, weight)` pairs that join G's loss as `+ weight·term`, in order.
+    /// D is re-initialised after the step when it wins too easily.
+    pub fn step_with(&mut self, x: &Tensor, extra: &ExtraTerms) -> anyhow::Result<Vec<f64>> {
         let code = self.encoder.forward_t(x, true)?;
         let fake = self.decoder.forward_t(&code.out, true)?;
 
@@ -111,33 +159,25 @@ impl BeatGan {
         let err_adv = loss::mse(&feat_fake, &feat_real)?;
         let mut err_g = (&err_rec + (&err_adv * self.cfg.w_adv)?)?;
         let mut terms = vec![err_d, err_rec, err_adv];
-        if let Some(kd) = &self.distill {
-            let (err_kd, err_at) = kd.losses(x, &code)?;
-            err_g = ((err_g + (&err_kd * kd.alpha)?)? + (&err_at * kd.beta)?)?;
-            terms.extend([err_kd, err_at]);
+        for (term, weight) in extra(x, &code)? {
+            err_g = (err_g + (&term * weight)?)?;
+            terms.push(term);
         }
         self.opt_g.backward_step(&err_g)?;
         terms.insert(1, err_g);
-        terms
+        let values = terms
             .iter()
             .map(|t| Ok(t.to_scalar::<f32>()? as f64))
-            .collect()
-    }
-
-    /// Loss terms recorded per epoch, in [`Self::step`]'s order.
-    fn loss_names(&self) -> &'static [&'static str] {
-        if self.distill.is_some() {
-            &[
-                "err_d",
-                "err_g",
-                "err_g_rec",
-                "err_g_adv",
-                "err_g_kd",
-                "err_g_at",
-            ]
-        } else {
-            &["err_d", "err_g", "err_g_rec", "err_g_adv"]
+            .collect::<anyhow::Result<Vec<f64>>>()?;
+        if values[0] < D_REINIT_BELOW {
+            init_weights(
+                &self.vars,
+                "d.",
+                ConvInit::XavierNormal,
+                &mut self.reinit_rng,
+            )?;
         }
+        Ok(values)
     }
 }
 
@@ -148,68 +188,23 @@ impl Detector for BeatGan {
         rng: &mut SplitMix64,
         on_batch: &mut dyn FnMut(),
     ) -> anyhow::Result<EpochLosses> {
-        let mut order: Vec<usize> = (0..train.n).collect();
-        rng.shuffle(&mut order);
-        let n_batches = self.batches_per_epoch(train.n);
-        let bs = self.batch_size.min(train.n);
-        let names = self.loss_names();
-        let mut sums = vec![0.0; names.len()];
-        for b in 0..n_batches {
-            let x = batch_tensor(train, &order[b * bs..(b + 1) * bs], &self.device)?;
-            let values = self.step(&x)?;
-            for (name, v) in names.iter().zip(&values) {
-                if !v.is_finite() {
-                    bail!("training diverged: {name} = {v} at batch {b}");
-                }
-            }
-            if values[0] < D_REINIT_BELOW {
-                init_beatgan(&self.vars, "d.", &mut self.reinit_rng)?;
-            }
-            for (s, v) in sums.iter_mut().zip(values) {
-                *s += v;
-            }
-            on_batch();
-        }
-        Ok(names
-            .iter()
-            .zip(sums)
-            .map(|(name, s)| (*name, s / n_batches as f64))
-            .collect())
+        let (bs, device) = (self.batch_size, self.device.clone());
+        train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {
+            self.step_with(x, &|_, _| Ok(Vec::new()))
+        })
     }
 
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
-        let mut scores = Vec::with_capacity(windows.n);
-        let all: Vec<usize> = (0..windows.n).collect();
-        for chunk in all.chunks(SCORE_BATCH) {
-            let x = batch_tensor(windows, chunk, &self.device)?;
-            let err = (&x - self.generate(&x, false)?)?
-                .sqr()?
-                .flatten_from(1)?
-                .mean(1)?;
-            scores.extend(err.to_vec1::<f32>()?.into_iter().map(f64::from));
-        }
-        Ok(scores)
+        per_window(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(mean_per_window(&(x - self.generate(x, false)?)?.sqr()?)?)
+        })
     }
 
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        let mut out = Windows {
-            data: Vec::with_capacity(windows.data.len()),
-            ..windows.clone()
-        };
-        let all: Vec<usize> = (0..windows.n).collect();
-        for chunk in all.chunks(SCORE_BATCH) {
-            let x = batch_tensor(windows, chunk, &self.device)?;
-            out.data
-                .extend(self.generate(&x, false)?.flatten_all()?.to_vec1::<f32>()?);
-        }
-        Ok(Some(out))
-    }
-
-    fn extra_metrics(&self, test: &Windows) -> anyhow::Result<Vec<(String, f64)>> {
-        match &self.distill {
-            Some(kd) => kd.metrics(self, test),
-            None => Ok(Vec::new()),
-        }
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.generate(x, false)?)
+        })
+        .map(Some)
     }
 
     fn vars(&self) -> &VarMap {

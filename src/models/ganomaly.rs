@@ -14,19 +14,68 @@
 //! Conv2d(ndf→out, 4, 1, 0) → out×1×1, and the decoder ConvT2d(nz→ngf, 4, 1, 0) + BN +
 //! ReLU → ngf×4×4 → ConvT2d(ngf→1, 4, 2, 1) + tanh → 1×8×8.
 
-use super::{
-    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
-    InputShape,
-};
-use crate::config::{GanomalyConfig, TrainConfig};
+use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
-use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::stacks::Encoded;
 use crate::nn::Adam;
 use crate::nn::{loss, trainable, ConvDecoder, ConvDecoder2d, ConvEncoder, ConvEncoder2d};
+use crate::registry::{check_sizes, check_weights};
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// GANomaly (Akcay et al., ACCV 2018); defaults are the paper's. The paper trains with
+/// Adam lr 2e-4 for 15 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GanomalyConfig {
+    pub nz: usize,
+    pub ndf: usize,
+    pub ngf: usize,
+    /// Weight of the feature-matching adversarial loss.
+    pub w_adv: f64,
+    /// Weight of the contextual (L1 reconstruction) loss.
+    pub w_con: f64,
+    /// Weight of the latent (encoder) loss ‖z − ẑ‖².
+    pub w_enc: f64,
+}
+
+impl Default for GanomalyConfig {
+    fn default() -> Self {
+        GanomalyConfig {
+            nz: 100,
+            ndf: 64,
+            ngf: 64,
+            w_adv: 1.0,
+            w_con: 50.0,
+            w_enc: 1.0,
+        }
+    }
+}
+
+impl ModelSpec for GanomalyConfig {
+    fn validate(&self) -> Result<(), String> {
+        check_sizes(
+            "model",
+            &[("nz", self.nz), ("ndf", self.ndf), ("ngf", self.ngf)],
+        )?;
+        check_weights(
+            "model",
+            &[
+                ("w_adv", self.w_adv),
+                ("w_con", self.w_con),
+                ("w_enc", self.w_enc),
+            ],
+        )
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(Box::new(Ganomaly::new(self.clone(), ctx)?))
+    }
+}
 
 /// The official code re-initialises D when err_d falls below this after a step.
 const D_REINIT_BELOW: f64 = 1e-5;
@@ -56,13 +105,8 @@ pub struct Generated {
 }
 
 impl Ganomaly {
-    pub fn new(
-        cfg: GanomalyConfig,
-        train: &TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
-    ) -> anyhow::Result<Self> {
+    pub fn new(cfg: GanomalyConfig, ctx: &Build) -> anyhow::Result<Self> {
+        let (shape, device, seed) = (ctx.shape, ctx.device, ctx.seed);
         if let Some((h, w)) = shape.image {
             anyhow::ensure!(
                 h * w == shape.length,
@@ -77,12 +121,12 @@ impl Ganomaly {
         let enc2 = Encoder::new(shape, cfg.ndf, cfg.nz, vb.pp("g.enc2"))?;
         let disc = Encoder::new(shape, cfg.ndf, 1, vb.pp("d"))?;
         let mut rng = SplitMix64::new(seed);
-        init_zoo(&vars, "", ConvInit::Normal002, &mut rng)?;
-        let opt_g = Adam::new(trainable(&vars, "g."), adam(train))?;
-        let opt_d = Adam::new(trainable(&vars, "d."), adam(train))?;
+        init_weights(&vars, "", ConvInit::Normal002, &mut rng)?;
+        let opt_g = Adam::new(trainable(&vars, "g."), ctx.train.adam())?;
+        let opt_d = Adam::new(trainable(&vars, "d."), ctx.train.adam())?;
         Ok(Ganomaly {
             cfg,
-            batch_size: train.batch_size,
+            batch_size: ctx.train.batch_size,
             device: device.clone(),
             vars,
             enc1,
@@ -127,7 +171,7 @@ impl Ganomaly {
             out.push(t.to_scalar::<f32>()? as f64);
         }
         if out[0] < D_REINIT_BELOW {
-            init_zoo(&self.vars, "d.", ConvInit::Normal002, &mut self.reinit_rng)?;
+            init_weights(&self.vars, "d.", ConvInit::Normal002, &mut self.reinit_rng)?;
         }
         Ok(out)
     }

@@ -4,18 +4,46 @@
 //! linear layer maps the decoder's states back to the channels. Loss and score =
 //! reconstruction MSE. Works for any window length.
 
-use super::{
-    adam, mean_per_window, per_window, reconstruct_windows, train_epoch, Detector, EpochLosses,
-    InputShape,
-};
-use crate::config::{LstmAeConfig, TrainConfig};
+use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
+use super::{Build, Detector, EpochLosses, ModelSpec};
 use crate::data::Windows;
-use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::Adam;
 use crate::nn::{loss, trainable, Dense, Lstm};
+use crate::registry::check_sizes;
 use crate::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// LSTM autoencoder: LSTM encoder (hidden = nz), last state repeated, LSTM decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LstmAeConfig {
+    /// Hidden size of both LSTMs (the code is the encoder's last hidden state). The spec
+    /// names no paper default; 64 is a common choice for single-lead windows.
+    pub nz: usize,
+}
+
+impl Default for LstmAeConfig {
+    fn default() -> Self {
+        LstmAeConfig { nz: 64 }
+    }
+}
+
+impl ModelSpec for LstmAeConfig {
+    fn steps_in_time(&self) -> bool {
+        true
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        check_sizes("model", &[("nz", self.nz)])
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(Box::new(LstmAe::new(self, ctx)?))
+    }
+}
 
 const SCORE_BATCH: usize = 256;
 
@@ -30,26 +58,27 @@ pub struct LstmAe {
 }
 
 impl LstmAe {
-    pub fn new(
-        cfg: &LstmAeConfig,
-        train: &TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
-    ) -> anyhow::Result<Self> {
+    pub fn new(cfg: &LstmAeConfig, ctx: &Build) -> anyhow::Result<Self> {
+        let Build {
+            train,
+            shape,
+            device,
+            seed,
+            ..
+        } = *ctx;
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, device);
         let encoder = Lstm::new(shape.channels, cfg.nz, vb.pp("enc"))?;
         let decoder = Lstm::new(cfg.nz, cfg.nz, vb.pp("dec"))?;
         let output = Dense::new(cfg.nz, shape.channels, vb.pp("out"))?;
         // No conv layers: the conv rule is unused.
-        init_zoo(
+        init_weights(
             &vars,
             "",
             ConvInit::XavierNormal,
             &mut SplitMix64::new(seed),
         )?;
-        let opt = Adam::new(trainable(&vars, ""), adam(train))?;
+        let opt = Adam::new(trainable(&vars, ""), train.adam())?;
         Ok(LstmAe {
             batch_size: train.batch_size,
             device: device.clone(),

@@ -1,19 +1,26 @@
-//! Detectors: one file per model, all behind [`Detector`].
+//! Detectors: one file per model, all behind [`Detector`], and the registry of their
+//! configs ([`ModelConfig`]).
 //!
-//! A detector trains one epoch at a time (the runner owns the epoch loop, model
-//! selection and storage), scores windows (higher = more anomalous), and saves/loads
-//! its weights as safetensors.
+//! A model is its file — its `Config` (the paper's defaults, documented keys, its own
+//! `validate`), the [`ModelSpec`] that builds it, then the detector — plus one line in
+//! the registry below. A detector trains one epoch at a time (the runner owns the epoch
+//! loop, model selection and storage), scores windows (higher = more anomalous), and
+//! saves/loads its weights as safetensors. Nothing here knows a dataset's format, the
+//! store or the sweep.
 
 pub mod anogan;
 pub mod autoencoder;
 pub mod beatgan;
-pub mod distill;
+pub mod beatgan_kd;
 pub mod ganomaly;
 pub mod lstm_ae;
 pub mod tadgan;
+pub mod train;
 
-use crate::config::{ModelConfig, TrainConfig};
+pub use train::TrainConfig;
+
 use crate::data::Windows;
+use crate::registry::tagged_registry;
 use crate::rng::SplitMix64;
 use anyhow::Context;
 use candle_core::{Device, Tensor};
@@ -85,11 +92,9 @@ pub trait Detector: Send {
     fn n_params(&self) -> usize {
         crate::nn::n_params(self.vars(), "")
     }
-    /// Mini-batches per epoch on `n` training windows: the last incomplete batch is
-    /// dropped (batch norm on a handful of windows is noise), unless the whole set is
-    /// smaller than one batch.
+    /// Mini-batches per epoch on `n` training windows (see [`train::batches`]).
     fn batches_per_epoch(&self, n: usize) -> usize {
-        (n / self.batch_size()).max(1)
+        train::batches(n, self.batch_size())
     }
 }
 
@@ -122,190 +127,104 @@ impl InputShape {
     }
 }
 
-/// Builds the detector named by `model`, initialised from `seed`. A distillation
-/// student needs its teacher run's checkpoint.
-pub fn build(
-    model: &ModelConfig,
-    train: &TrainConfig,
-    shape: InputShape,
-    device: &Device,
-    seed: u64,
-    teacher_checkpoint: Option<&Path>,
-) -> anyhow::Result<Box<dyn Detector>> {
-    Ok(match model {
-        ModelConfig::Beatgan(cfg) => Box::new(beatgan::BeatGan::new(
-            cfg.clone(),
-            train.clone(),
-            shape,
-            device,
-            seed,
-        )?),
-        ModelConfig::BeatganKd(kd) => {
-            let checkpoint = teacher_checkpoint
-                .ok_or_else(|| anyhow::anyhow!("beatgan_kd needs its teacher's checkpoint"))?;
-            Box::new(distill::student(
-                kd,
-                train.clone(),
-                shape,
-                device,
-                seed,
-                checkpoint,
-            )?)
-        }
-        ModelConfig::Ae(cfg) => Box::new(autoencoder::Autoencoder::new(
-            autoencoder::Variant::Plain,
-            (cfg.nz, cfg.ndf, cfg.ngf),
-            train,
-            shape,
-            device,
-            seed,
-        )?),
-        ModelConfig::Vae(cfg) => Box::new(autoencoder::Autoencoder::new(
-            autoencoder::Variant::Variational {
-                beta_kl: cfg.beta_kl,
-            },
-            (cfg.nz, cfg.ndf, cfg.ngf),
-            train,
-            shape,
-            device,
-            seed,
-        )?),
-        ModelConfig::LstmAe(cfg) => {
-            Box::new(lstm_ae::LstmAe::new(cfg, train, shape, device, seed)?)
-        }
-        ModelConfig::Ganomaly(cfg) => Box::new(ganomaly::Ganomaly::new(
-            cfg.clone(),
-            train,
-            shape,
-            device,
-            seed,
-        )?),
-        ModelConfig::Anogan(cfg) => Box::new(anogan::AnoGan::new(
-            cfg.clone(),
-            train,
-            shape,
-            device,
-            seed,
-        )?),
-        ModelConfig::Tadgan(cfg) => Box::new(tadgan::TadGan::new(
-            cfg.clone(),
-            train,
-            shape,
-            device,
-            seed,
-        )?),
-    })
-}
-
-/// Copies `windows[indices]` into one `B × C × L` tensor.
-pub(crate) fn batch_tensor(
-    windows: &Windows,
-    indices: &[usize],
-    device: &Device,
-) -> candle_core::Result<Tensor> {
-    let per = windows.channels * windows.length;
-    let mut data = Vec::with_capacity(indices.len() * per);
-    for &i in indices {
-        data.extend_from_slice(&windows.data[i * per..(i + 1) * per]);
-    }
-    Tensor::from_vec(
-        data,
-        (indices.len(), windows.channels, windows.length),
-        device,
-    )
-}
-
-/// Adam as the papers use it (AdamW's parameters without weight decay; see `nn::Adam`).
-pub(crate) fn adam(train: &TrainConfig) -> candle_nn::ParamsAdamW {
-    candle_nn::ParamsAdamW {
-        lr: train.lr,
-        beta1: train.beta1,
-        beta2: train.beta2,
-        eps: 1e-8,
-        weight_decay: 0.0,
+tagged_registry! {
+    /// Which detector, with its architecture and loss weights. `name` selects the model;
+    /// one line per model.
+    pub enum ModelConfig: dyn ModelSpec, names MODEL_NAMES {
+        "beatgan" => Beatgan(beatgan::BeatganConfig),
+        /// A narrow BeatGAN student distilled from a frozen BeatGAN teacher.
+        "beatgan_kd" => BeatganKd(beatgan_kd::BeatganKdConfig),
+        "ae" => Ae(autoencoder::AeConfig),
+        "vae" => Vae(autoencoder::VaeConfig),
+        "lstm_ae" => LstmAe(lstm_ae::LstmAeConfig),
+        "ganomaly" => Ganomaly(ganomaly::GanomalyConfig),
+        "anogan" => Anogan(anogan::AnoganConfig),
+        "tadgan" => Tadgan(tadgan::TadganConfig),
     }
 }
 
-/// One epoch of shuffled mini-batches: `step` trains on one batch and returns its loss
-/// terms (named by `names`); the epoch's losses are their means. A non-finite loss stops
-/// training with an error naming the term and the batch. The last incomplete batch is
-/// dropped (batch norm on a handful of windows is noise) unless the set is smaller than
-/// one batch.
-pub(crate) fn train_epoch(
-    train: &Windows,
-    batch_size: usize,
-    device: &Device,
-    rng: &mut SplitMix64,
-    names: &[&'static str],
-    on_batch: &mut dyn FnMut(),
-    mut step: impl FnMut(&Tensor) -> anyhow::Result<Vec<f64>>,
-) -> anyhow::Result<EpochLosses> {
-    let mut order: Vec<usize> = (0..train.n).collect();
-    rng.shuffle(&mut order);
-    let n_batches = batches(train.n, batch_size);
-    let bs = batch_size.min(train.n);
-    let mut sums = vec![0.0; names.len()];
-    for b in 0..n_batches {
-        let x = batch_tensor(train, &order[b * bs..(b + 1) * bs], device)?;
-        let values = step(&x)?;
-        for (name, v) in names.iter().zip(&values) {
-            if !v.is_finite() {
-                anyhow::bail!("training diverged: {name} = {v} at batch {b}");
-            }
-        }
-        for (s, v) in sums.iter_mut().zip(values) {
-            *s += v;
-        }
-        on_batch();
+/// What the harness asks of a model's config.
+pub trait ModelSpec {
+    /// Checks ranges serde cannot express; a message names the key (`model.nz`) and the
+    /// valid range.
+    fn validate(&self) -> Result<(), String>;
+
+    /// Builds the detector, initialised from `ctx.seed`.
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>>;
+
+    /// Runs that must be done before this one trains (a student's teacher). Each is the
+    /// same run (data, fold, seed, eval) with another model and possibly other epochs.
+    fn dependencies(&self) -> Vec<Needs> {
+        Vec::new()
     }
-    Ok(names
-        .iter()
-        .zip(sums)
-        .map(|(name, s)| (*name, s / n_batches as f64))
-        .collect())
-}
 
-/// Mini-batches per epoch on `n` windows (see [`train_epoch`]).
-pub(crate) fn batches(n: usize, batch_size: usize) -> usize {
-    (n / batch_size).max(1)
-}
-
-/// Applies `f` (a batch `B × C × L` → `B` values) to `windows` in chunks of `chunk`.
-pub(crate) fn per_window(
-    windows: &Windows,
-    device: &Device,
-    chunk: usize,
-    mut f: impl FnMut(&Tensor) -> anyhow::Result<Tensor>,
-) -> anyhow::Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(windows.n);
-    let all: Vec<usize> = (0..windows.n).collect();
-    for indices in all.chunks(chunk) {
-        let x = batch_tensor(windows, indices, device)?;
-        out.extend(f(&x)?.to_vec1::<f32>()?.into_iter().map(f64::from));
+    /// Test metrics that compare this run with its finished dependencies (a student's
+    /// AUC retention), from this run's own `(name, value)` test metrics.
+    fn relative_metrics(&self, _own: &[(String, f64)], _deps: &[Finished]) -> Vec<(String, f64)> {
+        Vec::new()
     }
-    Ok(out)
-}
 
-/// Applies `f` (a batch → its reconstruction, same shape) to `windows` in chunks.
-pub(crate) fn reconstruct_windows(
-    windows: &Windows,
-    device: &Device,
-    chunk: usize,
-    mut f: impl FnMut(&Tensor) -> anyhow::Result<Tensor>,
-) -> anyhow::Result<Windows> {
-    let mut out = Windows {
-        data: Vec::with_capacity(windows.data.len()),
-        ..windows.clone()
-    };
-    let all: Vec<usize> = (0..windows.n).collect();
-    for indices in all.chunks(chunk) {
-        let x = batch_tensor(windows, indices, device)?;
-        out.data.extend(f(&x)?.flatten_all()?.to_vec1::<f32>()?);
+    /// Whether it runs step by step over time (LSTMs): far slower per sample, so
+    /// benchmarks give it shorter windows.
+    fn steps_in_time(&self) -> bool {
+        false
     }
-    Ok(out)
+
+    /// The model a checkpoint of this run loads into to score on its own, when that is
+    /// not this model (a distilled student is a plain BeatGAN: its teacher only shaped
+    /// training).
+    fn for_inference(&self) -> Option<ModelConfig> {
+        None
+    }
 }
 
-/// Mean over all but the first axis: one value per window.
-pub(crate) fn mean_per_window(t: &Tensor) -> candle_core::Result<Tensor> {
-    t.flatten_from(1)?.mean(1)
+/// A run another run needs done first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Needs {
+    /// How the dependent names it (`teacher`): in errors, the store and [`Finished`].
+    pub role: &'static str,
+    pub model: ModelConfig,
+    /// Epochs of the needed run; `None`: the dependent's `train.epochs`.
+    pub epochs: Option<usize>,
+}
+
+/// A finished dependency, as the dependent's detector and metrics see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub role: String,
+    pub checkpoint: std::path::PathBuf,
+    /// Its test AUC-ROC, when it has one.
+    pub auc_roc: Option<f64>,
+}
+
+/// Everything a model's [`ModelSpec::build`] gets besides its own config.
+pub struct Build<'a> {
+    pub train: &'a TrainConfig,
+    pub shape: InputShape,
+    pub device: &'a Device,
+    pub seed: u64,
+    /// The finished runs of [`ModelSpec::dependencies`], in that order.
+    pub dependencies: &'a [Finished],
+}
+
+impl Build<'_> {
+    /// The finished dependency of `role`; an error if the runner did not provide it.
+    pub fn dependency(&self, role: &str) -> anyhow::Result<&Finished> {
+        self.dependencies
+            .iter()
+            .find(|d| d.role == role)
+            .ok_or_else(|| anyhow::anyhow!("this model needs its {role}'s checkpoint"))
+    }
+}
+
+impl ModelConfig {
+    /// Builds the detector this config names.
+    pub fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        self.spec().build(ctx)
+    }
+
+    /// See [`ModelSpec::for_inference`]: this config, or the one its checkpoint loads into.
+    pub fn for_inference(&self) -> ModelConfig {
+        self.spec().for_inference().unwrap_or_else(|| self.clone())
+    }
 }

@@ -22,21 +22,119 @@
 //! windows), and Orion's per-series thresholding is not applied (the runner's protocols
 //! choose thresholds).
 
-use super::{
-    adam, batch_tensor, reconstruct_windows, train_epoch, Detector, EpochLosses, InputShape,
-};
-use crate::config::{TadganCombination, TadganConfig, TadganRecError, TrainConfig};
+use super::train::{batch_tensor, reconstruct_windows, train_epoch};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
+use crate::metrics::quantile;
 use crate::nn::dense::{dropout, randn};
 use crate::nn::gp::gradient_penalty;
-use crate::nn::init::{init_zoo, ConvInit};
+use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::lstm::steps;
 use crate::nn::Adam;
 use crate::nn::{loss, trainable, BiLstm, Conv1d, Dense};
+use crate::registry::{check_sizes, check_unit, check_weights};
 use crate::rng::SplitMix64;
 use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Init, Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). The paper trains
+/// with Adam lr 5e-4 for 35 epochs: set `train.lr` / `train.epochs` to match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TadganConfig {
+    /// Latent size.
+    pub nz: usize,
+    /// Hidden size of the encoder's BiLSTM (per direction).
+    pub enc_hidden: usize,
+    /// Hidden size of the generator's BiLSTMs (per direction).
+    pub gen_hidden: usize,
+    /// Channels of the x-critic's four convolutions.
+    pub critic_channels: usize,
+    /// Width of the z-critic's hidden dense layers.
+    pub critic_z_hidden: usize,
+    /// Critic updates per encoder/generator update.
+    pub n_critic: usize,
+    /// Weight of the gradient penalty.
+    pub gp_weight: f64,
+    /// Weight of the reconstruction MSE in the encoder/generator loss.
+    pub rec_weight: f64,
+    /// Reconstruction error of the score.
+    pub score_rec: TadganRecError,
+    /// How the critic and reconstruction scores are combined.
+    pub score_comb: TadganCombination,
+    /// Weight α of the reconstruction score in the `sum` combination.
+    pub score_alpha: f64,
+}
+
+impl Default for TadganConfig {
+    fn default() -> Self {
+        TadganConfig {
+            nz: 20,
+            enc_hidden: 100,
+            gen_hidden: 64,
+            critic_channels: 64,
+            critic_z_hidden: 20,
+            n_critic: 5,
+            gp_weight: 10.0,
+            rec_weight: 10.0,
+            score_rec: TadganRecError::Point,
+            score_comb: TadganCombination::Mult,
+            score_alpha: 0.5,
+        }
+    }
+}
+
+/// TadGAN's reconstruction errors (Orion): per step |y − ŷ|, the difference of the
+/// areas over 10 steps, or DTW over 11-step segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganRecError {
+    Point,
+    Area,
+    Dtw,
+}
+
+/// TadGAN's score combinations (Orion): product of the two z-scores, or their α-sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganCombination {
+    Mult,
+    Sum,
+}
+
+impl ModelSpec for TadganConfig {
+    fn steps_in_time(&self) -> bool {
+        true
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        check_sizes(
+            "model",
+            &[
+                ("nz", self.nz),
+                ("enc_hidden", self.enc_hidden),
+                ("gen_hidden", self.gen_hidden),
+                ("critic_channels", self.critic_channels),
+                ("critic_z_hidden", self.critic_z_hidden),
+                ("n_critic", self.n_critic),
+            ],
+        )?;
+        check_weights(
+            "model",
+            &[
+                ("gp_weight", self.gp_weight),
+                ("rec_weight", self.rec_weight),
+            ],
+        )?;
+        check_unit("model.score_alpha", self.score_alpha)
+    }
+
+    fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(Box::new(TadGan::new(self.clone(), ctx)?))
+    }
+}
 
 const SCORE_BATCH: usize = 256;
 /// Training windows used to refit the score statistics after an epoch.
@@ -159,13 +257,8 @@ pub struct TadGan {
 }
 
 impl TadGan {
-    pub fn new(
-        cfg: TadganConfig,
-        train: &TrainConfig,
-        shape: InputShape,
-        device: &Device,
-        seed: u64,
-    ) -> anyhow::Result<Self> {
+    pub fn new(cfg: TadganConfig, ctx: &Build) -> anyhow::Result<Self> {
+        let (train, shape, device, seed) = (ctx.train, ctx.shape, ctx.device, ctx.seed);
         let (c, l) = (shape.channels, shape.length);
         if l % 2 != 0 {
             bail!("TadGAN's generator upsamples ×2 from L/2 steps, so the window length must be even; got {l}");
@@ -191,12 +284,12 @@ impl TadGan {
         vb.get_with_hints(2, STATS_VAR, Init::Const(1.))?;
         let mut rng = SplitMix64::new(seed);
         // Orion's Keras model: glorot-uniform kernels, conv ones included.
-        init_zoo(&vars, "", ConvInit::XavierNormal, &mut rng)?;
+        init_weights(&vars, "", ConvInit::XavierNormal, &mut rng)?;
         let mut eg = trainable(&vars, "e.");
         eg.extend(trainable(&vars, "g."));
-        let opt_eg = Adam::new(eg, adam(train))?;
-        let opt_cx = Adam::new(trainable(&vars, "cx."), adam(train))?;
-        let opt_cz = Adam::new(trainable(&vars, "cz."), adam(train))?;
+        let opt_eg = Adam::new(eg, ctx.train.adam())?;
+        let opt_cx = Adam::new(trainable(&vars, "cx."), ctx.train.adam())?;
+        let opt_cz = Adam::new(trainable(&vars, "cz."), ctx.train.adam())?;
         Ok(TadGan {
             cfg,
             shape,
@@ -327,9 +420,7 @@ impl TadGan {
         let (rec, critic): (Vec<f64>, Vec<f64>) = raw.into_iter().unzip();
         let (rec_mean, rec_var) = mean_var(&rec);
         // Orion: the critic's centre is the mean of its values between the quartiles.
-        let mut sorted = critic.clone();
-        sorted.sort_by(f64::total_cmp);
-        let (q1, q3) = (quantile(&sorted, 0.25), quantile(&sorted, 0.75));
+        let (q1, q3) = (quantile(&critic, 0.25)?, quantile(&critic, 0.75)?);
         let inner: Vec<f64> = critic
             .iter()
             .copied()
@@ -370,13 +461,6 @@ fn mean_var(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     (mean, var)
-}
-
-/// Linear-interpolation quantile of sorted values (numpy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// The reconstruction error of one channel of one window, averaged over its steps.

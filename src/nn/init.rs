@@ -6,50 +6,27 @@ use crate::rng::SplitMix64;
 use candle_core::{Result, Tensor};
 use candle_nn::VarMap;
 
-/// Re-draws every variable under `prefix`: conv weights (rank 3) Xavier-normal,
-/// batch-norm scale N(1, 0.02), biases and running means 0, running variances 1.
-pub fn init_beatgan(vars: &VarMap, prefix: &str, rng: &mut SplitMix64) -> Result<()> {
-    let data = vars.data().lock().expect("var map lock");
-    let mut names: Vec<&String> = data.keys().filter(|n| n.starts_with(prefix)).collect();
-    names.sort();
-    for name in names {
-        let var = &data[name];
-        let dims = var.dims().to_vec();
-        let n = var.elem_count();
-        let values: Vec<f32> = if name.ends_with("running_var") {
-            vec![1.0; n]
-        } else if name.ends_with("running_mean") || name.ends_with("bias") {
-            vec![0.0; n]
-        } else if dims.len() == 3 {
-            // Xavier: fan_in + fan_out = (Cin + Cout)·K for conv and transposed conv alike.
-            let std = (2.0 / ((dims[0] + dims[1]) * dims[2]) as f64).sqrt();
-            (0..n).map(|_| (rng.normal() * std) as f32).collect()
-        } else {
-            // batch-norm scale
-            (0..n).map(|_| (1.0 + 0.02 * rng.normal()) as f32).collect()
-        };
-        var.set(&Tensor::from_vec(values, dims, var.device())?)?;
-    }
-    Ok(())
-}
-
 /// How a detector's conv weights are drawn (`../shared/specs/models.md`, "Init").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConvInit {
-    /// BeatGAN: Xavier-normal.
+    /// BeatGAN (and the models built on its stacks): Xavier-normal.
     XavierNormal,
     /// GANomaly and DCGAN: N(0, 0.02).
     Normal002,
 }
 
-/// Re-draws every variable under `prefix` for the models that mix conv stacks, dense
-/// layers and LSTMs: conv weights (rank 3, or rank 4 for the image stacks) by `conv`;
+/// Re-draws every variable under `prefix`, for every model: conv weights (rank 3, or rank 4 for the image stacks) by `conv`;
 /// dense and LSTM matrices (rank 2) Xavier-uniform, the Keras default TadGAN's reference implementation uses (PyTorch's
 /// default would do as well; what matters is a fan-scaled draw from the seed); LSTM gate
 /// biases 0 except the forget gate at 1 (Keras `unit_forget_bias`), which keeps the
 /// state flowing through long windows early in training; other biases and running means
 /// 0, running variances 1, batch-norm scales N(1, 0.02).
-pub fn init_zoo(vars: &VarMap, prefix: &str, conv: ConvInit, rng: &mut SplitMix64) -> Result<()> {
+pub fn init_weights(
+    vars: &VarMap,
+    prefix: &str,
+    conv: ConvInit,
+    rng: &mut SplitMix64,
+) -> Result<()> {
     let data = vars.data().lock().expect("var map lock");
     let mut names: Vec<&String> = data.keys().filter(|n| n.starts_with(prefix)).collect();
     names.sort();

@@ -3,6 +3,7 @@
 //! subset (`realTweets/…` → `realTweets`) are added, then precision, recall and F1 are
 //! computed from the sums (not averaged over signals).
 
+use crate::kinds::SplitName;
 use crate::store::RunDetail;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -67,7 +68,7 @@ pub fn by_subset(runs: &[RunDetail]) -> BTreeMap<(String, String), SegmentCounts
         let get = |name: &str| {
             run.metrics
                 .iter()
-                .find(|m| m.split == "test" && m.name == name)
+                .find(|m| m.split == SplitName::Test && m.name == name)
                 .map(|m| m.value)
         };
         let (Some(tp), Some(fp), Some(fn_)) =
@@ -114,12 +115,13 @@ pub fn markdown(runs: &[RunDetail]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::RunStatus;
     use crate::store::{Metric, RunRow};
     use serde_json::Value;
 
     fn run(id: i64, signal: &str, (tp, fp, fn_): (f64, f64, f64)) -> RunDetail {
         let metric = |name: &str, value: f64| Metric {
-            split: "test".into(),
+            split: SplitName::Test,
             name: name.into(),
             value,
         };
@@ -131,13 +133,14 @@ mod tests {
                 model: "tadgan".into(),
                 seed: 0,
                 fold: 0,
-                status: "done".into(),
+                status: RunStatus::Done,
                 auc_roc: None,
                 duration_s: None,
                 error: None,
                 best_epoch: None,
             },
             config_json: "{}".into(),
+            dependencies: Vec::new(),
             params: vec![("dataset.signal".into(), Value::String(signal.into()))],
             metrics: vec![
                 metric("segment_tp", tp),

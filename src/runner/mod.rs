@@ -6,8 +6,11 @@ mod train;
 
 pub use device::DeviceSpec;
 
-use crate::config::{RunSpec, SweepSpec};
-use crate::data::{self, Split};
+use crate::config::SweepSpec;
+use crate::data::Split;
+use crate::kinds::{RunStatus, SplitName};
+use crate::models::Finished;
+use crate::plan::{self, RunSpec};
 use crate::store::{Requeue, Store, SweepRecord};
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -73,7 +76,7 @@ pub fn run_sweep(
         git_dirty,
         host: &host,
     };
-    let runs = with_teachers(runs);
+    let runs = plan::with_dependencies(runs);
     let planned = store.plan(&record, &runs)?;
     for key in store.reclaim_abandoned(&host)? {
         eprintln!("run {key} was left running by a process that is gone; queued it again");
@@ -84,7 +87,7 @@ pub fn run_sweep(
     } else if opts.rerun_failed {
         store.requeue(&ids, Requeue::Failed)?;
     }
-    let status: HashMap<String, String> = store
+    let status: HashMap<String, RunStatus> = store
         .runs(Some(&sweep.name), None)?
         .into_iter()
         .map(|r| (r.key, r.status))
@@ -92,7 +95,7 @@ pub fn run_sweep(
 
     let labels: HashMap<&str, String> = runs
         .iter()
-        .map(|r| (r.key.as_str(), run_label(sweep, r)))
+        .map(|r| (r.key.as_str(), run_label(sweep, &runs, r)))
         .collect();
     let mut outcome = SweepOutcome {
         total: runs.len(),
@@ -100,12 +103,12 @@ pub fn run_sweep(
     };
     let mut todo = Vec::new();
     for (run, plan) in runs.iter().zip(&planned) {
-        match status.get(&run.key).map(String::as_str) {
-            Some("queued") => todo.push((run, plan.id)),
-            Some("done") => outcome.already_done += 1,
-            Some("failed") => {
+        match status.get(&run.key) {
+            Some(RunStatus::Queued) => todo.push((run, plan.id)),
+            Some(RunStatus::Done) => outcome.already_done += 1,
+            Some(RunStatus::Failed) => {
                 let error = store
-                    .runs(None, Some("failed"))?
+                    .runs(None, Some(RunStatus::Failed))?
                     .into_iter()
                     .find(|r| r.id == plan.id)
                     .and_then(|r| r.error)
@@ -150,14 +153,18 @@ pub fn run_sweep(
     // one after another on the pool `main` runs in (all cores). With N jobs, N worker threads
     // take runs from a queue, each inside its own pool of cores/N threads: in one shared
     // pool, a job waiting inside a kernel would steal and run another whole run, and on
-    // 16 cores 16 jobs then finished nothing for minutes. Runs with a teacher go after
-    // all others, so that every teacher is done (or failed) before its students start.
-    let (first, second): (Vec<_>, Vec<_>) =
-        todo.into_iter().partition(|(r, _)| r.teacher.is_none());
+    // 16 cores 16 jobs then finished nothing for minutes. Runs go in phases by the depth
+    // of their dependencies, so that every dependency is done (or failed) before the
+    // runs that need it start.
+    let depth = todo.iter().map(|(r, _)| r.depth()).max().unwrap_or(0);
+    let mut phases: Vec<Vec<(&RunSpec, i64)>> = vec![Vec::new(); depth + 1];
+    for item in todo {
+        phases[item.0.depth()].push(item);
+    }
     let jobs = opts.jobs.max(1);
     let threads_per_job = threads_per_job(jobs);
     let mut results: Vec<(String, Result<bool, String>)> = Vec::new();
-    for phase in [first, second] {
+    for phase in phases {
         if jobs == 1 {
             results.extend(phase.iter().map(one));
             continue;
@@ -213,20 +220,32 @@ impl Shared<'_> {
     /// Claims, trains and stores one run. Ok(false): another process claimed it first.
     /// Err: the run failed, and is stored as failed with this reason.
     fn run_one(&self, run: &RunSpec, id: i64, label: &str) -> Result<bool, String> {
-        let teacher = match &run.teacher {
-            None => None,
-            Some(t) => match self.store.dependency(&t.key) {
-                Ok(dep) if dep.status == "done" => Some(dep),
-                Ok(dep) if dep.status == "failed" => {
-                    let why = dep.error.unwrap_or_default();
-                    let error = format!("its teacher {} failed: {why}", t.key);
+        let mut dependencies = Vec::new();
+        for (role, dependency) in &run.dependencies {
+            let stored = match self.store.dependency(&dependency.key) {
+                Ok(stored) => stored,
+                Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
+            };
+            match stored.status {
+                RunStatus::Done => {}
+                RunStatus::Failed => {
+                    let why = stored.error.unwrap_or_default();
+                    let error = format!("its {role} {} failed: {why}", dependency.key);
                     return Err(self.record_failure(id, label, &error, 0.0));
                 }
-                // The teacher is held by another process: this student waits for a later sweep.
-                Ok(_) => return Ok(false),
-                Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
-            },
-        };
+                // Held by another process: this run waits for a later sweep.
+                RunStatus::Queued | RunStatus::Running => return Ok(false),
+            }
+            let Some(checkpoint) = stored.checkpoint else {
+                let error = format!("its {role} {} has no checkpoint", dependency.key);
+                return Err(self.record_failure(id, label, &error, 0.0));
+            };
+            dependencies.push(Finished {
+                role: role.clone(),
+                checkpoint: checkpoint.into(),
+                auc_roc: stored.auc_roc,
+            });
+        }
         let device_index = self.next_device.fetch_add(1, Ordering::Relaxed);
         let (device_name, device) = match self.devices.pick(device_index) {
             Ok(d) => d,
@@ -253,7 +272,7 @@ impl Shared<'_> {
                 id,
                 split: &split,
                 device: &device,
-                teacher: teacher.as_ref(),
+                dependencies: &dependencies,
             };
             train::train_and_evaluate(job, self.store, &bar, self.results_dir)
         }));
@@ -265,7 +284,7 @@ impl Shared<'_> {
                     let auc = result
                         .metrics
                         .iter()
-                        .find(|m| m.split == "test" && m.name == "auc_roc")
+                        .find(|m| m.split == SplitName::Test && m.name == "auc_roc")
                         .map_or(f64::NAN, |m| m.value);
                     self.multi.suspend(|| {
                         eprintln!("done    {label}: test AUC {auc:.4} ({seconds:.1} s)")
@@ -301,36 +320,30 @@ impl Shared<'_> {
         if let Some(split) = cache.get(&key) {
             return Ok(split.clone());
         }
-        let split = Arc::new(data::load(&run.config.dataset, run.config.fold)?);
+        let split = Arc::new(run.config.dataset.load(run.config.fold)?);
         cache.insert(key, split.clone());
         Ok(split)
     }
 }
 
-/// The sweep's runs with the teachers they depend on in front (each once, and not again
-/// if the sweep lists it itself).
-fn with_teachers(runs: &[RunSpec]) -> Vec<RunSpec> {
-    let mut seen = std::collections::HashSet::new();
-    let teachers = runs.iter().filter_map(|r| r.teacher.as_deref());
-    teachers
-        .chain(runs)
-        .filter(|r| seen.insert(r.key.clone()))
-        .cloned()
-        .collect()
-}
-
-/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a teacher is named as such.
-fn run_label(sweep: &SweepSpec, run: &RunSpec) -> String {
+/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a run the sweep does not
+/// list itself is named by its role for the runs that need it (`teacher beatgan seed=0`).
+fn run_label(sweep: &SweepSpec, runs: &[RunSpec], run: &RunSpec) -> String {
     let c = &run.config;
     if !sweep.runs.contains(c) {
-        return format!("teacher {} seed={} fold={}", c.model.name(), c.seed, c.fold);
+        let role = runs
+            .iter()
+            .flat_map(|r| &r.dependencies)
+            .find(|(_, d)| d.key == run.key)
+            .map_or("dependency", |(role, _)| role.as_str());
+        return format!("{role} {} seed={} fold={}", c.model.name(), c.seed, c.fold);
     }
     let parts: Vec<String> = sweep
         .axes
         .iter()
         .map(|axis| {
             let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
-            format!("{short}={}", axis.value_of(run))
+            format!("{short}={}", axis.value_of(&run.config))
         })
         .collect();
     if parts.is_empty() {

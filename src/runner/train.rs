@@ -1,12 +1,14 @@
 //! One run: the epoch loop with per-epoch validation and model selection, then test
 //! scoring and the metrics of the run's protocol.
 
-use crate::config::{Protocol, RunSpec};
+use crate::config::Protocol;
 use crate::data::Split;
+use crate::kinds::SplitName;
 use crate::metrics;
-use crate::models::{self, InputShape, Snapshot};
+use crate::models::{Build, Finished, InputShape, Snapshot};
+use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
-use crate::store::{Dependency, Metric, RunResult, ScoreSet, Store};
+use crate::store::{Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use indicatif::ProgressBar;
@@ -25,8 +27,8 @@ pub(super) struct Job<'a> {
     pub id: i64,
     pub split: &'a Split,
     pub device: &'a Device,
-    /// The finished teacher of a distillation student.
-    pub teacher: Option<&'a Dependency>,
+    /// The finished runs it depends on (a distillation student's teacher).
+    pub dependencies: &'a [Finished],
 }
 
 pub(super) fn train_and_evaluate(
@@ -40,7 +42,7 @@ pub(super) fn train_and_evaluate(
         id,
         split,
         device,
-        teacher,
+        dependencies,
     } = job;
     let start = Instant::now();
     let cfg = &run.config;
@@ -57,21 +59,13 @@ pub(super) fn train_and_evaluate(
         bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows");
     }
 
-    let teacher_checkpoint = teacher
-        .map(|t| {
-            t.checkpoint
-                .as_deref()
-                .context("the teacher run has no checkpoint")
-        })
-        .transpose()?;
-    let mut detector = models::build(
-        &cfg.model,
-        &cfg.train,
+    let mut detector = cfg.model.build(&Build {
+        train: &cfg.train,
         shape,
         device,
-        cfg.seed,
-        teacher_checkpoint.map(Path::new),
-    )?;
+        seed: cfg.seed,
+        dependencies,
+    })?;
     let epochs = cfg.train.epochs;
     bar.set_length((epochs * detector.batches_per_epoch(split.train.n)) as u64);
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
@@ -143,25 +137,35 @@ pub(super) fn train_and_evaluate(
         (&split.val.labels, &val_scores),
         (&split.test.labels, &test_scores, &split.test.classes),
         split.timeline.as_ref(),
-        teacher.and_then(|t| t.auc_roc),
     )
     .context("evaluating the test scores")?;
+    let own: Vec<(String, f64)> = evaluation
+        .iter()
+        .filter(|(split, _, _)| *split == SplitName::Test)
+        .map(|(_, name, value)| (name.clone(), *value))
+        .collect();
+    let relative = cfg.model.spec().relative_metrics(&own, dependencies);
+    evaluation.extend(
+        relative
+            .into_iter()
+            .map(|(name, value)| (SplitName::Test, name, value)),
+    );
     // Inference time: scoring the test windows (AnoGAN: its batched latent search).
     evaluation.extend([
-        ("test", "score_s".to_string(), score_s),
+        (SplitName::Test, "score_s".to_string(), score_s),
         (
-            "test",
+            SplitName::Test,
             "ms_per_window".to_string(),
             score_s * 1e3 / split.test.n.max(1) as f64,
         ),
-        ("train", "fit_s".to_string(), fit_s),
-        ("train", "val_score_s".to_string(), val_score_s),
+        (SplitName::Train, "fit_s".to_string(), fit_s),
+        (SplitName::Train, "val_score_s".to_string(), val_score_s),
     ]);
     evaluation.extend(
         detector
             .extra_metrics(&split.test)?
             .into_iter()
-            .map(|(name, value)| ("test", name, value)),
+            .map(|(name, value)| (SplitName::Test, name, value)),
     );
 
     let checkpoint = results_dir
@@ -178,21 +182,17 @@ pub(super) fn train_and_evaluate(
         duration_s: start.elapsed().as_secs_f64(),
         metrics: evaluation
             .into_iter()
-            .map(|(split, name, value)| Metric {
-                split: split.into(),
-                name,
-                value,
-            })
+            .map(|(split, name, value)| Metric { split, name, value })
             .collect(),
         scores: vec![
             ScoreSet {
-                split: "val".into(),
+                split: SplitName::Val,
                 labels: split.val.labels.clone(),
                 scores: val_scores,
                 classes: split.val.classes.clone(),
             },
             ScoreSet {
-                split: "test".into(),
+                split: SplitName::Test,
                 labels: split.test.labels.clone(),
                 scores: test_scores,
                 classes: split.test.classes.clone(),

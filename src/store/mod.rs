@@ -9,10 +9,13 @@ mod views;
 
 pub use query::{Cell, QueryResult};
 
-use crate::config::RunSpec;
+use crate::kinds::{RunStatus, SplitName};
+use crate::plan::RunSpec;
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,7 +51,7 @@ pub struct SweepRecord<'a> {
 pub struct PlannedRun {
     pub id: i64,
     pub key: String,
-    pub status: String,
+    pub status: RunStatus,
 }
 
 /// Which stored runs to put back in the queue before a sweep runs.
@@ -63,7 +66,7 @@ pub enum Requeue {
 /// One metric row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
-    pub split: String,
+    pub split: SplitName,
     pub name: String,
     pub value: f64,
 }
@@ -71,7 +74,7 @@ pub struct Metric {
 /// Labels and scores of one split, kept for ROC/PR curves and histograms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSet {
-    pub split: String,
+    pub split: SplitName,
     pub labels: Vec<bool>,
     pub scores: Vec<f64>,
     pub classes: Vec<String>,
@@ -92,7 +95,7 @@ pub struct RunResult {
 /// What a dependent run needs to know of the run it depends on (a student's teacher).
 #[derive(Debug, Clone)]
 pub struct Dependency {
-    pub status: String,
+    pub status: RunStatus,
     pub error: Option<String>,
     pub checkpoint: Option<String>,
     pub auc_roc: Option<f64>,
@@ -107,7 +110,7 @@ pub struct RunRow {
     pub model: String,
     pub seed: i64,
     pub fold: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub auc_roc: Option<f64>,
     pub duration_s: Option<f64>,
     pub error: Option<String>,
@@ -123,6 +126,8 @@ pub struct RunDetail {
     pub params: Vec<(String, Value)>,
     pub metrics: Vec<Metric>,
     pub artifacts: Vec<(String, String)>,
+    /// `(role, key)` of each run this one depends on.
+    pub dependencies: Vec<(String, String)>,
 }
 
 /// One value of one epoch of one run (table `epochs`).
@@ -134,25 +139,38 @@ pub struct EpochValue {
     pub value: f64,
 }
 
-/// Columns of a [`RunRow`], in its field order, over `runs r JOIN sweeps s`.
-const RUN_ROW_COLUMNS: &str = "r.id, r.key, s.name, r.model, r.seed, r.fold, r.status,
-    (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc'),
+/// The columns of a [`RunRow`], named as its fields, over `runs r JOIN sweeps s`.
+const RUN_ROW_COLUMNS: &str = "r.id, r.key, s.name AS sweep, r.model, r.seed, r.fold, r.status,
+    (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc')
+        AS auc_roc,
     r.duration_s, r.error, r.best_epoch";
 
-fn run_row(row: &sqlx::sqlite::SqliteRow) -> RunRow {
-    RunRow {
-        id: row.get(0),
-        key: row.get(1),
-        sweep: row.get(2),
-        model: row.get(3),
-        seed: row.get(4),
-        fold: row.get(5),
-        status: row.get(6),
-        auc_roc: row.get(7),
-        duration_s: row.get(8),
-        error: row.get(9),
-        best_epoch: row.get(10),
-    }
+fn run_row(row: &SqliteRow) -> Result<RunRow> {
+    Ok(RunRow {
+        id: row.try_get("id")?,
+        key: row.try_get("key")?,
+        sweep: row.try_get("sweep")?,
+        model: row.try_get("model")?,
+        seed: row.try_get("seed")?,
+        fold: row.try_get("fold")?,
+        status: status(row)?,
+        auc_roc: row.try_get("auc_roc")?,
+        duration_s: row.try_get("duration_s")?,
+        error: row.try_get("error")?,
+        best_epoch: row.try_get("best_epoch")?,
+    })
+}
+
+/// The `status` column of a row, typed.
+fn status(row: &SqliteRow) -> Result<RunStatus> {
+    let text: String = row.try_get("status")?;
+    text.parse().map_err(|e: String| anyhow!("the store: {e}"))
+}
+
+/// The `split` column of a row, typed.
+fn split(row: &SqliteRow) -> Result<SplitName> {
+    let text: String = row.try_get("split")?;
+    text.parse().map_err(|e: String| anyhow!("the store: {e}"))
 }
 
 /// The runs [`Store::details`] loads: one run by id (?1), or the done runs of a sweep (?2).
@@ -274,8 +292,8 @@ impl Store {
                 let c = &run.config;
                 let inserted = sqlx::query(&format!(
                     "INSERT INTO runs (key, sweep_id, model, dataset, seed, fold, protocol,
-                                       config_json, teacher_key, status, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
+                                       config_json, status, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
                      ON CONFLICT(key) DO NOTHING"
                 ))
                 .bind(&run.key)
@@ -286,7 +304,6 @@ impl Store {
                 .bind(c.fold as i64)
                 .bind(c.eval.protocol.as_str())
                 .bind(&run.canonical)
-                .bind(run.teacher.as_ref().map(|t| &t.key))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -295,8 +312,18 @@ impl Store {
                     .bind(&run.key)
                     .fetch_one(&mut *tx)
                     .await?;
-                let id: i64 = row.get(0);
+                let id: i64 = row.try_get("id")?;
                 if inserted {
+                    for (role, dependency) in &run.dependencies {
+                        sqlx::query(
+                            "INSERT INTO run_dependencies (run_id, role, key) VALUES (?, ?, ?)",
+                        )
+                        .bind(id)
+                        .bind(role)
+                        .bind(&dependency.key)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     for (name, value) in run.params() {
                         let (num, text) = match &value {
                             // The text keeps the number's own form (`8`, not `8.0`).
@@ -323,7 +350,7 @@ impl Store {
                 planned.push(PlannedRun {
                     id,
                     key: run.key.clone(),
-                    status: row.get(1),
+                    status: status(&row)?,
                 });
             }
             // A sweep is what its file says now: runs planned by an earlier version of it
@@ -372,25 +399,26 @@ impl Store {
     pub fn reclaim_abandoned(&self, host: &str) -> Result<Vec<String>> {
         self.rt.block_on(async {
             let rows = sqlx::query(&format!(
-                "SELECT id, key, owner, heartbeat_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STALE_AFTER}')
+                "SELECT id, key, owner,
+                        heartbeat_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STALE_AFTER}') AS stale
                  FROM runs WHERE status = 'running'"
             ))
             .fetch_all(&self.pool)
             .await?;
             let mut reclaimed = Vec::new();
             for row in rows {
-                let owner: Option<String> = row.get(2);
-                let stale: Option<bool> = row.get(3);
+                let owner: Option<String> = row.try_get("owner")?;
+                let stale: Option<bool> = row.try_get("stale")?;
                 let dead = owner
                     .as_deref()
                     .and_then(|o| o.rsplit_once(':'))
                     .is_some_and(|(h, pid)| h == host && !Path::new("/proc").join(pid).exists());
                 if dead || stale.unwrap_or(true) {
                     sqlx::query("UPDATE runs SET status = 'queued', owner = NULL WHERE id = ? AND status = 'running'")
-                        .bind(row.get::<i64, _>(0))
+                        .bind(row.try_get::<i64, _>("id")?)
                         .execute(&self.pool)
                         .await?;
-                    reclaimed.push(row.get(1));
+                    reclaimed.push(row.try_get("key")?);
                 }
             }
             Ok(reclaimed)
@@ -469,7 +497,7 @@ impl Store {
             for m in &result.metrics {
                 sqlx::query("INSERT OR REPLACE INTO metrics (run_id, split, name, value, protocol) VALUES (?, ?, ?, ?, ?)")
                     .bind(id)
-                    .bind(&m.split)
+                    .bind(m.split.as_str())
                     .bind(&m.name)
                     .bind(m.value)
                     .bind(&result.protocol)
@@ -481,7 +509,7 @@ impl Store {
                 let scores: Vec<u8> = s.scores.iter().flat_map(|v| v.to_le_bytes()).collect();
                 sqlx::query("INSERT OR REPLACE INTO scores (run_id, split, labels, scores, classes) VALUES (?, ?, ?, ?, ?)")
                     .bind(id)
-                    .bind(&s.split)
+                    .bind(s.split.as_str())
                     .bind(labels)
                     .bind(scores)
                     .bind(s.classes.join(","))
@@ -528,7 +556,7 @@ impl Store {
     }
 
     /// Runs, optionally of one sweep and/or one status, in id order.
-    pub fn runs(&self, sweep: Option<&str>, status: Option<&str>) -> Result<Vec<RunRow>> {
+    pub fn runs(&self, sweep: Option<&str>, status: Option<RunStatus>) -> Result<Vec<RunRow>> {
         self.rt.block_on(async {
             let rows = sqlx::query(&format!(
                 "SELECT {RUN_ROW_COLUMNS}
@@ -539,10 +567,10 @@ impl Store {
                  ORDER BY r.id"
             ))
             .bind(sweep)
-            .bind(status)
+            .bind(status.map(RunStatus::as_str))
             .fetch_all(&self.pool)
             .await?;
-            Ok(rows.iter().map(run_row).collect())
+            rows.iter().map(run_row).collect()
         })
     }
 
@@ -573,14 +601,17 @@ impl Store {
             .await?;
             let mut details: Vec<RunDetail> = runs
                 .iter()
-                .map(|row| RunDetail {
-                    row: run_row(row),
-                    config_json: row.get(11),
-                    params: Vec::new(),
-                    metrics: Vec::new(),
-                    artifacts: Vec::new(),
+                .map(|row| {
+                    Ok(RunDetail {
+                        row: run_row(row)?,
+                        config_json: row.try_get("config_json")?,
+                        params: Vec::new(),
+                        metrics: Vec::new(),
+                        artifacts: Vec::new(),
+                        dependencies: Vec::new(),
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let index: HashMap<i64, usize> = details
                 .iter()
                 .enumerate()
@@ -595,9 +626,10 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for r in &params {
-                details[index[&r.get::<i64, _>(0)]]
+                let value = param_value(r.try_get("value_num")?, r.try_get("value_text")?);
+                details[index[&r.try_get::<i64, _>("run_id")?]]
                     .params
-                    .push((r.get(1), param_value(r.get(2), r.get(3))));
+                    .push((r.try_get("name")?, value));
             }
             let metrics = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, split, name, value FROM metrics
@@ -608,11 +640,13 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for r in &metrics {
-                details[index[&r.get::<i64, _>(0)]].metrics.push(Metric {
-                    split: r.get(1),
-                    name: r.get(2),
-                    value: r.get(3),
-                });
+                details[index[&r.try_get::<i64, _>("run_id")?]]
+                    .metrics
+                    .push(Metric {
+                        split: split(r)?,
+                        name: r.try_get("name")?,
+                        value: r.try_get("value")?,
+                    });
             }
             let artifacts = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, kind, path FROM artifacts
@@ -623,9 +657,22 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for r in &artifacts {
-                details[index[&r.get::<i64, _>(0)]]
+                details[index[&r.try_get::<i64, _>("run_id")?]]
                     .artifacts
-                    .push((r.get(1), r.get(2)));
+                    .push((r.try_get("kind")?, r.try_get("path")?));
+            }
+            let dependencies = sqlx::query(&format!(
+                "{CHOSEN} SELECT run_id, role, key FROM run_dependencies
+                 WHERE run_id IN chosen ORDER BY run_id, role"
+            ))
+            .bind(id)
+            .bind(sweep)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &dependencies {
+                details[index[&r.try_get::<i64, _>("run_id")?]]
+                    .dependencies
+                    .push((r.try_get("role")?, r.try_get("key")?));
             }
             Ok(details)
         })
@@ -642,35 +689,36 @@ impl Store {
             .bind(serde_json::to_string(run_ids)?)
             .fetch_all(&self.pool)
             .await?;
-            Ok(rows
-                .iter()
-                .map(|r| EpochValue {
-                    run_id: r.get(0),
-                    epoch: r.get(1),
-                    name: r.get(2),
-                    value: r.get(3),
+            rows.iter()
+                .map(|r| {
+                    Ok(EpochValue {
+                        run_id: r.try_get("run_id")?,
+                        epoch: r.try_get("epoch")?,
+                        name: r.try_get("name")?,
+                        value: r.try_get("value")?,
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 
     /// The stored labels, scores and classes of one split of the given runs, by run id.
-    pub fn scores(&self, run_ids: &[i64], split: &str) -> Result<HashMap<i64, ScoreSet>> {
+    pub fn scores(&self, run_ids: &[i64], split: SplitName) -> Result<HashMap<i64, ScoreSet>> {
         self.rt.block_on(async {
             let rows = sqlx::query(
                 "SELECT run_id, labels, scores, classes FROM scores
                  WHERE run_id IN (SELECT value FROM json_each(?)) AND split = ?",
             )
             .bind(serde_json::to_string(run_ids)?)
-            .bind(split)
+            .bind(split.as_str())
             .fetch_all(&self.pool)
             .await?;
             rows.iter()
                 .map(|r| {
-                    let run_id: i64 = r.get(0);
-                    let labels: Vec<u8> = r.get(1);
-                    let bytes: Vec<u8> = r.get(2);
-                    let classes: String = r.get(3);
+                    let run_id: i64 = r.try_get("run_id")?;
+                    let labels: Vec<u8> = r.try_get("labels")?;
+                    let bytes: Vec<u8> = r.try_get("scores")?;
+                    let classes: String = r.try_get("classes")?;
                     if bytes.len() != 8 * labels.len() {
                         return Err(anyhow!(
                             "run {run_id}, split {split}: {} score bytes for {} labels (8 bytes per score)",
@@ -690,7 +738,7 @@ impl Store {
                     Ok((
                         run_id,
                         ScoreSet {
-                            split: split.to_string(),
+                            split,
                             labels: labels.iter().map(|&l| l != 0).collect(),
                             scores,
                             classes,
@@ -765,8 +813,10 @@ impl Store {
         self.rt.block_on(async {
             let row = sqlx::query(
                 "SELECT r.status, r.error,
-                        (SELECT path FROM artifacts a WHERE a.run_id = r.id AND a.kind = 'checkpoint'),
+                        (SELECT path FROM artifacts a WHERE a.run_id = r.id AND a.kind = 'checkpoint')
+                            AS checkpoint,
                         (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc')
+                            AS auc_roc
                  FROM runs r WHERE r.key = ?",
             )
             .bind(key)
@@ -774,10 +824,10 @@ impl Store {
             .await?
             .ok_or_else(|| anyhow!("run {key} is not in the store"))?;
             Ok(Dependency {
-                status: row.get(0),
-                error: row.get(1),
-                checkpoint: row.get(2),
-                auc_roc: row.get(3),
+                status: status(&row)?,
+                error: row.try_get("error")?,
+                checkpoint: row.try_get("checkpoint")?,
+                auc_roc: row.try_get("auc_roc")?,
             })
         })
     }

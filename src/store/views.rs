@@ -42,19 +42,19 @@ fn column_name(param: &str) -> String {
 /// One parameter column of `run_summary`: `(param name, column name, kind)`.
 async fn param_columns(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String, String, Kind)>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT name, value_num IS NOT NULL, value_text FROM params ORDER BY name",
+        "SELECT DISTINCT name, value_num IS NOT NULL AS numeric, value_text FROM params ORDER BY name",
     )
     .fetch_all(conn)
     .await?;
     // Sorted by name, so one parameter's values are adjacent.
     let mut columns: Vec<(String, String, Option<Kind>)> = Vec::new();
     for row in rows {
-        let name: String = row.get(0);
+        let name: String = row.try_get("name")?;
         if IDENTITY_PARAMS.contains(&name.as_str()) {
             continue;
         }
-        let numeric: bool = row.get(1);
-        let text: Option<String> = row.get(2);
+        let numeric: bool = row.try_get("numeric")?;
+        let text: Option<String> = row.try_get("value_text")?;
         // Integers keep their written form (`8`); bools are stored as 0/1 without text;
         // a null value (an unset optional setting) fits every kind.
         let kind = match (numeric, text) {

@@ -2,11 +2,10 @@
 //! gradients in f32 and f64, and a gradient of a gradient (the case TadGAN's gradient
 //! penalty needs) against the closed form.
 
-use crate::common;
+use crate::common::flat;
 use anolab::nn::act::leaky_relu;
 use anolab::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
-use crate::common::flat;
 
 /// Normal values with some exact zeros (where the two branches meet).
 fn random(n: usize, seed: u64, dtype: DType) -> Var {

@@ -3,8 +3,9 @@
 //! window's own variance. A reconstruction model that has learnt only the mean level or
 //! only the average window scores like these; README compares the LSTM-AE against them.
 
-use anolab::config::{DatasetConfig, MitdbConfig};
-use anolab::data::synthetic::{generate, SyntheticOptions};
+use anolab::config::DatasetConfig;
+use anolab::data::mitdb::MitdbConfig;
+use anolab::data::synthetic::{generate, SyntheticConfig};
 use anolab::data::Windows;
 use anolab::metrics::auc_roc;
 
@@ -62,7 +63,7 @@ fn mitbih_mini_template_and_variance_scores() {
         n_folds: 5,
         max_train: Some(2048),
     });
-    let split = anolab::data::load(&ds, 0).unwrap();
+    let split = ds.load(0).unwrap();
     let t = mean_template(&split.train);
     let train_template = mean(&template_mse(&split.train, &t));
     let train_variance = mean(&own_variance(&split.train));
@@ -81,7 +82,7 @@ fn mitbih_mini_template_and_variance_scores() {
 /// The synthetic split of tests/zoo.rs (length 80, seed 9, 128 training windows).
 #[test]
 fn synthetic_template_scores() {
-    let split = generate(&SyntheticOptions {
+    let split = generate(&SyntheticConfig {
         n_train: 128,
         n_val: 20,
         n_test: 200,

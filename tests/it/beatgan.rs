@@ -1,10 +1,11 @@
 //! BeatGAN on tiny shapes: training reduces the loss, scores are finite and rank planted
 //! anomalies, save/load round-trips, the parameter count matches the architecture.
 
-use anolab::config::{BeatganConfig, TrainConfig};
 use anolab::data::Windows;
 use anolab::models::beatgan::BeatGan;
-use anolab::models::{Detector, InputShape};
+use anolab::models::beatgan::BeatganConfig;
+use anolab::models::TrainConfig;
+use anolab::models::{Build, Detector, InputShape};
 use anolab::rng::SplitMix64;
 use candle_core::Device;
 
@@ -52,10 +53,13 @@ fn model(seed: u64) -> BeatGan {
     };
     BeatGan::new(
         cfg,
-        train,
-        InputShape::signal(1, LENGTH),
-        &Device::Cpu,
-        seed,
+        &Build {
+            train: &train,
+            shape: InputShape::signal(1, LENGTH),
+            device: &Device::Cpu,
+            seed,
+            dependencies: &[],
+        },
     )
     .unwrap()
 }
@@ -143,10 +147,13 @@ fn parameter_count_matches_the_architecture() {
     // Paper size on 320-sample beats: nz 50, ndf = ngf = 32.
     let m = BeatGan::new(
         BeatganConfig::default(),
-        TrainConfig::default(),
-        InputShape::signal(1, 320),
-        &Device::Cpu,
-        0,
+        &Build {
+            train: &TrainConfig::default(),
+            shape: InputShape::signal(1, 320),
+            device: &Device::Cpu,
+            seed: 0,
+            dependencies: &[],
+        },
     )
     .unwrap();
     let (nc, ndf, ngf, nz) = (1, 32, 32, 50);
@@ -170,10 +177,13 @@ fn parameter_count_matches_the_architecture() {
 fn other_window_lengths_are_refused_clearly() {
     let err = BeatGan::new(
         BeatganConfig::default(),
-        TrainConfig::default(),
-        InputShape::signal(1, 300),
-        &Device::Cpu,
-        0,
+        &Build {
+            train: &TrainConfig::default(),
+            shape: InputShape::signal(1, 300),
+            device: &Device::Cpu,
+            seed: 0,
+            dependencies: &[],
+        },
     )
     .err()
     .expect("300 is not 10·2^n");

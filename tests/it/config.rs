@@ -1,6 +1,8 @@
 //! Config layering, override parsing, sweep expansion and run keys.
 
-use anolab::config::{load_sweep, parse_override, BeatganConfig, ModelConfig, RunSpec};
+use anolab::config::{load_sweep, parse_override, ModelConfig};
+use anolab::models::beatgan::BeatganConfig;
+use anolab::plan::RunSpec;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -205,7 +207,10 @@ seeds: [3]
     let spec = load_sweep(&write(&dir, "kd.yaml", kd), &[]).unwrap();
     assert_eq!(spec.runs.len(), 2);
     let student = &spec.runs[1];
-    let teacher = student.teacher().expect("a student has a teacher");
+    let dependencies = student.dependencies();
+    let [("teacher", teacher)] = &dependencies[..] else {
+        panic!("a student has one teacher: {dependencies:?}")
+    };
     assert_eq!(
         (teacher.seed, teacher.fold, teacher.train.epochs),
         (3, 0, 7)
@@ -214,12 +219,12 @@ seeds: [3]
         panic!("the teacher is a BeatGAN")
     };
     assert_eq!((t.nz, t.ndf), (16, 32));
-    assert_eq!(teacher.teacher(), None);
+    assert!(teacher.dependencies().is_empty());
     // Both students share one teacher run.
     let keys: Vec<String> = spec
         .runs
         .iter()
-        .map(|c| RunSpec::new(c.clone(), "d").teacher.unwrap().key)
+        .map(|c| RunSpec::new(c.clone(), "d").dependencies[0].1.key.clone())
         .collect();
     assert_eq!(keys[0], keys[1]);
 
@@ -285,7 +290,7 @@ seeds: [0, 1]
         ["beatgan", "beatgan", "beatgan", "beatgan", "lstm_ae", "lstm_ae"]
     );
     let model_axis = spec.axes.iter().find(|a| a.key == "model").unwrap();
-    let label = |i: usize| model_axis.value_of(&RunSpec::new(spec.runs[i].clone(), "d"));
+    let label = |i: usize| model_axis.value_of(&spec.runs[i]);
     assert_eq!(label(4), "lstm_ae nz=32");
     assert_eq!(label(2), "beatgan nz=16");
     let e = error_of(&mixed.replace("nz: 32", "ndf: 32"), &[]);

@@ -1,10 +1,27 @@
 //! Users' CSV time series: the shipped example (`data/examples/network_in.csv`, a NAB
 //! file with a label column) and malformed files, each error naming file, line, column.
 
-use anolab::data::csv::{self, CsvOptions, SeriesLabels};
+use anolab::data::csv::{self, CsvConfig};
 use std::path::Path;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/network_in.csv");
+
+/// Where a test series' labels come from.
+#[derive(Clone)]
+enum SeriesLabels {
+    Column(String),
+    Intervals(Vec<[usize; 2]>),
+}
+
+/// What a test reads from a series, apart from the file.
+#[derive(Clone)]
+struct CsvOptions {
+    columns: Vec<String>,
+    labels: SeriesLabels,
+    window: usize,
+    stride: usize,
+    train_stride: usize,
+}
 
 fn options(labels: SeriesLabels, window: usize, stride: usize) -> CsvOptions {
     CsvOptions {
@@ -16,10 +33,27 @@ fn options(labels: SeriesLabels, window: usize, stride: usize) -> CsvOptions {
     }
 }
 
+/// The dataset config of `opts` on the file at `path`.
+fn at(path: &Path, opts: &CsvOptions) -> CsvConfig {
+    let (label_column, intervals) = match opts.labels.clone() {
+        SeriesLabels::Column(c) => (Some(c), None),
+        SeriesLabels::Intervals(i) => (None, Some(i)),
+    };
+    CsvConfig {
+        path: path.into(),
+        columns: opts.columns.clone(),
+        label_column,
+        intervals,
+        window: opts.window,
+        stride: opts.stride,
+        train_stride: opts.train_stride,
+    }
+}
+
 #[test]
 fn example_series_has_the_nab_labels() {
     let opts = options(SeriesLabels::Column("label".into()), 100, 1);
-    let series = csv::read_series(Path::new(EXAMPLE), &opts).unwrap();
+    let series = csv::read_series(&at(Path::new(EXAMPLE), &opts)).unwrap();
     assert_eq!(series.labels.len(), 1243);
     // The file's two NAB windows, [10:35, 15:45] and [18:05, 23:15] on 2013-10-10,
     // hold 63 five-minute rows each.
@@ -28,17 +62,17 @@ fn example_series_has_the_nab_labels() {
         .map(|[a, b]| b - a + 1)
         .collect();
     assert_eq!(runs, [63, 63]);
-    let split = csv::load(Path::new(EXAMPLE), &opts).unwrap();
+    let split = csv::load(&at(Path::new(EXAMPLE), &opts)).unwrap();
     assert_eq!(split.test.n, 1243 - 100 + 1);
     assert_eq!(split.timeline.unwrap().labels, series.labels);
     // The same labels given as intervals of row indices.
     let first = series.labels.iter().position(|&l| l).unwrap();
     let intervals = anolab::metrics::series::segments(&series.labels);
     assert_eq!(intervals[0][0], first);
-    let by_interval = csv::read_series(
+    let by_interval = csv::read_series(&at(
         Path::new(EXAMPLE),
         &options(SeriesLabels::Intervals(intervals), 100, 1),
-    )
+    ))
     .unwrap();
     assert_eq!(by_interval.labels, series.labels);
     assert_eq!(by_interval.values, series.values);
@@ -60,12 +94,12 @@ fn channels_scaling_and_strided_windows_by_hand() {
         stride: 2,
         train_stride: 1,
     };
-    let s = csv::read_series(&path, &opts).unwrap();
+    let s = csv::read_series(&at(&path, &opts)).unwrap();
     // a: 1..9 → (v − 1)/4 − 1; b: 10..50 → (v − 10)/20 − 1.
     assert_eq!(s.values[0], [-1.0, -0.75, -0.5, 0.0, 1.0]);
     assert_eq!(s.values[1], [-1.0, -0.5, 0.5, 1.0, 0.0]);
     assert_eq!(s.labels, [false, false, true, false, false]);
-    let split = csv::load(&path, &opts).unwrap();
+    let split = csv::load(&at(&path, &opts)).unwrap();
     // Starts 0 and 2 cover all 5 steps; each window is channel a then channel b.
     assert_eq!(split.timeline.as_ref().unwrap().starts, [0, 2]);
     assert_eq!(split.test.window(1), [-0.5, 0.0, 1.0, 0.5, 1.0, 0.0]);
@@ -77,16 +111,16 @@ fn channels_scaling_and_strided_windows_by_hand() {
         stride: 2,
         ..opts
     };
-    let split = csv::load(&path, &opts).unwrap();
+    let split = csv::load(&at(&path, &opts)).unwrap();
     assert_eq!(split.timeline.as_ref().unwrap().starts, [0, 2, 3]);
     // train_stride 2 trains and validates on windows 0 and 2 of 3 and scores all three.
-    let reduced = csv::load(
+    let reduced = csv::load(&at(
         &path,
         &CsvOptions {
             train_stride: 2,
             ..opts
         },
-    )
+    ))
     .unwrap();
     assert_eq!(reduced.test.data, split.test.data);
     assert_eq!(reduced.train.n, 2);
@@ -159,7 +193,7 @@ fn malformed_csv_names_file_line_and_column() {
     for (name, text, opts, expected) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let e = csv::load(&path, &opts).unwrap_err().to_string();
+        let e = csv::load(&at(&path, &opts)).unwrap_err().to_string();
         assert!(e.ends_with(expected), "{name}: {e}");
         assert!(e.starts_with(&path.display().to_string()), "{name}: {e}");
     }

@@ -29,7 +29,7 @@ fn example_sweeps_parse_and_their_data_loads() {
                 continue;
             }
         }
-        let split = anolab::data::load(dataset, 0).unwrap();
+        let split = dataset.load(0).unwrap();
         assert_eq!(split.train.length, 80, "{file}");
         assert_eq!(split.timeline.is_some(), dataset.is_series(), "{file}");
     }

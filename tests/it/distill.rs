@@ -104,10 +104,10 @@ fn the_teacher_is_trained_once_for_all_students() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), KD, &[]);
     assert_eq!(runs.len(), 4);
-    let teacher_key = runs[0].teacher.as_ref().unwrap().key.clone();
-    assert!(runs
-        .iter()
-        .all(|r| r.teacher.as_ref().unwrap().key == teacher_key));
+    let teacher_key = runs[0].dependencies[0].1.key.clone();
+    assert!(runs.iter().all(|r| r.dependencies.len() == 1
+        && r.dependencies[0].0 == "teacher"
+        && r.dependencies[0].1.key == teacher_key));
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
@@ -120,7 +120,8 @@ fn the_teacher_is_trained_once_for_all_students() {
         common::count(
             &store,
             &format!(
-                "SELECT count(*) FROM runs WHERE teacher_key = '{teacher_key}' AND status = 'done'"
+                "SELECT count(*) FROM runs r JOIN run_dependencies d ON d.run_id = r.id
+                 WHERE d.role = 'teacher' AND d.key = '{teacher_key}' AND r.status = 'done'"
             )
         ),
         4
@@ -237,5 +238,12 @@ fn a_failed_teacher_fails_its_students_with_the_reason() {
             "{label}: {error}"
         );
     }
-    assert_eq!(common::count(&store, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.teacher_key IS NOT NULL"), 0, "no student trained");
+    assert_eq!(
+        common::count(
+            &store,
+            "SELECT count(*) FROM epochs e JOIN run_dependencies d ON d.run_id = e.run_id"
+        ),
+        0,
+        "no student trained"
+    );
 }

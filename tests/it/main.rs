@@ -21,6 +21,7 @@ mod nab;
 mod norm;
 mod npy;
 mod pipeline;
+mod plan;
 mod report;
 mod series_metrics;
 mod store;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anolab::data::mitdb::{
-    self, beatgan_class, extract_beats, filtfilt_fir, firwin_bandpass, MitdbOptions,
+    self, beatgan_class, extract_beats, filtfilt_fir, firwin_bandpass, MitdbConfig,
 };
 use anolab::data::wfdb::{read_atr, read_header, read_rdann_txt, read_signals, Annotation};
 use anolab::data::{DataError, Windows};
@@ -217,18 +217,19 @@ fn window_keys(w: &Windows) -> Vec<Vec<u32>> {
         .collect()
 }
 
-fn fold(k: usize, seed: u64) -> MitdbOptions {
-    MitdbOptions {
-        fold: k,
+/// The shipped records split with `seed` (the fold is passed to `load`/`split`).
+fn fold(seed: u64) -> MitdbConfig {
+    MitdbConfig {
+        path: mini().into(),
         split_seed: seed,
-        ..MitdbOptions::default()
+        ..MitdbConfig::default()
     }
 }
 
 #[test]
 fn mini_split_fold0() {
     assert_eq!(mitdb::list_records(mini()).unwrap(), MINI_RECORDS);
-    let split = mitdb::load(mini(), &fold(0, 7)).unwrap();
+    let split = mitdb::load(&fold(7), 0).unwrap();
     // N: 5465 → test fold 1093, rest 4372 → val 437, train 3935.
     // S 435 → 43 val; V 1035 → 103; F 376 → 37; Q 2 → 0.
     assert_eq!(split.train.n, 3935);
@@ -265,7 +266,7 @@ fn mini_folds_partition_normals() {
     let all = extract_beats(mini(), &MINI_RECORDS).unwrap();
     let mut test_normals = HashSet::new();
     for k in 0..5 {
-        let split = mitdb::split(&all, &fold(k, 7));
+        let split = mitdb::split(&all, &fold(7), k);
         let n = split.test.labels.iter().filter(|&&a| !a).count();
         assert_eq!(n, 1093, "fold {k}");
         let keys = window_keys(&split.test);
@@ -281,9 +282,9 @@ fn mini_folds_partition_normals() {
 #[test]
 fn mini_split_is_deterministic() {
     let all = extract_beats(mini(), &MINI_RECORDS).unwrap();
-    let a = mitdb::split(&all, &fold(2, 11));
-    let b = mitdb::split(&all, &fold(2, 11));
-    let c = mitdb::split(&all, &fold(2, 12));
+    let a = mitdb::split(&all, &fold(11), 2);
+    let b = mitdb::split(&all, &fold(11), 2);
+    let c = mitdb::split(&all, &fold(12), 2);
     for (x, y) in [(&a.train, &b.train), (&a.val, &b.val), (&a.test, &b.test)] {
         assert_eq!(x.data, y.data);
         assert_eq!(x.classes, y.classes);
@@ -293,10 +294,11 @@ fn mini_split_is_deterministic() {
 
     let capped = mitdb::split(
         &all,
-        &MitdbOptions {
+        &MitdbConfig {
             max_train: Some(100),
-            ..fold(2, 11)
+            ..fold(11)
         },
+        2,
     );
     assert_eq!(capped.train.n, 100);
     assert_eq!(capped.train.data[..], a.train.data[..100 * 320]);
@@ -305,7 +307,7 @@ fn mini_split_is_deterministic() {
 
 #[test]
 fn load_rejects_bad_options() {
-    let e = mitdb::load(mini(), &fold(5, 0)).unwrap_err();
+    let e = mitdb::load(&fold(0), 5).unwrap_err();
     assert!(matches!(e, DataError::Options { .. }), "{e}");
     assert!(e.to_string().contains("mitdb-mini"), "{e}");
 }

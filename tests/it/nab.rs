@@ -7,7 +7,7 @@
 //! `labels/combined_windows.json` (bin = `[t0 + k·interval, t0 + (k+1)·interval)`,
 //! labelled when it meets a window).
 
-use anolab::data::nab::{self, parse_timestamp, NabOptions, DEFAULT_LABELS};
+use anolab::data::nab::{self, parse_timestamp, NabConfig, DEFAULT_LABELS};
 use anolab::data::DataError;
 use std::path::{Path, PathBuf};
 
@@ -23,8 +23,9 @@ fn shared() -> Option<&'static Path> {
     }
 }
 
-fn options(signal: &str) -> NabOptions {
-    NabOptions {
+fn options(dir: &Path, signal: &str) -> NabConfig {
+    NabConfig {
+        path: dir.into(),
         signal: signal.into(),
         labels: PathBuf::from(DEFAULT_LABELS),
         window: 100,
@@ -104,7 +105,7 @@ const FACTS: &[Fact] = &[
 fn signals_match_numpy_facts() {
     let Some(dir) = shared() else { return };
     for &(signal, rows, interval, bins, imputed, anomalous, first, mean) in FACTS {
-        let s = nab::read_signal(dir, &options(signal)).unwrap();
+        let s = nab::read_signal(&options(dir, signal)).unwrap();
         assert_eq!(s.n_rows, rows, "{signal} rows");
         assert_eq!(s.interval, interval, "{signal} interval");
         assert_eq!(s.values.len(), bins, "{signal} bins");
@@ -133,7 +134,7 @@ fn every_nab_label_point_lies_in_a_labelled_step_but_the_documented_one() {
     let mut outside = Vec::new();
     let mut n_points = 0;
     for (signal, stamps) in &points {
-        let s = nab::read_signal(dir, &options(signal)).unwrap();
+        let s = nab::read_signal(&options(dir, signal)).unwrap();
         for stamp in stamps {
             n_points += 1;
             let t = parse_timestamp(stamp).unwrap();
@@ -161,11 +162,11 @@ fn all_58_files_load_and_116_windows_are_read() {
     let mut n_windows = 0;
     let mut rows = 0;
     for signal in windows.keys() {
-        let s = nab::read_signal(dir, &options(signal)).unwrap();
+        let s = nab::read_signal(&options(dir, signal)).unwrap();
         n_windows += s.windows.len();
         rows += s.n_rows;
         // Scaled to [-1, 1] and cut into windows of 100 with step 1.
-        let split = nab::load(dir, &options(signal)).unwrap();
+        let split = nab::load(&options(dir, signal)).unwrap();
         let t = split.timeline.as_ref().unwrap();
         assert_eq!(split.test.n, s.values.len() - 100 + 1, "{signal}");
         assert_eq!(t.starts.len(), split.test.n);
@@ -185,7 +186,7 @@ fn all_58_files_load_and_116_windows_are_read() {
 #[test]
 fn unsupervised_split_hides_labels_from_validation() {
     let Some(dir) = shared() else { return };
-    let split = nab::load(dir, &options("artificialWithAnomaly/art_daily_jumpsup.csv")).unwrap();
+    let split = nab::load(&options(dir, "artificialWithAnomaly/art_daily_jumpsup.csv")).unwrap();
     assert_eq!(split.train.n, 4032 - 99);
     assert_eq!(split.train.data, split.test.data);
     assert_eq!(split.val.data, split.test.data);
@@ -212,8 +213,9 @@ fn tiny_nab(csv: &str, labels: &str) -> tempfile::TempDir {
     dir
 }
 
-fn tiny_options(window: usize, interval: Option<i64>) -> NabOptions {
-    NabOptions {
+fn tiny_options(dir: &Path, window: usize, interval: Option<i64>) -> NabConfig {
+    NabConfig {
+        path: dir.into(),
         signal: "cat/s.csv".into(),
         labels: PathBuf::from(DEFAULT_LABELS),
         window,
@@ -233,7 +235,7 @@ fn aggregation_imputation_and_labels_by_hand() {
         2020-01-01 00:05:00,7\n";
     let labels = r#"{"cat/s.csv": [["2020-01-01 00:03:30.000000", "2020-01-01 00:04:00.000000"]]}"#;
     let dir = tiny_nab(csv, labels);
-    let s = nab::read_signal(dir.path(), &tiny_options(2, None)).unwrap();
+    let s = nab::read_signal(&tiny_options(dir.path(), 2, None)).unwrap();
     assert_eq!(s.interval, 60);
     // Bins: 1, mean(2, 4) = 3, missing, missing, 5, 7; missing = mean(1, 3, 5, 7) = 4.
     assert_eq!(s.values, [1.0, 3.0, 4.0, 4.0, 5.0, 7.0]);
@@ -241,11 +243,11 @@ fn aggregation_imputation_and_labels_by_hand() {
     // The window [03:30, 04:00] meets the bins [03:00, 04:00) and [04:00, 05:00).
     assert_eq!(s.labels, [false, false, false, true, true, false]);
     // Aggregated to 2 minutes: bins (1, 2, 4), (), (5, 7).
-    let s = nab::read_signal(dir.path(), &tiny_options(2, Some(120))).unwrap();
+    let s = nab::read_signal(&tiny_options(dir.path(), 2, Some(120))).unwrap();
     assert_eq!(s.values, [7.0 / 3.0, (7.0 / 3.0 + 6.0) / 2.0, 6.0]);
     assert_eq!(s.labels, [false, true, true]);
     // Scaled to [-1, 1]: min 1 → -1, max 7 → 1, 4 → 0.
-    let split = nab::load(dir.path(), &tiny_options(2, None)).unwrap();
+    let split = nab::load(&tiny_options(dir.path(), 2, None)).unwrap();
     assert_eq!(split.test.n, 5);
     assert_eq!(split.test.window(2), [0.0, 0.0]);
     assert_eq!(split.test.window(0), [-1.0, (-1.0f64 + 4.0 / 6.0) as f32]);
@@ -263,21 +265,21 @@ fn malformed_nab_input_names_file_line_and_column() {
         "timestamp,value\n2020-01-01 00:00:00,1\nyesterday,2\n",
         good_labels,
     );
-    let e = message(nab::read_signal(dir.path(), &tiny_options(1, None)).unwrap_err());
+    let e = message(nab::read_signal(&tiny_options(dir.path(), 1, None)).unwrap_err());
     assert!(
         e.contains("s.csv:3:1:") && e.contains("`yesterday` is not a timestamp"),
         "{e}"
     );
 
     let dir = tiny_nab("timestamp,value\n2020-01-01 00:00:00,abc\n", good_labels);
-    let e = message(nab::read_signal(dir.path(), &tiny_options(1, None)).unwrap_err());
+    let e = message(nab::read_signal(&tiny_options(dir.path(), 1, None)).unwrap_err());
     assert!(
         e.contains("s.csv:2:2:") && e.contains("`abc` is not a finite number (column `value`)"),
         "{e}"
     );
 
     let dir = tiny_nab("time,value\n2020-01-01 00:00:00,1\n", good_labels);
-    let e = message(nab::read_signal(dir.path(), &tiny_options(1, None)).unwrap_err());
+    let e = message(nab::read_signal(&tiny_options(dir.path(), 1, None)).unwrap_err());
     assert!(
         e.contains("s.csv:1:") && e.contains("no column `timestamp`"),
         "{e}"
@@ -287,7 +289,7 @@ fn malformed_nab_input_names_file_line_and_column() {
         "timestamp,value\n2020-01-01 00:00:00,1\n",
         r#"{"other.csv": []}"#,
     );
-    let e = message(nab::read_signal(dir.path(), &tiny_options(1, None)).unwrap_err());
+    let e = message(nab::read_signal(&tiny_options(dir.path(), 1, None)).unwrap_err());
     assert!(
         e.contains("combined_windows.json") && e.contains("no entry for signal `cat/s.csv`"),
         "{e}"
@@ -297,11 +299,11 @@ fn malformed_nab_input_names_file_line_and_column() {
         "timestamp,value\n2020-01-01 00:00:00,1\n",
         "{\n  \"cat/s.csv\": [[1, 2]]\n}",
     );
-    let e = message(nab::read_signal(dir.path(), &tiny_options(1, None)).unwrap_err());
+    let e = message(nab::read_signal(&tiny_options(dir.path(), 1, None)).unwrap_err());
     assert!(e.contains("combined_windows.json:2:"), "{e}");
 
     let dir = tiny_nab("timestamp,value\n2020-01-01 00:00:00,1\n", good_labels);
-    let e = message(nab::load(dir.path(), &tiny_options(5, None)).unwrap_err());
+    let e = message(nab::load(&tiny_options(dir.path(), 5, None)).unwrap_err());
     assert!(
         e.contains("1 time steps, fewer than one window of 5"),
         "{e}"

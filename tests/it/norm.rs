@@ -2,12 +2,11 @@
 //! `BatchNorm` and `leaky_relu` (outputs, gradients, running statistics) and against
 //! central finite differences in f64.
 
-use crate::common;
+use crate::common::flat;
 use anolab::nn::BatchNormAct;
 use anolab::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{batch_norm, BatchNormConfig, ModuleT, VarBuilder, VarMap};
-use crate::common::flat;
 
 fn random(shape: &[usize], rng: &mut SplitMix64, dtype: DType) -> Tensor {
     let v: Vec<f64> = (0..shape.iter().product()).map(|_| rng.normal()).collect();

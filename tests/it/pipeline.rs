@@ -128,7 +128,9 @@ fn a_failing_run_does_not_stop_the_sweep() {
     assert_eq!(outcome.trained, 1);
     assert_eq!(outcome.failed.len(), 1);
     assert!(outcome.failed[0].2.contains("999"), "{:?}", outcome.failed);
-    let failed = store.runs(None, Some("failed")).unwrap();
+    let failed = store
+        .runs(None, Some(anolab::kinds::RunStatus::Failed))
+        .unwrap();
     assert!(failed[0].error.as_deref().unwrap().contains("999.hea"));
 
     // Without --rerun-failed it stays failed and is reported; with it, it is retried.

@@ -3,8 +3,9 @@
 
 use crate::report_fixture as fixture;
 
+use anolab::config::load_sweep;
 use anolab::config::sweep::{HeadlineMetric, ReportSpec};
-use anolab::config::{load_sweep, RunSpec};
+use anolab::plan::RunSpec;
 use anolab::report::{self, ReportOptions};
 use anolab::store::{Cell, Store};
 use std::path::Path;
@@ -201,11 +202,13 @@ fn bulk_details_equal_single_run_details() {
         assert!(d
             .metrics
             .iter()
-            .any(|m| m.name == "auc_roc" && m.split == "test"));
+            .any(|m| m.name == "auc_roc" && m.split == anolab::kinds::SplitName::Test));
     }
     let ids: Vec<i64> = bulk.iter().map(|d| d.row.id).collect();
     assert_eq!(store.epochs(&ids).unwrap().len(), runs.len() * 2 * 5);
-    let scores = store.scores(&ids[..3], "test").unwrap();
+    let scores = store
+        .scores(&ids[..3], anolab::kinds::SplitName::Test)
+        .unwrap();
     assert_eq!(scores.len(), 3);
     assert!(scores
         .values()
@@ -275,7 +278,7 @@ seeds: [0]
     let file = dir.path().join("probe.yaml");
     std::fs::write(&file, yaml.replace("DATA", &fixture::mini_data())).unwrap();
     let cfg = load_sweep(&file, &[]).unwrap().runs.remove(0);
-    let split = anolab::data::load(&cfg.dataset, cfg.fold).unwrap();
+    let split = cfg.dataset.load(cfg.fold).unwrap();
     let (store, _, runs) = fixture::fill(dir.path(), yaml, split.test.n, 1);
     let checkpoint = dir
         .path()
@@ -285,17 +288,10 @@ seeds: [0]
     std::fs::create_dir_all(checkpoint.parent().unwrap()).unwrap();
     let shape = anolab::models::InputShape::of(&split.test);
     // Untrained weights: the figure needs inference only, not a good model.
-    anolab::models::build(
-        &cfg.model,
-        &cfg.train,
-        shape,
-        &candle_core::Device::Cpu,
-        0,
-        None,
-    )
-    .unwrap()
-    .save(&checkpoint)
-    .unwrap();
+    crate::common::build(&cfg.model, &cfg.train, shape, 0)
+        .unwrap()
+        .save(&checkpoint)
+        .unwrap();
     let r = report::render(
         &store,
         "one",

@@ -234,9 +234,9 @@ fn eval(protocol: Protocol, threshold: Threshold) -> EvalConfig {
     }
 }
 
-fn row(rows: &[(&str, String, f64)], name: &str) -> Option<f64> {
+fn row(rows: &[(anolab::kinds::SplitName, String, f64)], name: &str) -> Option<f64> {
     rows.iter()
-        .find(|r| r.0 == "test" && r.1 == name)
+        .find(|r| r.0 == anolab::kinds::SplitName::Test && r.1 == name)
         .map(|r| r.2)
 }
 
@@ -255,7 +255,6 @@ fn series_evaluation_by_hand() {
         (&[false, false, false], &[0.1, 0.3, 0.5]),
         (&[false, true, false], &window_scores, &classes),
         Some(&timeline),
-        None,
     )
     .unwrap();
     // Threshold = median of the unlabelled validation scores = 0.3: steps 2, 3 flagged.
@@ -277,7 +276,6 @@ fn series_evaluation_by_hand() {
         (&[false, false], &[0.45, 0.45]),
         (&[true, true, true], &[0.0, 0.6, 0.2], &classes),
         Some(&timeline),
-        None,
     )
     .unwrap();
     // Step scores: 0, 0, 0.3, 0.6, 0.4, 0.2, 0.2; threshold 0.45 flags step 3 only.
@@ -302,7 +300,6 @@ fn orion_per_step(labels: &[bool], scores: &[f64], series: bool) -> Result<Rows,
         (&[false], &[0.0]),
         (labels, scores, &classes),
         series.then_some(&timeline),
-        None,
     )
 }
 
@@ -341,7 +338,6 @@ fn a_series_without_anomalies_counts_its_false_detections() {
         (&[false], &[0.0]),
         (&labels, &e, &vec![String::new(); 300]),
         None,
-        None,
     )
     .is_err());
 }
@@ -369,7 +365,6 @@ fn clean_threshold_ignores_test_labels() {
                     val,
                     (labels, &scores, &classes),
                     None,
-                    None,
                 )
                 .unwrap(),
                 "threshold",
@@ -383,7 +378,6 @@ fn clean_threshold_ignores_test_labels() {
                 &eval(Protocol::Paper, Threshold::Protocol),
                 val_labelled,
                 (labels, &scores, &classes),
-                None,
                 None,
             )
             .unwrap(),
@@ -405,7 +399,6 @@ fn clean_threshold_ignores_test_labels() {
             (&[false], &[0.0]),
             (&labels, &e, &vec![String::new(); 300]),
             Some(&timeline),
-            None,
         )
         .unwrap();
         let (p, r) = (

@@ -23,12 +23,12 @@ fn result() -> RunResult {
         protocol: "clean".into(),
         duration_s: 1.5,
         metrics: vec![Metric {
-            split: "test".into(),
+            split: anolab::kinds::SplitName::Test,
             name: "auc_roc".into(),
             value: 0.75,
         }],
         scores: vec![ScoreSet {
-            split: "test".into(),
+            split: anolab::kinds::SplitName::Test,
             labels: vec![false, true],
             scores: vec![0.1, 0.9],
             classes: vec!["N".into(), "V".into()],
@@ -44,7 +44,9 @@ fn runs_move_queued_running_done_and_failed() {
     let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
     let planned = store.plan(&record(&spec), &runs).unwrap();
     assert_eq!(planned.len(), 2);
-    assert!(planned.iter().all(|p| p.status == "queued"));
+    assert!(planned
+        .iter()
+        .all(|p| p.status == anolab::kinds::RunStatus::Queued));
     // Planning again adds nothing and keeps the ids.
     assert_eq!(store.plan(&record(&spec), &runs).unwrap(), planned);
     // A sweep is its current file: a run dropped from it leaves the sweep, not the store.
@@ -71,7 +73,7 @@ fn runs_move_queued_running_done_and_failed() {
     store.record_epoch(a, 0, &[("err_g".into(), 0.5)]).unwrap();
     store.finish(a, &result()).unwrap();
     let rows = store.runs(Some("tiny"), None).unwrap();
-    assert_eq!(rows[0].status, "done");
+    assert_eq!(rows[0].status, anolab::kinds::RunStatus::Done);
     assert_eq!(rows[0].auc_roc, Some(0.75));
     assert_eq!(
         common::count(
@@ -96,14 +98,22 @@ fn runs_move_queued_running_done_and_failed() {
     store
         .fail(b, "training diverged: err_g = NaN at batch 3", 2.0)
         .unwrap();
-    let failed = store.runs(None, Some("failed")).unwrap();
+    let failed = store
+        .runs(None, Some(anolab::kinds::RunStatus::Failed))
+        .unwrap();
     assert_eq!(failed.len(), 1);
     assert!(failed[0].error.as_deref().unwrap().contains("NaN"));
 
     // --rerun-failed puts back only the failed run; --force everything, and a new claim
     // clears what the earlier attempt stored.
     assert_eq!(store.requeue(&[a, b], Requeue::Failed).unwrap(), 1);
-    assert_eq!(store.runs(None, Some("queued")).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .runs(None, Some(anolab::kinds::RunStatus::Queued))
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.requeue(&[a, b], Requeue::All).unwrap(), 1);
     assert!(store.claim(a, "cpu", "testhost:1").unwrap());
     assert_eq!(
@@ -140,7 +150,13 @@ fn runs_of_dead_processes_are_reclaimed() {
         vec![planned[0].key.clone()],
         "a live owner keeps its run"
     );
-    assert_eq!(store.runs(None, Some("queued")).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .runs(None, Some(anolab::kinds::RunStatus::Queued))
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -2,10 +2,10 @@
 //! planted fractions and kinds exact, windows in [−1, 1], reachable as `name: synthetic`.
 
 use anolab::config::{load_sweep, DatasetConfig};
-use anolab::data::synthetic::{generate, planted, SyntheticOptions, ANOMALY_KINDS, NORMAL_CLASS};
+use anolab::data::synthetic::{generate, planted, SyntheticConfig, ANOMALY_KINDS, NORMAL_CLASS};
 
-fn opts(seed: u64) -> SyntheticOptions {
-    SyntheticOptions {
+fn opts(seed: u64) -> SyntheticConfig {
+    SyntheticConfig {
         n_train: 64,
         n_val: 30,
         n_test: 90,
@@ -25,7 +25,7 @@ fn same_seed_same_data_other_seed_other_data() {
     let c = generate(&opts(4));
     assert_ne!(a.train.data, c.train.data);
     // Window i of a split does not depend on the other splits' sizes.
-    let bigger = generate(&SyntheticOptions {
+    let bigger = generate(&SyntheticConfig {
         n_val: 50,
         ..opts(3)
     });
@@ -66,7 +66,7 @@ fn planted_fractions_and_kinds_are_exact() {
 fn planted_anomalies_change_the_window() {
     // A flattened segment holds one value over ≥ 15 % of the window; a normal window
     // never does (noise moves every sample).
-    let s = generate(&SyntheticOptions {
+    let s = generate(&SyntheticConfig {
         n_test: 300,
         ..opts(2)
     });
@@ -105,9 +105,9 @@ fn a_sweep_file_selects_it_by_name() {
         panic!("expected synthetic, got {:?}", spec.runs[0].dataset)
     };
     assert_eq!((d.n_train, d.seed, d.length), (128, 5, 320));
-    let split = anolab::data::load(&spec.runs[0].dataset, 0).unwrap();
+    let split = spec.runs[0].dataset.load(0).unwrap();
     assert_eq!(split.train.n, 128);
-    assert!(anolab::data::fingerprint(&spec.runs[0].dataset).is_ok());
+    assert!(spec.runs[0].dataset.fingerprint().is_ok());
 
     std::fs::write(
         &path,

@@ -7,14 +7,19 @@
 //! 8×8 digits. TadGAN's training needs second-order gradients, so every test sets
 //! `CANDLE_GRAD_DO_NOT_DETACH` before its first backward pass.
 
-use anolab::config::*;
-use anolab::data::synthetic::{generate, SyntheticOptions};
+use crate::common::build;
+use anolab::data::synthetic::{generate, SyntheticConfig};
 use anolab::data::Split;
 use anolab::metrics::auc_roc;
-use anolab::models::{build, Detector, InputShape};
+use anolab::models::anogan::AnoganConfig;
+use anolab::models::autoencoder::{AeConfig, VaeConfig};
+use anolab::models::ganomaly::GanomalyConfig;
+use anolab::models::lstm_ae::LstmAeConfig;
+use anolab::models::tadgan::TadganConfig;
+use anolab::models::{Detector, InputShape};
+use anolab::models::{ModelConfig, TrainConfig};
 use anolab::nn::gp::DO_NOT_DETACH_ENV;
 use anolab::rng::SplitMix64;
-use candle_core::Device;
 use std::sync::Once;
 
 const LENGTH: usize = 80; // 10·2³, accepted by the conv stacks
@@ -25,7 +30,7 @@ fn setup() {
 }
 
 fn data(n_train: usize) -> Split {
-    generate(&SyntheticOptions {
+    generate(&SyntheticConfig {
         n_train,
         n_val: 20,
         n_test: 200,
@@ -87,7 +92,7 @@ fn model(name: &str, seed: u64) -> Box<dyn Detector> {
         ..TrainConfig::default()
     };
     let shape = InputShape::signal(1, LENGTH);
-    build(&config(name), &train, shape, &Device::Cpu, seed, None).unwrap()
+    build(&config(name), &train, shape, seed).unwrap()
 }
 
 /// Trains `epochs` epochs; returns the loss term `watch` of the first and last epoch.
@@ -313,7 +318,7 @@ fn image_ganomaly(shape: InputShape, seed: u64) -> anyhow::Result<Box<dyn Detect
         lr: 2e-3,
         ..TrainConfig::default()
     };
-    build(&cfg, &train, shape, &Device::Cpu, seed, None)
+    build(&cfg, &train, shape, seed)
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
 
-use anolab::config::{load_sweep, parse_override, RunSpec, SweepSpec};
+use anolab::config::{parse_override, SweepSpec};
+use anolab::models::{Build, Detector, InputShape, ModelConfig, TrainConfig};
+use anolab::plan::{self, RunSpec};
 use std::path::Path;
 
 /// A tiny BeatGAN sweep on the shipped MIT-BIH records: 2 runs (seeds), 1 epoch, small
@@ -27,13 +27,23 @@ pub fn sweep(dir: &Path, yaml: &str, overrides: &[&str]) -> (SweepSpec, Vec<RunS
         .iter()
         .map(|o| parse_override(o).unwrap())
         .collect();
-    let spec = load_sweep(&path, &overrides).unwrap();
-    let runs = spec
-        .runs
-        .iter()
-        .map(|c| RunSpec::new(c.clone(), &anolab::data::fingerprint(&c.dataset).unwrap()))
-        .collect();
-    (spec, runs)
+    plan::load(&path, &overrides).unwrap()
+}
+
+/// A detector of `model` on the CPU, initialised from `seed`, with no dependencies.
+pub fn build(
+    model: &ModelConfig,
+    train: &TrainConfig,
+    shape: InputShape,
+    seed: u64,
+) -> anyhow::Result<Box<dyn Detector>> {
+    model.build(&Build {
+        train,
+        shape,
+        device: &candle_core::Device::Cpu,
+        seed,
+        dependencies: &[],
+    })
 }
 
 /// Sweep options for tests: one job on the CPU, results under `dir`.

@@ -3,8 +3,9 @@
 //! the real metric code, and decaying loss curves. Shared by `tests/report.rs` and
 //! `benches/report.rs`; the thing under test is the report, not these numbers.
 
-use anolab::config::{load_sweep, EvalConfig, RunSpec, SweepSpec};
+use anolab::config::{load_sweep, EvalConfig, SweepSpec};
 use anolab::metrics::evaluate::evaluate;
+use anolab::plan::RunSpec;
 use anolab::rng::SplitMix64;
 use anolab::store::{Metric, RunResult, ScoreSet, Store, SweepRecord};
 use serde_json::Value;
@@ -35,7 +36,7 @@ fn scores(rng: &mut SplitMix64, n: usize, shift: f64, split: &str) -> ScoreSet {
         .map(|&l| (0.2 + if l { shift } else { 0.0 } + 0.05 * rng.normal()).abs())
         .collect();
     ScoreSet {
-        split: split.into(),
+        split: split.parse().unwrap(),
         labels,
         scores,
         classes,
@@ -111,15 +112,10 @@ pub fn fill(
             (&val.labels, &val.scores),
             (&test.labels, &test.scores, &test.classes),
             None,
-            None,
         )
         .unwrap()
         .into_iter()
-        .map(|(split, name, value)| Metric {
-            split: split.into(),
-            name,
-            value,
-        })
+        .map(|(split, name, value)| Metric { split, name, value })
         .collect();
         let result = RunResult {
             n_params: 1000,

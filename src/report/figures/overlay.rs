@@ -1,13 +1,15 @@
-//! Input vs reconstruction of a few test windows of a run, by inference with its stored
-//! checkpoint (no training): the run's config and data split are loaded again, the
+//! Input vs reconstruction of a few test windows of a chosen run, by inference with its
+//! stored checkpoint (no training): the run's config and data split are loaded again, the
 //! detector is built and its weights are read from the safetensors file.
 
-use super::figure::{color, err, grid, num, Draw, SANS};
+use super::{Context, Drawn};
 use crate::config::RunConfig;
-use crate::data::{self, Split};
-use crate::models::{self, InputShape};
-use crate::store::{RunDetail, ScoreSet};
-use anyhow::{Context, Result};
+use crate::data::Split;
+use crate::models::{Build, InputShape};
+use crate::report::figure::{self, color, err, grid, num, Draw, SANS};
+use crate::store::RunDetail;
+use crate::store::ScoreSet;
+use anyhow::{Context as _, Result};
 use candle_core::Device;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -82,7 +84,8 @@ pub(super) fn overlay(
         Some(s) => s.clone(),
         None => {
             let s = Arc::new(
-                data::load(&cfg.dataset, cfg.fold)
+                cfg.dataset
+                    .load(cfg.fold)
                     .with_context(|| format!("loading the data of run {}", run.row.key))?,
             );
             cache.insert(cache_key, s.clone());
@@ -99,7 +102,13 @@ pub(super) fn overlay(
     }
     let shape = InputShape::of(test);
     let model = cfg.model.for_inference();
-    let mut detector = models::build(&model, &cfg.train, shape, &Device::Cpu, cfg.seed, None)?;
+    let mut detector = model.build(&Build {
+        train: &cfg.train,
+        shape,
+        device: &Device::Cpu,
+        seed: cfg.seed,
+        dependencies: &[],
+    })?;
     detector
         .load(Path::new(checkpoint))
         .with_context(|| format!("loading the checkpoint {checkpoint}"))?;
@@ -240,4 +249,33 @@ impl Draw for OverlayFigure {
         }
         Ok(())
     }
+}
+
+pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
+    let Context {
+        out_dir,
+        runs,
+        opts,
+        chosen,
+        scores,
+        ..
+    } = ctx;
+    if !opts.skip_overlays {
+        let mut cache = SplitCache::new();
+        for &i in chosen.iter() {
+            let run = &runs[i];
+            let Some(s) = scores.get(&run.row.id) else {
+                continue;
+            };
+            match overlay(run, s, &ctx.label(i), &mut cache) {
+                Ok(Ok(fig)) => out.add(
+                    figure::save(out_dir, &format!("overlay_{}", run.row.key), &fig)?,
+                    format!("Test windows of {} (normal: median and 95th-percentile score; abnormal: the median-scored window of each class) with the model's reconstruction; the shaded area is the reconstruction error.", ctx.label(i)),
+                ),
+                Ok(Err(reason)) => out.notes.push(format!("run {}: no reconstruction figure: {reason}", run.row.key)),
+                Err(e) => out.notes.push(format!("run {}: no reconstruction figure: {e:#}", run.row.key)),
+            }
+        }
+    }
+    Ok(())
 }
