@@ -124,42 +124,9 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         });
     }
 
-    // 2. One epoch of each model at its defaults: the conv models on 1,024 windows of
-    // 1×320, the recurrent ones (step by step over time, far slower) on 256 of 1×100,
-    // TadGAN's NAB window.
-    let conv_data = random_windows(1024, LENGTH, 2);
-    let seq_data = random_windows(256, 100, 2);
-    for name in MODEL_NAMES.iter().filter(|_| opts.wants("epochs")) {
-        progress(&format!("{name} epoch"));
-        let config: ModelConfig = serde_json::from_value(serde_json::json!({ "name": name }))?;
-        let data = if config.spec().steps_in_time() {
-            &seq_data
-        } else {
-            &conv_data
-        };
-        let shape = InputShape::of(data);
-        // Each run it depends on (a student's teacher), untrained, from a checkpoint.
-        let mut needed = Vec::new();
-        for needs in config.spec().dependencies() {
-            let checkpoint = dir.join(format!("{name}-{}.safetensors", needs.role));
-            build(&needs.model, &train, shape, opts.device, &[])?.save(&checkpoint)?;
-            needed.push(Finished {
-                role: needs.role.to_string(),
-                checkpoint,
-                auc_roc: None,
-            });
-        }
-        let mut m = build(&config, &train, shape, opts.device, &needed)?;
-        out.push(Timing {
-            name: format!(
-                "{name} epoch ({} windows of 1x{}, defaults)",
-                data.n, data.length
-            ),
-            unit: "s",
-            samples: measure(opts.repeats.min(3), || {
-                seconds(|| m.fit_epoch(data, &mut rng, &mut || {}).map(|_| ()))
-            })?,
-        });
+    // 2. One epoch of each model at its defaults.
+    if opts.wants("epochs") {
+        out.extend(model_epochs(opts, &train, &dir, &mut rng, &mut progress)?);
     }
 
     // 3. Scoring throughput of the paper-size BeatGAN.
@@ -178,24 +145,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // 4. Metrics on a million scores.
     if opts.wants("metrics") {
         progress("metrics");
-        let mut rng = SplitMix64::new(4);
-        let labels: Vec<bool> = (0..1_000_000).map(|_| rng.next_f64() < 0.1).collect();
-        let scores: Vec<f64> = labels
-            .iter()
-            .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
-            .collect();
-        out.push(Timing {
-            name: "auc_roc + auc_pr + best_f1 on 1,000,000 scores".into(),
-            unit: "s",
-            samples: measure(opts.repeats, || {
-                seconds(|| {
-                    metrics::auc_roc(&labels, &scores)?;
-                    metrics::auc_pr(&labels, &scores)?;
-                    metrics::best_f1(&labels, &scores)?;
-                    Ok(())
-                })
-            })?,
-        });
+        out.push(metrics_timing(opts.repeats)?);
     }
 
     // 5. Beat extraction over BeatGAN's 44 records.
@@ -241,6 +191,76 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // Best effort: a leftover folder in the temp dir harms nothing.
     let _ = std::fs::remove_dir_all(&dir);
     Ok(out)
+}
+
+/// One epoch of each registered model at its defaults: the conv models on 1,024 windows
+/// of 1×320, the recurrent ones (step by step over time, far slower) on 256 of 1×100,
+/// TadGAN's NAB window.
+fn model_epochs(
+    opts: &BenchOptions,
+    train: &TrainConfig,
+    dir: &Path,
+    rng: &mut SplitMix64,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<Timing>> {
+    let mut out = Vec::new();
+    let conv_data = random_windows(1024, LENGTH, 2);
+    let seq_data = random_windows(256, 100, 2);
+    for name in MODEL_NAMES {
+        progress(&format!("{name} epoch"));
+        let config: ModelConfig = serde_json::from_value(serde_json::json!({ "name": name }))?;
+        let data = if config.spec().steps_in_time() {
+            &seq_data
+        } else {
+            &conv_data
+        };
+        let shape = InputShape::of(data);
+        // Each run it depends on (a student's teacher), untrained, from a checkpoint.
+        let mut needed = Vec::new();
+        for needs in config.spec().dependencies() {
+            let checkpoint = dir.join(format!("{name}-{}.safetensors", needs.role));
+            build(&needs.model, train, shape, opts.device, &[])?.save(&checkpoint)?;
+            needed.push(Finished {
+                role: needs.role.to_string(),
+                checkpoint,
+                auc_roc: None,
+            });
+        }
+        let mut m = build(&config, train, shape, opts.device, &needed)?;
+        out.push(Timing {
+            name: format!(
+                "{name} epoch ({} windows of 1x{}, defaults)",
+                data.n, data.length
+            ),
+            unit: "s",
+            samples: measure(opts.repeats.min(3), || {
+                seconds(|| m.fit_epoch(data, rng, &mut || {}).map(|_| ()))
+            })?,
+        });
+    }
+    Ok(out)
+}
+
+/// AUC-ROC, AP and best F1 on a million seeded scores.
+fn metrics_timing(repeats: usize) -> Result<Timing> {
+    let mut rng = SplitMix64::new(4);
+    let labels: Vec<bool> = (0..1_000_000).map(|_| rng.next_f64() < 0.1).collect();
+    let scores: Vec<f64> = labels
+        .iter()
+        .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
+        .collect();
+    Ok(Timing {
+        name: "auc_roc + auc_pr + best_f1 on 1,000,000 scores".into(),
+        unit: "s",
+        samples: measure(repeats, || {
+            seconds(|| {
+                metrics::auc_roc(&labels, &scores)?;
+                metrics::auc_pr(&labels, &scores)?;
+                metrics::best_f1(&labels, &scores)?;
+                Ok(())
+            })
+        })?,
+    })
 }
 
 fn store_round_trip(store: &Store) -> Result<f64> {

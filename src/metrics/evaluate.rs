@@ -196,50 +196,11 @@ pub fn evaluate(
         (SplitName::Test, "n_anomalous".into(), n_anomalous as f64),
     ]);
     if let Some(t) = timeline {
-        let adjusted = series::point_adjusted_counts(labels, &predicted)?;
-        let segments =
-            series::segment_counts(&series::segments(labels), &series::segments(&predicted));
-        rows.extend([
-            (SplitName::Test, "pa_f1".into(), adjusted.f1()),
-            (SplitName::Test, "pa_precision".into(), adjusted.precision()),
-            (SplitName::Test, "pa_recall".into(), adjusted.recall()),
-            (SplitName::Test, "segment_tp".into(), segments.tp as f64),
-            (SplitName::Test, "segment_fp".into(), segments.fp as f64),
-            (SplitName::Test, "segment_fn".into(), segments.fn_ as f64),
-            (SplitName::Test, "segment_f1".into(), segments.f1()),
-            (
-                SplitName::Test,
-                "segment_precision".into(),
-                segments.precision(),
-            ),
-            (SplitName::Test, "segment_recall".into(), segments.recall()),
-            (SplitName::Test, "n_windows".into(), t.starts.len() as f64),
-        ]);
+        rows.extend(series_rows(labels, &predicted, t)?);
     }
     // Recall of each anomaly class at the chosen operating point (ECG: S, V, F, Q).
     if let Some(classes) = classes {
-        let mut class_names: Vec<&str> = labels
-            .iter()
-            .zip(classes)
-            .filter(|(l, _)| **l)
-            .map(|(_, c)| c.as_str())
-            .collect();
-        class_names.sort_unstable();
-        class_names.dedup();
-        for class in class_names {
-            let (hit, n) = classes
-                .iter()
-                .zip(&predicted)
-                .filter(|(c, _)| c.as_str() == class)
-                .fold((0usize, 0usize), |(h, n), (_, &p)| {
-                    (h + usize::from(p), n + 1)
-                });
-            rows.push((
-                SplitName::Test,
-                format!("recall_{class}"),
-                hit as f64 / n as f64,
-            ));
-        }
+        rows.extend(class_recalls(labels, classes, &predicted));
     }
     if val_has_both {
         rows.push((
@@ -254,4 +215,55 @@ pub fn evaluate(
         ));
     }
     Ok(rows)
+}
+
+/// The series metrics of the chosen per-step predictions: point-adjusted counts and the
+/// overlap segment counts, with their F1, precision and recall.
+fn series_rows(labels: &[bool], predicted: &[bool], t: &Timeline) -> Result<Rows, MetricsError> {
+    let adjusted = series::point_adjusted_counts(labels, predicted)?;
+    let segments = series::segment_counts(&series::segments(labels), &series::segments(predicted));
+    Ok(vec![
+        (SplitName::Test, "pa_f1".into(), adjusted.f1()),
+        (SplitName::Test, "pa_precision".into(), adjusted.precision()),
+        (SplitName::Test, "pa_recall".into(), adjusted.recall()),
+        (SplitName::Test, "segment_tp".into(), segments.tp as f64),
+        (SplitName::Test, "segment_fp".into(), segments.fp as f64),
+        (SplitName::Test, "segment_fn".into(), segments.fn_ as f64),
+        (SplitName::Test, "segment_f1".into(), segments.f1()),
+        (
+            SplitName::Test,
+            "segment_precision".into(),
+            segments.precision(),
+        ),
+        (SplitName::Test, "segment_recall".into(), segments.recall()),
+        (SplitName::Test, "n_windows".into(), t.starts.len() as f64),
+    ])
+}
+
+/// Recall of each anomaly class among the windows' classes at the chosen operating point.
+fn class_recalls(labels: &[bool], classes: &[String], predicted: &[bool]) -> Rows {
+    let mut rows: Rows = Vec::new();
+    let mut class_names: Vec<&str> = labels
+        .iter()
+        .zip(classes)
+        .filter(|(l, _)| **l)
+        .map(|(_, c)| c.as_str())
+        .collect();
+    class_names.sort_unstable();
+    class_names.dedup();
+    for class in class_names {
+        let (hit, n) = classes
+            .iter()
+            .zip(predicted)
+            .filter(|(c, _)| c.as_str() == class)
+            .fold((0usize, 0usize), |(h, n), (_, &p)| {
+                (h + usize::from(p), n + 1)
+            });
+        rows.push((
+            SplitName::Test,
+            format!("recall_{class}"),
+            hit as f64 / n as f64,
+        ));
+    }
+    rows
 }

@@ -18,8 +18,8 @@ pub use table::{cell_text, format_table, text_table, to_csv};
 
 use crate::config::sweep::{HeadlineMetric, ReportSpec};
 use crate::kinds::SplitName;
-use crate::store::{RunDetail, ScoreSet, Store};
-use anyhow::{anyhow, bail, Context as _, Result};
+use crate::store::{find_run, RunDetail, ScoreSet, Store};
+use anyhow::{anyhow, Context as _, Result};
 use markdown::markdown_report;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -186,17 +186,16 @@ fn choose_runs(
         }
         return Ok(best.into_values().map(|(i, _)| i).collect());
     }
+    let candidates: Vec<(i64, String)> =
+        runs.iter().map(|r| (r.row.id, r.row.key.clone())).collect();
     wanted
         .iter()
         .map(|w| {
-            let hits: Vec<usize> = (0..runs.len())
-                .filter(|&i| runs[i].row.key.starts_with(w.as_str()) || runs[i].row.id.to_string() == *w)
-                .collect();
-            match hits.as_slice() {
-                [i] => Ok(*i),
-                [] => bail!("run `{w}` is not a finished run of this sweep (see `anolab runs --sweep NAME`)"),
-                _ => bail!("run `{w}` matches {} runs of this sweep; give more of the key", hits.len()),
-            }
+            find_run(w, &candidates).map_err(|e| {
+                anyhow!(
+                    "{e} among the finished runs of this sweep (see `anolab runs --sweep NAME`)"
+                )
+            })
         })
         .collect()
 }

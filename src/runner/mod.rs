@@ -149,28 +149,50 @@ pub fn run_sweep(
         overall.inc(1);
         (run.key.clone(), result)
     };
-    // candle's CPU kernels parallelise on the current rayon pool. With one job the runs go
-    // one after another on the pool `main` runs in (all cores). With N jobs, N worker threads
-    // take runs from a queue, each inside its own pool of cores/N threads: in one shared
-    // pool, a job waiting inside a kernel would steal and run another whole run, and on
-    // 16 cores 16 jobs then finished nothing for minutes. Runs go in phases by the depth
-    // of their dependencies, so that every dependency is done (or failed) before the
-    // runs that need it start.
+    let results = in_phases(todo, opts.jobs.max(1), one)?;
+    overall.finish_and_clear();
+    for (key, result) in results {
+        match result {
+            Ok(true) => outcome.trained += 1,
+            Ok(false) => outcome.taken_elsewhere += 1,
+            Err(e) => outcome
+                .failed
+                .push((key.clone(), labels[key.as_str()].clone(), e)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// What training one run gave: `(key, Ok(trained) | Err(reason))`.
+type RunResultLine = (String, Result<bool, String>);
+
+/// Trains `todo` with `jobs` runs at once, in phases by the depth of their dependencies,
+/// so that every dependency is done (or failed) before the runs that need it start.
+///
+/// candle's CPU kernels parallelise on the current rayon pool. With one job the runs go
+/// one after another on the pool `main` runs in (all cores). With N jobs, N worker threads
+/// take runs from a queue, each inside its own pool of cores/N threads: in one shared
+/// pool, a job waiting inside a kernel would steal and run another whole run, and on
+/// 16 cores 16 jobs then finished nothing for minutes.
+fn in_phases<'a>(
+    todo: Vec<(&'a RunSpec, i64)>,
+    jobs: usize,
+    one: impl Fn(&(&'a RunSpec, i64)) -> RunResultLine + Sync,
+) -> Result<Vec<RunResultLine>> {
     let depth = todo.iter().map(|(r, _)| r.depth()).max().unwrap_or(0);
     let mut phases: Vec<Vec<(&RunSpec, i64)>> = vec![Vec::new(); depth + 1];
     for item in todo {
         phases[item.0.depth()].push(item);
     }
-    let jobs = opts.jobs.max(1);
     let threads_per_job = threads_per_job(jobs);
-    let mut results: Vec<(String, Result<bool, String>)> = Vec::new();
+    let mut results: Vec<RunResultLine> = Vec::new();
     for phase in phases {
         if jobs == 1 {
-            results.extend(phase.iter().map(one));
+            results.extend(phase.iter().map(&one));
             continue;
         }
         let queue = std::sync::Mutex::new(phase.iter());
-        let worker = || -> Result<Vec<(String, Result<bool, String>)>> {
+        let worker = || -> Result<Vec<RunResultLine>> {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads_per_job)
                 .build()?;
@@ -191,17 +213,7 @@ pub fn run_sweep(
             Ok(())
         })?;
     }
-    overall.finish_and_clear();
-    for (key, result) in results {
-        match result {
-            Ok(true) => outcome.trained += 1,
-            Ok(false) => outcome.taken_elsewhere += 1,
-            Err(e) => outcome
-                .failed
-                .push((key.clone(), labels[key.as_str()].clone(), e)),
-        }
-    }
-    Ok(outcome)
+    Ok(results)
 }
 
 /// What every job of a sweep shares.

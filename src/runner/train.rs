@@ -5,7 +5,7 @@ use crate::config::Protocol;
 use crate::data::Split;
 use crate::kinds::SplitName;
 use crate::metrics;
-use crate::models::{Build, Finished, InputShape, Snapshot};
+use crate::models::{Build, Detector, Finished, InputShape, Snapshot};
 use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
 use crate::store::{Metric, RunResult, ScoreSet, Store};
@@ -39,10 +39,10 @@ pub(super) fn train_and_evaluate(
 ) -> Result<RunResult> {
     let Job {
         run,
-        id,
         split,
         device,
         dependencies,
+        ..
     } = job;
     let start = Instant::now();
     let cfg = &run.config;
@@ -66,13 +66,112 @@ pub(super) fn train_and_evaluate(
         seed: cfg.seed,
         dependencies,
     })?;
+    let fitted = fit(job, detector.as_mut(), store, bar, val_has_both)?;
+    let best_epoch = fitted.best_epoch;
+
+    let val_scores = detector.score(&split.val)?;
+    let score_start = Instant::now();
+    let test_scores = detector.score(&split.test)?;
+    let score_s = score_start.elapsed().as_secs_f64();
+    let mut evaluation = metrics::evaluate::evaluate(
+        &cfg.eval,
+        (&split.val.labels, &val_scores),
+        (&split.test.labels, &test_scores, &split.test.classes),
+        split.timeline.as_ref(),
+    )
+    .context("evaluating the test scores")?;
+    let own: Vec<(String, f64)> = evaluation
+        .iter()
+        .filter(|(split, _, _)| *split == SplitName::Test)
+        .map(|(_, name, value)| (name.clone(), *value))
+        .collect();
+    let relative = cfg.model.spec().relative_metrics(&own, dependencies);
+    evaluation.extend(
+        relative
+            .into_iter()
+            .map(|(name, value)| (SplitName::Test, name, value)),
+    );
+    // Inference time: scoring the test windows (AnoGAN: its batched latent search).
+    evaluation.extend([
+        (SplitName::Test, "score_s".to_string(), score_s),
+        (
+            SplitName::Test,
+            "ms_per_window".to_string(),
+            score_s * 1e3 / split.test.n.max(1) as f64,
+        ),
+        (SplitName::Train, "fit_s".to_string(), fitted.fit_s),
+        (
+            SplitName::Train,
+            "val_score_s".to_string(),
+            fitted.val_score_s,
+        ),
+    ]);
+    evaluation.extend(
+        detector
+            .extra_metrics(&split.test)?
+            .into_iter()
+            .map(|(name, value)| (SplitName::Test, name, value)),
+    );
+
+    let checkpoint = results_dir
+        .join("runs")
+        .join(&run.key)
+        .join("model.safetensors");
+    std::fs::create_dir_all(checkpoint.parent().expect("has a parent"))?;
+    detector.save(&checkpoint)?;
+
+    Ok(RunResult {
+        n_params: detector.n_params(),
+        best_epoch,
+        protocol: protocol.as_str().into(),
+        duration_s: start.elapsed().as_secs_f64(),
+        metrics: evaluation
+            .into_iter()
+            .map(|(split, name, value)| Metric { split, name, value })
+            .collect(),
+        scores: vec![
+            ScoreSet {
+                split: SplitName::Val,
+                labels: split.val.labels.clone(),
+                scores: val_scores,
+                classes: split.val.classes.clone(),
+            },
+            ScoreSet {
+                split: SplitName::Test,
+                labels: split.test.labels.clone(),
+                scores: test_scores,
+                classes: split.test.classes.clone(),
+            },
+        ],
+        artifacts: vec![("checkpoint".into(), checkpoint.display().to_string())],
+    })
+}
+
+/// What training kept: the selected epoch (its weights restored into the detector) and
+/// the seconds spent in training steps and in validation scoring, summed over the epochs
+/// (for AnoGAN the validation scoring is a latent search, often the larger part of a run).
+struct Fitted {
+    best_epoch: usize,
+    fit_s: f64,
+    val_score_s: f64,
+}
+
+/// The epoch loop: trains, scores validation, stores each epoch's values, keeps the best
+/// epoch by the protocol's merit and restores it at the end.
+fn fit(
+    job: Job,
+    detector: &mut dyn Detector,
+    store: &Store,
+    bar: &ProgressBar,
+    val_has_both: bool,
+) -> Result<Fitted> {
+    let Job { run, id, split, .. } = job;
+    let (cfg, protocol) = (&run.config, run.config.eval.protocol);
     let epochs = cfg.train.epochs;
     bar.set_length((epochs * detector.batches_per_epoch(split.train.n)) as u64);
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
     let mut best: Option<(f64, usize, Snapshot)> = None;
     let mut last_beat = Instant::now();
-    // Seconds in training steps and in validation scoring, summed over the epochs: for
-    // AnoGAN the validation scoring is a latent search, often the larger part of a run.
     let (mut fit_s, mut val_score_s) = (0.0, 0.0);
     for epoch in 0..epochs {
         let mut on_batch = || {
@@ -127,78 +226,10 @@ pub(super) fn train_and_evaluate(
     }
     let (_, best_epoch, snapshot) = best.expect("at least one epoch");
     detector.restore(&snapshot)?;
-
-    let val_scores = detector.score(&split.val)?;
-    let score_start = Instant::now();
-    let test_scores = detector.score(&split.test)?;
-    let score_s = score_start.elapsed().as_secs_f64();
-    let mut evaluation = metrics::evaluate::evaluate(
-        &cfg.eval,
-        (&split.val.labels, &val_scores),
-        (&split.test.labels, &test_scores, &split.test.classes),
-        split.timeline.as_ref(),
-    )
-    .context("evaluating the test scores")?;
-    let own: Vec<(String, f64)> = evaluation
-        .iter()
-        .filter(|(split, _, _)| *split == SplitName::Test)
-        .map(|(_, name, value)| (name.clone(), *value))
-        .collect();
-    let relative = cfg.model.spec().relative_metrics(&own, dependencies);
-    evaluation.extend(
-        relative
-            .into_iter()
-            .map(|(name, value)| (SplitName::Test, name, value)),
-    );
-    // Inference time: scoring the test windows (AnoGAN: its batched latent search).
-    evaluation.extend([
-        (SplitName::Test, "score_s".to_string(), score_s),
-        (
-            SplitName::Test,
-            "ms_per_window".to_string(),
-            score_s * 1e3 / split.test.n.max(1) as f64,
-        ),
-        (SplitName::Train, "fit_s".to_string(), fit_s),
-        (SplitName::Train, "val_score_s".to_string(), val_score_s),
-    ]);
-    evaluation.extend(
-        detector
-            .extra_metrics(&split.test)?
-            .into_iter()
-            .map(|(name, value)| (SplitName::Test, name, value)),
-    );
-
-    let checkpoint = results_dir
-        .join("runs")
-        .join(&run.key)
-        .join("model.safetensors");
-    std::fs::create_dir_all(checkpoint.parent().expect("has a parent"))?;
-    detector.save(&checkpoint)?;
-
-    Ok(RunResult {
-        n_params: detector.n_params(),
+    Ok(Fitted {
         best_epoch,
-        protocol: protocol.as_str().into(),
-        duration_s: start.elapsed().as_secs_f64(),
-        metrics: evaluation
-            .into_iter()
-            .map(|(split, name, value)| Metric { split, name, value })
-            .collect(),
-        scores: vec![
-            ScoreSet {
-                split: SplitName::Val,
-                labels: split.val.labels.clone(),
-                scores: val_scores,
-                classes: split.val.classes.clone(),
-            },
-            ScoreSet {
-                split: SplitName::Test,
-                labels: split.test.labels.clone(),
-                scores: test_scores,
-                classes: split.test.classes.clone(),
-            },
-        ],
-        artifacts: vec![("checkpoint".into(), checkpoint.display().to_string())],
+        fit_s,
+        val_score_s,
     })
 }
 

@@ -191,6 +191,29 @@ fn param_value(num: Option<f64>, text: Option<String>) -> Value {
     }
 }
 
+/// The index in `runs` (`(id, key)` pairs) of the run that `wanted` names: a full key,
+/// a numeric id, or a unique key prefix, in that order of preference. The one resolver
+/// behind `anolab show RUN` and `anolab report --run RUN`.
+pub fn find_run(wanted: &str, runs: &[(i64, String)]) -> Result<usize, String> {
+    if let Some(i) = runs
+        .iter()
+        .position(|(id, key)| key == wanted || id.to_string() == wanted)
+    {
+        return Ok(i);
+    }
+    let hits: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].1.starts_with(wanted))
+        .collect();
+    match hits[..] {
+        [i] => Ok(i),
+        [] => Err(format!("no run with key or id `{wanted}`")),
+        _ => Err(format!(
+            "`{wanted}` matches {} run keys; give more of the key",
+            hits.len()
+        )),
+    }
+}
+
 impl Store {
     /// Opens (creating it and its folder if needed) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
@@ -782,30 +805,13 @@ impl Store {
         ))
     }
 
-    /// A full key, a numeric id, or a unique key prefix, in that order of preference.
+    /// A full key, a numeric id, or a unique key prefix (see [`find_run`]).
     fn resolve_run(&self, run: &str) -> Result<i64> {
-        self.rt.block_on(async {
-            let exact: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM runs WHERE key = ?1 OR CAST(id AS TEXT) = ?1")
-                    .bind(run)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if let Some(id) = exact {
-                return Ok(id);
-            }
-            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE key LIKE ?1 || '%'")
-                .bind(run)
-                .fetch_all(&self.pool)
-                .await?;
-            match ids.as_slice() {
-                [id] => Ok(*id),
-                [] => Err(anyhow!("no run with key or id `{run}` (see `anolab runs`)")),
-                _ => Err(anyhow!(
-                    "`{run}` matches {} run keys; give more of the key",
-                    ids.len()
-                )),
-            }
-        })
+        let runs: Vec<(i64, String)> = self.rt.block_on(
+            sqlx::query_as("SELECT id, key FROM runs ORDER BY id").fetch_all(&self.pool),
+        )?;
+        let i = find_run(run, &runs).map_err(|e| anyhow!("{e} (see `anolab runs`)"))?;
+        Ok(runs[i].0)
     }
 
     /// Status, error, checkpoint path and test AUC-ROC of the run with `key`.
@@ -842,5 +848,30 @@ impl Store {
     /// asked to write.
     pub fn query(&self, sql: &str) -> Result<QueryResult> {
         self.rt.block_on(query::fetch(&self.pool, sqlx::query(sql)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_run;
+
+    #[test]
+    fn a_run_is_found_by_key_id_or_unique_prefix() {
+        let runs = vec![
+            (1, "ab12".to_string()),
+            (2, "ab34".to_string()),
+            (12, "cd".to_string()),
+        ];
+        assert_eq!(find_run("ab34", &runs), Ok(1));
+        assert_eq!(find_run("12", &runs), Ok(2), "an id before a key prefix");
+        assert_eq!(find_run("c", &runs), Ok(2));
+        assert_eq!(
+            find_run("ab", &runs).unwrap_err(),
+            "`ab` matches 2 run keys; give more of the key"
+        );
+        assert_eq!(
+            find_run("x", &runs).unwrap_err(),
+            "no run with key or id `x`"
+        );
     }
 }

@@ -74,7 +74,12 @@ fn dependencies_come_before_the_runs_that_need_them() {
     for (i, run) in ordered.iter().enumerate() {
         for (_, needed) in &run.dependencies {
             let at = ordered.iter().position(|r| r.key == needed.key).unwrap();
-            assert!(at < i, "{} comes after its dependent {}", needed.key, run.key);
+            assert!(
+                at < i,
+                "{} comes after its dependent {}",
+                needed.key,
+                run.key
+            );
         }
         assert_eq!(run.depth(), usize::from(!run.dependencies.is_empty()));
     }

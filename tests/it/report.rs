@@ -256,7 +256,7 @@ fn chosen_runs_and_unknown_runs() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains("zzzz") && e.contains("not a finished run"),
+        e.contains("zzzz") && e.contains("among the finished runs of this sweep"),
         "{e}"
     );
     let e = report::render(&store, "nope", &out, &ReportOptions::default())

@@ -31,6 +31,8 @@ impl Draw for EpochsFigure {
         (1200, 520)
     }
 
+    // Long but flat: the two panels' plotters calls in the order they draw (losses on a
+    // log axis, then validation AUC, each with the kept epoch marked).
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
