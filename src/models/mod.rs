@@ -15,6 +15,7 @@ pub mod beatgan_kd;
 pub mod ganomaly;
 pub mod lstm_ae;
 pub mod tadgan;
+pub mod template;
 pub mod train;
 
 pub use train::TrainConfig;
@@ -140,6 +141,8 @@ tagged_registry! {
         "ganomaly" => Ganomaly(ganomaly::GanomalyConfig),
         "anogan" => Anogan(anogan::AnoganConfig),
         "tadgan" => Tadgan(tadgan::TadganConfig),
+        /// The model-free baseline: distance to the mean (or median) training window.
+        "template" => Template(template::TemplateConfig),
     }
 }
 

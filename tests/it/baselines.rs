@@ -79,6 +79,42 @@ fn mitbih_mini_template_and_variance_scores() {
     close(auc_variance, 0.7925, "test AUC of the own variance");
 }
 
+/// The same score as a model of its own (`model.name: template`), through the whole
+/// sweep: plan, train, score, metrics, store.
+#[test]
+fn the_template_model_is_the_mean_template_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "
+name: template
+dataset: { name: mitdb, path: DATA, max_train: 2048 }
+model: [{ name: template }, { name: template, statistic: median }]
+train: { epochs: 1 }
+";
+    let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
+    let store = anolab::store::Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome =
+        anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
+            .unwrap();
+    assert_eq!(outcome.trained, 2, "{:?}", outcome.failed);
+    let auc = |statistic: &str| {
+        let r = store
+            .query(&format!(
+                "SELECT m.value FROM metrics m JOIN params p ON p.run_id = m.run_id
+                 WHERE m.split = 'test' AND m.name = 'auc_roc'
+                   AND p.name = 'model.statistic' AND p.value_text = '{statistic}'"
+            ))
+            .unwrap();
+        match r.rows[0][0] {
+            anolab::store::Cell::Real(v) => v,
+            ref other => panic!("{other:?}"),
+        }
+    };
+    close(auc("mean"), 0.8650, "test AUC of the template model");
+    // The median template is another baseline, not far from the mean one on normal beats.
+    let median = auc("median");
+    assert!((0.8..0.9).contains(&median), "median template AUC {median}");
+}
+
 /// The synthetic split of tests/zoo.rs (length 80, seed 9, 128 training windows).
 #[test]
 fn synthetic_template_scores() {

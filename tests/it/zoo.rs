@@ -487,3 +487,34 @@ fn lstm_ae_ranks_anomalies_on_sinusoids() {
         "AUC {auc} (own power {baseline})"
     );
 }
+
+/// The template baseline: its one variable saves and loads like any detector's weights,
+/// and more epochs recompute the same template.
+#[test]
+fn template_save_load_round_trips() {
+    let split = data(32);
+    let cfg = ModelConfig::Template(anolab::models::template::TemplateConfig::default());
+    let train = TrainConfig::default();
+    let shape = InputShape::of(&split.train);
+    let mut a = build(&cfg, &train, shape, 0).unwrap();
+    let untrained = a.score(&split.test).unwrap();
+    a.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || {})
+        .unwrap();
+    let trained = a.score(&split.test).unwrap();
+    assert_ne!(untrained, trained);
+    a.fit_epoch(&split.train, &mut SplitMix64::new(2), &mut || {})
+        .unwrap();
+    assert_eq!(
+        a.score(&split.test).unwrap(),
+        trained,
+        "a second epoch changes nothing"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("template.safetensors");
+    a.save(&path).unwrap();
+    let mut b = build(&cfg, &train, shape, 5).unwrap();
+    b.load(&path).unwrap();
+    assert_eq!(b.score(&split.test).unwrap(), trained);
+    assert_eq!(a.n_params(), 80);
+    assert!(auc_roc(&split.test.labels, &trained).unwrap() > 0.5);
+}
