@@ -1,5 +1,5 @@
-//! Command-line interface: argument parsing and wiring only; the work happens in the
-//! library modules.
+//! Command-line interface: argument parsing, calls into the library and printing only;
+//! planning, training, storing and reporting happen in the library modules.
 
 use anolab::config::{self, SweepSpec};
 use anolab::data;
@@ -35,7 +35,8 @@ pub enum Command {
     /// Train exactly one run (the file and overrides must not contain lists).
     Run(SweepArgs),
     /// Run SQL against the store (read-only unless --write). Tables: sweeps, runs, sweep_runs,
-    /// params, metrics, epochs, scores, artifacts; views: run_summary, sweep_summary.
+    /// run_dependencies, params, metrics, epochs, scores, artifacts; views: run_summary,
+    /// sweep_summary.
     Query(QueryArgs),
     /// List stored runs.
     Runs(RunsArgs),

@@ -1,5 +1,6 @@
 //! Sweep expansion: list values are axes, their cartesian product (times `seeds` and
-//! `folds`) is the list of runs; each run gets a canonical config and a stable key.
+//! `folds`) is the list of run configs, each validated. Keys are `plan`'s; this reads
+//! no data file.
 
 use super::RunConfig;
 use crate::registry::figment_message;

@@ -1,5 +1,7 @@
-//! Runs a planned sweep: claims queued runs, trains them (in parallel with `--jobs`),
-//! isolates failures, shows progress, and hands every result to the store.
+//! Runs a planned sweep: claims queued runs, trains them in dependency phases (in
+//! parallel with `--jobs`), hands each run its finished dependencies, isolates failures,
+//! shows progress, and hands every result to the store. It decides nothing about a run's
+//! identity (that is `plan`'s) and writes no SQL (that is the store's).
 
 mod device;
 mod train;

@@ -1,4 +1,6 @@
 //! The SQLite store (sqlx): the only place SQL lives besides the user's own `query`.
+//! Rows are read by column name into structs; statuses and splits are typed
+//! (`kinds`). It knows runs by key, never how they are trained.
 //!
 //! Runs move `queued → running → done | failed`. Everything a finished run produces
 //! (metrics, scores, artifacts, status `done`) is written in one transaction, so an
