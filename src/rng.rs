@@ -35,7 +35,7 @@ impl SplitMix64 {
 
     /// Uniform integer in `0..n` (`n > 0`), without modulo bias (Lemire's
     /// multiply-and-reject), so shuffles are exactly uniform for any length.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);
         let threshold = n.wrapping_neg() % n; // 2^64 mod n
         loop {

@@ -69,6 +69,13 @@ impl RunConfig {
                 self.dataset.name()
             ));
         }
+        if self.model.spec().needs_series() && !self.dataset.is_series() {
+            return Err(format!(
+                "model `{}` scores the rolling windows of one time series (dataset nab or csv); dataset `{}` has independent windows",
+                self.model.name(),
+                self.dataset.name()
+            ));
+        }
         let run = RunContext {
             fold: self.fold,
             batch_size: self.train.batch_size,

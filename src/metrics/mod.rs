@@ -7,7 +7,9 @@
 //! that numbers are comparable with published results; `tests/metrics.rs`
 //! checks them against fixtures printed by `scripts/metrics_fixtures.py`.
 
+pub mod compare;
 pub mod evaluate;
+pub mod intervals;
 pub mod series;
 
 /// Why a metric could not be computed.
@@ -74,32 +76,37 @@ impl Confusion {
 /// Area under the ROC curve (true-positive rate against false-positive rate), by trapezoids over distinct thresholds.
 pub fn auc_roc(labels: &[bool], scores: &[f64]) -> Result<f64, MetricsError> {
     let ranking = Ranking::new(labels, scores)?;
-    // Sum twice the trapezoid areas of the unnormalised curve in integers:
-    // exact, so ties and huge inputs lose nothing before the one division.
-    let mut doubled_area = 0u128;
-    let mut prev = Step::ORIGIN;
-    for step in ranking.steps() {
-        doubled_area += u128::from(step.fp - prev.fp) * u128::from(step.tp + prev.tp);
-        prev = step;
-    }
-    let doubled_total = 2.0 * ranking.positives as f64 * ranking.negatives as f64;
-    Ok(doubled_area as f64 / doubled_total)
+    Ok(areas(ranking.steps().map(|s| (s.tp, s.fp))).0)
 }
 
 /// Average precision: sum over distinct thresholds of (R_n - R_{n-1}) * P_n, with no interpolation.
 pub fn auc_pr(labels: &[bool], scores: &[f64]) -> Result<f64, MetricsError> {
     let ranking = Ranking::new(labels, scores)?;
+    Ok(areas(ranking.steps().map(|s| (s.tp, s.fp))).1)
+}
+
+/// (AUC-ROC, AP) from the cumulative (tp, fp) counts at each distinct threshold, highest
+/// first; the counts may be weighted (a bootstrap resample's multiplicities). Both classes
+/// must have a positive total.
+fn areas(steps: impl Iterator<Item = (u64, u64)>) -> (f64, f64) {
+    // Twice the trapezoid areas of the unnormalised ROC curve, summed in integers: exact,
+    // so ties and huge inputs lose nothing before the one division. AP's sum stays in
+    // counts (recall moves only when a step gains anomalies) until the end.
+    let mut doubled_area = 0u128;
     let mut weighted = 0.0;
-    let mut prev_tp = 0;
-    for step in ranking.steps() {
-        // Recall only moves when the step gains anomalies; dividing by the
-        // number of positives once at the end keeps the sum in counts.
-        if step.tp > prev_tp {
-            weighted += (step.tp - prev_tp) as f64 * step.tp as f64 / (step.tp + step.fp) as f64;
+    let (mut prev_tp, mut prev_fp) = (0u64, 0u64);
+    for (tp, fp) in steps {
+        doubled_area += u128::from(fp - prev_fp) * u128::from(tp + prev_tp);
+        if tp > prev_tp {
+            weighted += (tp - prev_tp) as f64 * tp as f64 / (tp + fp) as f64;
         }
-        prev_tp = step.tp;
+        (prev_tp, prev_fp) = (tp, fp);
     }
-    Ok(weighted / ranking.positives as f64)
+    let (positives, negatives) = (prev_tp as f64, prev_fp as f64);
+    (
+        doubled_area as f64 / (2.0 * positives * negatives),
+        weighted / positives,
+    )
 }
 
 /// The ROC curve as (false-positive rate, true-positive rate) points, one per distinct
@@ -200,15 +207,6 @@ struct Step {
     threshold: f64,
     tp: u64,
     fp: u64,
-}
-
-impl Step {
-    /// Nothing predicted anomalous: the (0, 0) corner of the ROC curve.
-    const ORIGIN: Step = Step {
-        threshold: f64::INFINITY,
-        tp: 0,
-        fp: 0,
-    };
 }
 
 /// Validated (score, label) pairs sorted by descending score, with class counts.

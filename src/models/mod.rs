@@ -13,7 +13,12 @@ pub mod autoencoder;
 pub mod beatgan;
 pub mod beatgan_kd;
 pub mod ganomaly;
+pub mod iforest;
+pub mod knn;
 pub mod lstm_ae;
+pub mod matrix_profile;
+pub mod pca;
+pub mod random;
 pub mod tadgan;
 pub mod template;
 pub mod train;
@@ -143,6 +148,13 @@ tagged_registry! {
         "tadgan" => Tadgan(tadgan::TadganConfig),
         /// The model-free baseline: distance to the mean (or median) training window.
         "template" => Template(template::TemplateConfig),
+        /// Classical baselines: PCA reconstruction error, k nearest neighbours,
+        /// Isolation Forest, the matrix profile (series), and chance.
+        "pca" => Pca(pca::PcaConfig),
+        "knn" => Knn(knn::KnnConfig),
+        "iforest" => Iforest(iforest::IforestConfig),
+        "matrix_profile" => MatrixProfile(matrix_profile::MatrixProfileConfig),
+        "random" => Random(random::RandomConfig),
     }
 }
 
@@ -165,6 +177,12 @@ pub trait ModelSpec {
     /// AUC retention), from this run's own `(name, value)` test metrics.
     fn relative_metrics(&self, _own: &[(String, f64)], _deps: &[Finished]) -> Vec<(String, f64)> {
         Vec::new()
+    }
+
+    /// Whether it can only score the rolling windows of one series (the matrix profile):
+    /// a sweep pairing it with other data is refused before anything is trained.
+    fn needs_series(&self) -> bool {
+        false
     }
 
     /// Whether it runs step by step over time (LSTMs): far slower per sample, so

@@ -113,6 +113,27 @@ fn apply(kind: Kind, geo: Geometry, a: &Tensor, b: &Tensor, col: SharedCol) -> R
 /// A row-major or transposed view of a matrix for `gemm`: (pointer, column stride, row stride).
 type View<T> = (*const T, isize, isize);
 
+/// `a · bᵀ` for row-major `a` (m×k) and `b` (n×k): the m×n inner products of their
+/// rows, row-major, on the current rayon pool. The nearest-neighbour and matrix-profile
+/// baselines compute their distances from these.
+pub fn inner_products<T: Scalar>(a: &[T], b: &[T], k: usize) -> Vec<T> {
+    assert!(
+        k > 0 && a.len().is_multiple_of(k) && b.len().is_multiple_of(k),
+        "rows of {k} values"
+    );
+    let (m, n) = (a.len() / k, b.len() / k);
+    if m == 0 || n == 0 {
+        return Vec::new();
+    }
+    // lhs: row-major m×k (column stride 1, row stride k); rhs: bᵀ, element (r, c) at
+    // b[c·k + r] (column stride k, row stride 1). Both stay inside their slices.
+    matmul(
+        (m, n, k),
+        (a.as_ptr(), 1, k as isize),
+        (b.as_ptr(), k as isize, 1),
+    )
+}
+
 /// `lhs (m×k) · rhs (k×n)` as a row-major `m×n` vector, multi-threaded.
 fn matmul<T: Scalar>((m, n, k): (usize, usize, usize), lhs: View<T>, rhs: View<T>) -> Vec<T> {
     assert!(k > 0, "an empty product");

@@ -4,8 +4,9 @@
 use candle_core::{CpuStorage, Layout, Result};
 use std::mem::MaybeUninit;
 
-/// The element types our CPU kernels run on (f32 for training, f64 for gradient checks).
-pub(super) trait Scalar:
+/// The element types our CPU kernels run on (f32 for training, f64 for gradient checks
+/// and the baselines' exact distances).
+pub trait Scalar:
     Copy
     + Default
     + Send

@@ -15,6 +15,9 @@ pub mod lstm;
 pub mod norm;
 pub mod stacks;
 
+pub use conv_cpu::inner_products;
+pub use cpu::Scalar;
+
 pub use adam::Adam;
 pub use conv::{Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d};
 pub use dense::Dense;

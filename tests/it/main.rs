@@ -8,6 +8,7 @@ mod act;
 mod adam;
 mod baselines;
 mod beatgan;
+mod classical;
 mod config;
 mod conv;
 mod csv;
