@@ -33,9 +33,10 @@ impl Timing {
 }
 
 /// The benchmark groups, as `--only` names them.
-pub const ITEMS: [&str; 6] = [
+pub const ITEMS: [&str; 7] = [
     "step",
     "epochs",
+    "baselines",
     "scoring",
     "metrics",
     "extraction",
@@ -127,6 +128,11 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
     // 2. One epoch of each model at its defaults.
     if opts.wants("epochs") {
         out.extend(model_epochs(opts, &train, &dir, &mut rng, &mut progress)?);
+    }
+
+    // 2b. The classical baselines at MIT-BIH scale, and the per-run bootstrap.
+    if opts.wants("baselines") {
+        out.extend(baselines(opts, &train, &mut progress)?);
     }
 
     // 3. Scoring throughput of the paper-size BeatGAN.
@@ -238,6 +244,68 @@ fn model_epochs(
             })?,
         });
     }
+    Ok(out)
+}
+
+/// Each classical baseline fitted on 65,536 windows of 1×320 (a 44-record MIT-BIH fold
+/// has ~64,700 training beats) and scoring 16,384; the matrix profile's self-join of
+/// 20,000 windows of 100; the 1,000-resample bootstrap of AUC-ROC and AP on 28,000 scores
+/// (the size of a full MIT-BIH test fold).
+fn baselines(
+    opts: &BenchOptions,
+    train: &TrainConfig,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<Timing>> {
+    let mut out = Vec::new();
+    let fit_data = random_windows(65_536, LENGTH, 5);
+    let to_score = random_windows(16_384, LENGTH, 6);
+    let repeats = opts.repeats.min(3);
+    for name in ["template", "pca", "knn", "iforest", "random"] {
+        progress(&format!("{name} fit + score"));
+        let config: ModelConfig = serde_json::from_value(serde_json::json!({ "name": name }))?;
+        let shape = InputShape::of(&fit_data);
+        let mut rng = SplitMix64::new(0);
+        out.push(Timing {
+            name: format!("{name} fit 65,536 + score 16,384 windows of 1x320"),
+            unit: "s",
+            samples: measure(repeats, || {
+                seconds(|| {
+                    let mut m = build(&config, train, shape, opts.device, &[])?;
+                    m.fit_epoch(&fit_data, &mut rng, &mut || {})?;
+                    m.score(&to_score).map(|_| ())
+                })
+            })?,
+        });
+    }
+    progress("matrix_profile");
+    let series = random_windows(20_000, 100, 7);
+    out.push(Timing {
+        name: "matrix_profile self-join of 20,000 windows of 100".into(),
+        unit: "s",
+        samples: measure(repeats, || {
+            seconds(|| {
+                crate::models::matrix_profile::matrix_profile(&series);
+                Ok(())
+            })
+        })?,
+    });
+    progress("bootstrap");
+    let mut rng = SplitMix64::new(8);
+    let labels: Vec<bool> = (0..28_000).map(|_| rng.next_f64() < 0.3).collect();
+    let scores: Vec<f64> = labels
+        .iter()
+        .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
+        .collect();
+    out.push(Timing {
+        name: "bootstrap of auc_roc + auc_pr, 1,000 resamples of 28,000 scores".into(),
+        unit: "s",
+        samples: measure(opts.repeats, || {
+            seconds(|| {
+                metrics::intervals::bootstrap(&labels, &scores, metrics::intervals::RESAMPLES)?;
+                Ok(())
+            })
+        })?,
+    });
     Ok(out)
 }
 

@@ -64,7 +64,8 @@ pub struct BenchArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Run only these (repeatable): step, epochs, scoring, metrics, extraction, store.
+    /// Run only these (repeatable): step, epochs, baselines, scoring, metrics, extraction,
+    /// store.
     #[arg(long)]
     pub only: Vec<String>,
 }

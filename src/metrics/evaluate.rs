@@ -18,8 +18,12 @@
 //! time steps against the per-step labels; `pa_f1` (point-adjusted) and the overlap
 //! segment counts `segment_tp`/`segment_fp`/`segment_fn` (with their F1) are added.
 //!
+//! The ranking metrics come with seeded 95% bootstrap intervals over the test windows
+//! (`auc_roc_lo`/`_hi`, `auc_pr_lo`/`_hi`; `metrics::intervals`).
+//!
 //! The `eval:` section of a run ([`EvalConfig`]) is defined here, where it is used.
 
+use super::intervals;
 use super::series::{self, OrionThreshold};
 use super::{auc_pr, auc_roc, best_f1, quantile, MetricsError};
 use crate::data::Timeline;
@@ -183,6 +187,13 @@ pub fn evaluate(
             (SplitName::Test, "best_threshold".into(), best.threshold),
             (SplitName::Test, "best_precision".into(), best.precision),
             (SplitName::Test, "best_recall".into(), best.recall),
+        ]);
+        let (auc, ap) = intervals::bootstrap(labels, &scores, intervals::RESAMPLES)?;
+        rows.extend([
+            (SplitName::Test, "auc_roc_lo".into(), auc.lo),
+            (SplitName::Test, "auc_roc_hi".into(), auc.hi),
+            (SplitName::Test, "auc_pr_lo".into(), ap.lo),
+            (SplitName::Test, "auc_pr_hi".into(), ap.hi),
         ]);
     }
     if let Some(t) = threshold {

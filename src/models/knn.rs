@@ -72,6 +72,37 @@ pub struct Knn {
     vars: VarMap,
 }
 
+/// Indices of the `c` training windows with the smallest approximate squared distances
+/// `norm + ‖b‖² − 2 a·b`, in one pass that keeps the best `c` seen (most windows are
+/// turned away by one comparison with the worst kept).
+fn nearest(dots: &[f32], train_norms: &[f32], norm: f32, c: usize) -> Vec<usize> {
+    let mut kept: Vec<(f32, usize)> = Vec::with_capacity(c);
+    let mut worst = (f32::NEG_INFINITY, 0usize); // (value, position in `kept`)
+    for (j, (dot, tn)) in dots.iter().zip(train_norms).enumerate() {
+        let d = norm + tn - 2.0 * dot;
+        if kept.len() < c {
+            kept.push((d, j));
+            if kept.len() == c {
+                worst = kept
+                    .iter()
+                    .enumerate()
+                    .map(|(p, &(v, _))| (v, p))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .expect("c > 0");
+            }
+        } else if d < worst.0 {
+            kept[worst.1] = (d, j);
+            worst = kept
+                .iter()
+                .enumerate()
+                .map(|(p, &(v, _))| (v, p))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .expect("c > 0");
+        }
+    }
+    kept.into_iter().map(|(_, j)| j).collect()
+}
+
 fn squared_norms(rows: &[f32], d: usize) -> Vec<f32> {
     rows.chunks_exact(d)
         .map(|r| r.iter().map(|v| v * v).sum())
@@ -111,18 +142,12 @@ impl Detector for Knn {
                 // ‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b in f32 finds the candidates; their exact
                 // distances are then taken in f64 (the expansion loses digits for close
                 // pairs), with a margin of extra candidates against f32's reordering.
-                let mut approx: Vec<(f32, usize)> = row
-                    .iter()
-                    .zip(train_norms)
-                    .map(|(dot, tn)| norm + tn - 2.0 * dot)
-                    .zip(0..)
-                    .collect();
-                let candidates = (k + CANDIDATE_MARGIN).min(approx.len());
-                approx.select_nth_unstable_by(candidates - 1, |a, b| a.0.total_cmp(&b.0));
+                let candidates = (k + CANDIDATE_MARGIN).min(train_norms.len());
+                let near = nearest(row, train_norms, norm, candidates);
                 let x = windows.window(b * BLOCK + r);
-                let mut exact: Vec<f64> = approx[..candidates]
-                    .iter()
-                    .map(|&(_, j)| {
+                let mut exact: Vec<f64> = near
+                    .into_iter()
+                    .map(|j| {
                         let y = &train[j * d..(j + 1) * d];
                         let s: f64 = x
                             .iter()

@@ -6,11 +6,13 @@
 //! variance are kept.
 //!
 //! The axes are the eigenvectors of the training covariance (nalgebra's symmetric
-//! eigendecomposition, in f64); the mean, the axes and the number kept are the model's
+//! eigendecomposition, in f64; the covariance and the projections through the project's
+//! multi-threaded matrix kernel); the mean, the axes and the number kept are the model's
 //! variables, so it saves and loads like any detector.
 
 use super::{Build, Detector, EpochLosses, ModelSpec};
 use crate::data::Windows;
+use crate::nn::inner_products;
 use crate::registry::check;
 use crate::rng::SplitMix64;
 use candle_core::{DType, Tensor};
@@ -101,6 +103,35 @@ impl Pca {
         Ok(t.to_vec1::<f64>()?)
     }
 
+    /// Each window minus its reconstruction, row-major: e − (e Vₖᵀ) Vₖ with e = x − μ,
+    /// as two products through the matrix kernel.
+    fn residuals(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
+        let d = windows.channels * windows.length;
+        let f = self.fitted(d)?;
+        let centred: Vec<f64> = windows
+            .data
+            .chunks_exact(d)
+            .flat_map(|x| x.iter().zip(&f.mean).map(|(v, m)| f64::from(*v) - m))
+            .collect();
+        if windows.n == 0 {
+            return Ok(centred);
+        }
+        let projections = inner_products(&centred, &f.axes, d);
+        // Vₖ's columns as rows (d × k), so that P Vₖ is P against Vₖᵀ's rows.
+        let mut axes_t = vec![0.0f64; d * f.kept];
+        for (a, axis) in f.axes.chunks_exact(d).enumerate() {
+            for (j, v) in axis.iter().enumerate() {
+                axes_t[j * f.kept + a] = *v;
+            }
+        }
+        let reconstructed = inner_products(&projections, &axes_t, f.kept);
+        Ok(centred
+            .iter()
+            .zip(&reconstructed)
+            .map(|(e, r)| e - r)
+            .collect())
+    }
+
     fn fitted(&self, d: usize) -> anyhow::Result<Fitted> {
         let kept = self.get(KEPT)?[0] as usize;
         anyhow::ensure!(kept > 0, "pca has not been fitted");
@@ -144,8 +175,16 @@ impl Detector for Pca {
             }
         }
         mean.iter_mut().for_each(|m| *m /= train.n as f64);
-        let centred = DMatrix::from_fn(train.n, d, |i, j| f64::from(train.window(i)[j]) - mean[j]);
-        let covariance = centred.tr_mul(&centred) / (train.n - 1) as f64;
+        // Xcᵀ Xc as the inner products of the rows of Xcᵀ (one row per value of a
+        // window), through the multi-threaded matrix kernel, in f64.
+        let mut columns = vec![0.0f64; d * train.n];
+        for i in 0..train.n {
+            for (j, v) in train.window(i).iter().enumerate() {
+                columns[j * train.n + i] = f64::from(*v) - mean[j];
+            }
+        }
+        let scatter = inner_products(&columns, &columns, train.n);
+        let covariance = DMatrix::from_row_slice(d, d, &scatter) / (train.n - 1) as f64;
         let eigen = SymmetricEigen::new(covariance);
         let mut order: Vec<usize> = (0..d).collect();
         order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
@@ -179,51 +218,24 @@ impl Detector for Pca {
 
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
         let d = windows.channels * windows.length;
-        let f = self.fitted(d)?;
-        Ok((0..windows.n)
-            .map(|i| {
-                let e: Vec<f64> = windows
-                    .window(i)
-                    .iter()
-                    .zip(&f.mean)
-                    .map(|(x, m)| f64::from(*x) - m)
-                    .collect();
-                let mut residual = e.clone();
-                for axis in f.axes.chunks_exact(d).take(f.kept) {
-                    let p: f64 = axis.iter().zip(&e).map(|(a, v)| a * v).sum();
-                    for (r, a) in residual.iter_mut().zip(axis) {
-                        *r -= p * a;
-                    }
-                }
-                residual.iter().map(|r| r * r).sum::<f64>() / d as f64
-            })
+        let residual = self.residuals(windows)?;
+        Ok(residual
+            .chunks_exact(d)
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>() / d as f64)
             .collect())
     }
 
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        let d = windows.channels * windows.length;
-        let f = self.fitted(d)?;
-        let mut out = Windows {
-            data: Vec::with_capacity(windows.data.len()),
-            ..windows.clone()
-        };
-        for i in 0..windows.n {
-            let e: Vec<f64> = windows
-                .window(i)
+        let residual = self.residuals(windows)?;
+        Ok(Some(Windows {
+            data: windows
+                .data
                 .iter()
-                .zip(&f.mean)
-                .map(|(x, m)| f64::from(*x) - m)
-                .collect();
-            let mut recon = f.mean.clone();
-            for axis in f.axes.chunks_exact(d).take(f.kept) {
-                let p: f64 = axis.iter().zip(&e).map(|(a, v)| a * v).sum();
-                for (r, a) in recon.iter_mut().zip(axis) {
-                    *r += p * a;
-                }
-            }
-            out.data.extend(recon.iter().map(|v| *v as f32));
-        }
-        Ok(Some(out))
+                .zip(&residual)
+                .map(|(x, r)| (f64::from(*x) - r) as f32)
+                .collect(),
+            ..windows.clone()
+        }))
     }
 
     fn vars(&self) -> &VarMap {
