@@ -52,12 +52,14 @@ pub fn wilcoxon_greater(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
         return None;
     }
     let r = ranks(&d.iter().map(|v| v.abs()).collect::<Vec<_>>());
+    // `+ 0.0`: an empty sum of floats is −0.0.
     let statistic: f64 = d
         .iter()
         .zip(&r)
         .filter(|(d, _)| **d > 0.0)
         .map(|(_, r)| r)
-        .sum();
+        .sum::<f64>()
+        + 0.0;
     let p_value = if n <= 50 {
         // The null distribution of W+ given these ranks: every sign pattern equally
         // likely; count the patterns reaching each rank sum (in doubled ranks, which are

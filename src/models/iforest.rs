@@ -39,6 +39,10 @@ impl Default for IforestConfig {
 }
 
 impl ModelSpec for IforestConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         check(
             self.n_trees >= 1,

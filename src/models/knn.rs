@@ -45,6 +45,10 @@ pub enum KnnMethod {
 }
 
 impl ModelSpec for KnnConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         check(self.k >= 1, "model.k", "at least 1", self.k)
     }

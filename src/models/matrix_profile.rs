@@ -24,6 +24,10 @@ use serde::{Deserialize, Serialize};
 pub struct MatrixProfileConfig {}
 
 impl ModelSpec for MatrixProfileConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }

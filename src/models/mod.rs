@@ -179,6 +179,12 @@ pub trait ModelSpec {
         Vec::new()
     }
 
+    /// Whether it is a classical baseline (no trained network): reports test the trained
+    /// detectors against the best of these.
+    fn is_baseline(&self) -> bool {
+        false
+    }
+
     /// Whether it can only score the rolling windows of one series (the matrix profile):
     /// a sweep pairing it with other data is refused before anything is trained.
     fn needs_series(&self) -> bool {

@@ -40,6 +40,10 @@ impl Default for PcaConfig {
 }
 
 impl ModelSpec for PcaConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         if let Some(n) = self.n_components {
             check(n >= 1, "model.n_components", "at least 1", n)?;

@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 pub struct RandomConfig {}
 
 impl ModelSpec for RandomConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }

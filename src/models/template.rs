@@ -41,6 +41,10 @@ impl Default for TemplateConfig {
 }
 
 impl ModelSpec for TemplateConfig {
+    fn is_baseline(&self) -> bool {
+        true
+    }
+
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }

@@ -41,6 +41,48 @@ pub(super) fn color(i: usize) -> RGBAColor {
     }
 }
 
+/// One colour per model: trained detectors in the palette's order, classical baselines
+/// in greys, so that baselines read as reference lines, not competitors.
+pub(super) fn model_colors(
+    models: &[String],
+    baselines: &std::collections::BTreeSet<String>,
+) -> Vec<RGBAColor> {
+    let (mut trained, mut grey) = (0, 0);
+    models
+        .iter()
+        .map(|m| {
+            if baselines.contains(m) {
+                let level = [96u8, 140, 176, 120, 160, 200][grey % 6];
+                grey += 1;
+                RGBColor(level, level, level).to_rgba()
+            } else {
+                trained += 1;
+                color(trained - 1)
+            }
+        })
+        .collect()
+}
+
+/// A row of legend entries (a filled square and the name) across the top of `area`,
+/// outside every plot, so that a legend never covers data.
+pub(super) fn legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBAColor)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut x = 12;
+    for (name, c) in entries {
+        area.draw(&Rectangle::new([(x, 8), (x + 14, 22)], c.filled()))
+            .map_err(err)?;
+        area.draw(&Text::new(name.clone(), (x + 20, 8), (SANS, 14)))
+            .map_err(err)?;
+        x += 34 + 8 * name.chars().count() as i32;
+    }
+    Ok(())
+}
+
 /// A figure that can draw itself on any plotters backend.
 pub(super) trait Draw {
     /// Width and height in pixels.

@@ -1,22 +1,30 @@
 //! `report.md`: the results table, the per-subset segment table, every figure with its
 //! caption, and the figures left out with their reasons.
 
+use super::compare::{against_best_baseline, treatments, ALPHA};
 use super::summary::Summary;
-use super::{segments, Figure};
+use super::table::AUC_CI;
+use super::{segments, Context, Figure};
 use crate::config::sweep::HeadlineMetric;
 use crate::store::RunDetail;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub(super) fn markdown_report(
-    sweep: &str,
+    ctx: &Context,
     document: &serde_json::Value,
-    runs: &[RunDetail],
-    summary: &Summary,
     figures: &[Figure],
     notes: &[String],
-    out_dir: &Path,
 ) -> String {
+    let Context {
+        sweep,
+        runs,
+        summary,
+        out_dir,
+        spec,
+        ..
+    } = ctx;
+    let metric = spec.metric;
     let mut md = String::new();
     let _ = writeln!(md, "# Sweep `{sweep}`\n");
     if let Some(d) = document.get("description").and_then(|d| d.as_str()) {
@@ -36,19 +44,18 @@ pub(super) fn markdown_report(
     let mut header: Vec<String> = summary.axes.iter().map(|a| format!("`{a}`")).collect();
     header.push("runs".into());
     header.extend(HeadlineMetric::ALL.iter().map(|m| m.label().to_string()));
+    header.push(AUC_CI.into());
     let _ = writeln!(md, "| {} |", header.join(" | "));
     let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
     for g in &summary.groups {
-        let mut row = g.values.clone();
-        row.push(g.n.to_string());
-        row.extend(g.stats.iter().map(|(m, s)| {
-            if s.is_nan() {
-                format!("{m:.4}")
-            } else {
-                format!("{m:.4} ± {s:.4}")
-            }
-        }));
-        let _ = writeln!(md, "| {} |", row.join(" | "));
+        let _ = writeln!(md, "| {} |", g.cells().join(" | "));
+    }
+    let _ = writeln!(
+        md,
+        "\n{AUC_CI}: Student t over the seeds and folds of a setting (≥ 3 runs); for a single run its seeded bootstrap over the test windows (1,000 resamples)."
+    );
+    if let Some(section) = against_baseline(runs, summary, metric) {
+        let _ = writeln!(md, "\n{section}");
     }
     if let Some(table) = segments::markdown(runs) {
         let _ = writeln!(md, "\n{table}");
@@ -82,4 +89,40 @@ pub(super) fn markdown_report(
         }
     }
     md
+}
+
+/// "Against the best baseline": each trained detector (at its best setting) against the
+/// best classical baseline on their matched runs, one-sided Wilcoxon signed-rank.
+fn against_baseline(
+    runs: &[RunDetail],
+    summary: &Summary,
+    metric: HeadlineMetric,
+) -> Option<String> {
+    let (baseline, rows) = against_best_baseline(&treatments(runs, summary, metric))?;
+    let mut md = format!(
+        "## Against the best baseline\n\nEach trained model at its best setting against the best classical baseline, **{baseline}**, on the runs both have (same data, fold and seed): test {}, mean difference, one-sided Wilcoxon signed-rank test (exact for up to 50 pairs) of \"better than the baseline\", α = {ALPHA}.\n\n| model | matched runs | mean difference | W+ | p | verdict |\n|---|---:|---:|---:|---:|---|\n",
+        metric.label()
+    );
+    for r in rows {
+        let verdict = if r.significantly_better() {
+            "better".to_string()
+        } else if r.n < 5 {
+            // With n pairs the smallest one-sided p is 2^-n: 0.0625 at n = 4.
+            format!(
+                "**not significantly better** (n = {} < 5 cannot reach p < {ALPHA})",
+                r.n
+            )
+        } else {
+            "**not significantly better**".to_string()
+        };
+        let (w, p) = r.test.map_or(("-".into(), "-".into()), |t| {
+            (format!("{}", t.statistic), format!("{:.4}", t.p_value))
+        });
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:+.4} | {w} | {p} | {verdict} |",
+            r.model, r.n, r.mean_difference
+        );
+    }
+    Some(md)
 }

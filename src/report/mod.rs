@@ -5,6 +5,7 @@
 //! input-vs-reconstruction figures. It reads the store and writes only under `out_dir`.
 
 mod axes;
+mod compare;
 mod figure;
 mod figures;
 mod lines;
@@ -13,7 +14,7 @@ pub mod segments;
 mod summary;
 mod table;
 
-pub use summary::{summarise, Group, Summary};
+pub use summary::{summarise, Group, MeanInterval, Summary};
 pub use table::{cell_text, format_table, text_table, to_csv};
 
 use crate::config::sweep::{HeadlineMetric, ReportSpec};
@@ -133,7 +134,7 @@ pub fn render(
     let markdown = out_dir.join("report.md");
     std::fs::write(
         &markdown,
-        markdown_report(sweep, &document, &runs, &summary, &figures, &notes, out_dir),
+        markdown_report(&ctx, &document, &figures, &notes),
     )
     .with_context(|| format!("writing {}", markdown.display()))?;
     Ok(Some(Report {

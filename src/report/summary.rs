@@ -3,6 +3,7 @@
 
 use crate::config::sweep::HeadlineMetric;
 use crate::kinds::SplitName;
+use crate::metrics::intervals::{t_interval, Interval};
 use crate::store::RunDetail;
 use std::collections::BTreeMap;
 
@@ -20,6 +21,71 @@ pub struct Group {
     pub stats: Vec<(f64, f64)>,
     /// Indices of the group's runs in the slice given to [`summarise`].
     pub members: Vec<usize>,
+    /// The 95% interval of the group's test AUC-ROC.
+    pub auc_roc_ci: MeanInterval,
+}
+
+/// A 95% interval for a group's mean: Student t over three or more runs; for one run,
+/// its own bootstrap interval over the test windows; two runs are too few for either.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MeanInterval {
+    T(Interval),
+    Bootstrap(Interval),
+    TooFew(usize),
+    /// No run of the group has the metric.
+    None,
+}
+
+impl std::fmt::Display for MeanInterval {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            MeanInterval::T(i) => write!(f, "[{:.4}, {:.4}]", i.lo, i.hi),
+            MeanInterval::Bootstrap(i) => write!(f, "[{:.4}, {:.4}] (bootstrap)", i.lo, i.hi),
+            MeanInterval::TooFew(n) => write!(f, "n = {n} < 3"),
+            MeanInterval::None => write!(f, "-"),
+        }
+    }
+}
+
+impl MeanInterval {
+    fn of(runs: &[RunDetail], members: &[usize]) -> MeanInterval {
+        let values: Vec<f64> = members
+            .iter()
+            .filter_map(|&r| test_metric(&runs[r], "auc_roc"))
+            .collect();
+        match values.len() {
+            0 => MeanInterval::None,
+            1 => {
+                let run = &runs[members[0]];
+                match (
+                    test_metric(run, "auc_roc_lo"),
+                    test_metric(run, "auc_roc_hi"),
+                ) {
+                    (Some(lo), Some(hi)) => MeanInterval::Bootstrap(Interval { lo, hi }),
+                    _ => MeanInterval::TooFew(1),
+                }
+            }
+            n => t_interval(&values).map_or(MeanInterval::TooFew(n), MeanInterval::T),
+        }
+    }
+}
+
+impl Group {
+    /// The group as table cells: its settings, its run count, `mean ± std` of each
+    /// headline metric, and the AUC-ROC interval.
+    pub fn cells(&self) -> Vec<String> {
+        let mut row = self.values.clone();
+        row.push(self.n.to_string());
+        row.extend(self.stats.iter().map(|(m, s)| {
+            if s.is_nan() {
+                format!("{m:.4}")
+            } else {
+                format!("{m:.4} ± {s:.4}")
+            }
+        }));
+        row.push(self.auc_roc_ci.to_string());
+        row
+    }
 }
 
 /// A sweep's done runs grouped by every varying setting except seed and fold.
@@ -94,6 +160,7 @@ pub fn summarise(runs: &[RunDetail]) -> Summary {
                         )
                     })
                     .collect(),
+                auc_roc_ci: MeanInterval::of(runs, &members),
                 members,
             })
             .collect(),

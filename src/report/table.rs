@@ -1,9 +1,12 @@
 //! Text renderings of results for the terminal and for files: the summary table, aligned
 //! text tables and CSV. Used by `report` and by the CLI (`query`, `runs`, `show`).
 
-use super::summary::Summary;
+use super::summary::{Group, Summary};
 use crate::config::sweep::HeadlineMetric;
 use crate::store::{Cell, QueryResult};
+
+/// The header of the interval column.
+pub(super) const AUC_CI: &str = "AUC-ROC 95% CI";
 
 /// The summary as an aligned text table, `mean ± std` per metric.
 pub fn format_table(summary: &Summary) -> String {
@@ -18,26 +21,12 @@ pub fn format_table(summary: &Summary) -> String {
             .iter()
             .map(|m| format!("test {}", m.as_str())),
     );
-    let rows: Vec<Vec<String>> = summary
-        .groups
-        .iter()
-        .map(|g| {
-            let mut row = g.values.clone();
-            row.push(g.n.to_string());
-            row.extend(g.stats.iter().map(|(m, s)| {
-                if s.is_nan() {
-                    format!("{m:.4}")
-                } else {
-                    format!("{m:.4} ± {s:.4}")
-                }
-            }));
-            row
-        })
-        .collect();
+    header.push(AUC_CI.into());
+    let rows: Vec<Vec<String>> = summary.groups.iter().map(Group::cells).collect();
     let mut out = text_table(&header, &rows);
     if !summary.protocols.is_empty() {
         out.push_str(&format!(
-            "\n(protocol: {}; mean ± sample std over seeds and folds)",
+            "\n(protocol: {}; mean ± sample std over seeds and folds; {AUC_CI}: Student t over ≥ 3 runs, a single run's bootstrap over its test windows)",
             summary.protocols.join(", ")
         ));
     }

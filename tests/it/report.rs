@@ -389,3 +389,67 @@ fn curve_points_agree_with_the_areas() {
     assert!((ap - want).abs() < 1e-12, "{ap} vs {want}");
     assert_eq!(pr.last().unwrap().0, 1.0);
 }
+
+/// A sweep of a trained model beside baselines on matched runs: the report tests the
+/// model against the best baseline and ranks them all in a critical-difference diagram.
+#[test]
+fn baselines_are_compared_and_ranked() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "
+name: vs
+dataset: { name: mitdb, path: DATA, max_train: 256 }
+model:
+  - { name: beatgan, nz: 4, ndf: 4, ngf: 4 }
+  - { name: template }
+  - { name: pca, n_components: 4 }
+  - { name: random }
+train: { epochs: 1, batch_size: 32, lr: 1.0e-3 }
+seeds: [0, 1, 2]
+";
+    let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome =
+        anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
+            .unwrap();
+    assert_eq!(outcome.trained, 12, "{:?}", outcome.failed);
+    let out = dir.path().join("report");
+    let opts = ReportOptions {
+        runs: Vec::new(),
+        skip_overlays: true,
+    };
+    let r = report::render(&store, "vs", &out, &opts).unwrap().unwrap();
+    let md = std::fs::read_to_string(&r.markdown).unwrap();
+    assert!(md.contains("## Against the best baseline"), "{md}");
+    // The only trained model, on 3 matched runs: too few pairs to be significantly better.
+    let section = &md[md.find("## Against the best baseline").unwrap()..];
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| beatgan"))
+        .expect("beatgan's row");
+    assert!(
+        row.contains("| 3 |") && row.contains("not significantly better"),
+        "{row}"
+    );
+    assert!(
+        r.figures
+            .iter()
+            .any(|f| f.files[0].ends_with("critical_difference_auc_roc.png")),
+        "{:?}",
+        r.notes
+    );
+    // Every group has its interval: Student t over its 3 seeds.
+    assert!(r
+        .summary
+        .groups
+        .iter()
+        .all(|g| matches!(g.auc_roc_ci, anolab::report::MeanInterval::T(_))));
+    // Each run carries its bootstrap interval around its AUC-ROC.
+    let bad = store
+        .query(
+            "SELECT count(*) FROM metrics a JOIN metrics lo ON lo.run_id = a.run_id AND lo.name = 'auc_roc_lo'
+             JOIN metrics hi ON hi.run_id = a.run_id AND hi.name = 'auc_roc_hi'
+             WHERE a.name = 'auc_roc' AND a.split = 'test' AND NOT (lo.value <= a.value AND a.value <= hi.value)",
+        )
+        .unwrap();
+    assert_eq!(bad.rows[0][0], Cell::Int(0));
+}

@@ -4,7 +4,8 @@
 use super::{Context, Drawn};
 use crate::config::sweep::HeadlineMetric;
 use crate::report::axes::cell_label;
-use crate::report::figure::{self, color, err, num, Draw, SANS};
+use crate::report::compare::baseline_models;
+use crate::report::figure::{self, err, num, Draw, SANS};
 use crate::report::summary::{dataset_of, Group};
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -17,6 +18,8 @@ pub(super) struct BarsFigure {
     pub title: String,
     pub datasets: Vec<String>,
     pub models: Vec<String>,
+    /// The colour of each model (baselines grey).
+    pub colors: Vec<RGBAColor>,
     /// `bars[(dataset, model)]` = the chosen group's `(mean, std)` per [`BAR_METRICS`].
     pub bars: BTreeMap<(usize, usize), Vec<(f64, f64)>>,
 }
@@ -39,6 +42,14 @@ impl Draw for BarsFigure {
     {
         root.fill(&WHITE).map_err(err)?;
         let body = root.titled(&self.title, (SANS, 18)).map_err(err)?;
+        let (legend, body) = body.split_vertically(32);
+        let entries: Vec<(String, RGBAColor)> = self
+            .models
+            .iter()
+            .cloned()
+            .zip(self.colors.iter().copied())
+            .collect();
+        figure::legend_row(&legend, &entries)?;
         let nm = self.models.len() as f64;
         let width = 0.8 / nm;
         let datasets = &self.datasets;
@@ -62,8 +73,8 @@ impl Draw for BarsFigure {
                 .axis_desc_style((SANS, 15))
                 .draw()
                 .map_err(err)?;
-            for (im, model) in self.models.iter().enumerate() {
-                let c = color(im);
+            for im in 0..self.models.len() {
+                let c = self.colors[im];
                 let bars: Vec<(f64, f64, f64)> = (0..datasets.len())
                     .filter_map(|id| {
                         self.bars.get(&(id, im)).map(|stats| {
@@ -76,11 +87,7 @@ impl Draw for BarsFigure {
                     .draw_series(bars.iter().map(|&(x, m, _)| {
                         Rectangle::new([(x, 0.0), (x + width * 0.92, m)], c.filled())
                     }))
-                    .map_err(err)?
-                    .label(model.as_str())
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled())
-                    });
+                    .map_err(err)?;
                 chart
                     .draw_series(bars.iter().filter(|b| b.2.is_finite()).map(|&(x, m, s)| {
                         let xc = x + width * 0.46;
@@ -101,14 +108,6 @@ impl Draw for BarsFigure {
                     }))
                     .map_err(err)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((SANS, 14))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
         }
         Ok(())
     }
@@ -168,13 +167,14 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
                 ((id, im), stats)
             })
             .collect(),
+        colors: figure::model_colors(&models, &baseline_models(runs)),
         datasets,
         models,
     };
     out.add(
         figure::save(out_dir, "bars_model_dataset", &bars)?,
         format!(
-            "Test AUC-ROC, AP and best F1 of each model on each dataset, at the model's best setting by {}; mean ± std over seeds and folds.",
+            "Test AUC-ROC, AP and best F1 of each model on each dataset, at the model's best setting by {}; mean ± std over seeds and folds; classical baselines in grey.",
             metric.as_str()
         ),
     );

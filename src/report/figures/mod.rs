@@ -3,6 +3,7 @@
 
 mod bars;
 mod compression;
+mod critical_difference;
 mod epochs;
 mod heatmap;
 mod histogram;
@@ -16,11 +17,12 @@ use super::{Context, Drawn};
 pub(super) type Kind = fn(&Context, &mut Drawn) -> anyhow::Result<()>;
 
 /// Every kind, in the order `report.md` shows them: sweep-level figures, then per run.
-pub(super) const KINDS: [Kind; 8] = [
+pub(super) const KINDS: [Kind; 9] = [
     metric_vs_axis::draw,
     heatmap::draw,
     compression::draw,
     bars::draw,
+    critical_difference::draw,
     roc_pr::draw,
     histogram::draw,
     epochs::draw,

@@ -1,0 +1,193 @@
+//! Detectors against each other over matched runs: each model at its best setting (by
+//! the report metric's mean), its runs keyed by what they were run on (the dataset's
+//! settings, fold and seed). Each trained detector is tested against the best classical
+//! baseline (one-sided Wilcoxon signed-rank over the matched runs); with three or more
+//! detectors on three or more matched runs, the Friedman test and the Nemenyi critical
+//! difference order them all (Demšar, JMLR 2006). Reads the summary; draws nothing.
+
+use super::summary::{test_metric, Summary};
+use crate::config::sweep::HeadlineMetric;
+use crate::config::RunConfig;
+use crate::metrics::compare::{friedman, nemenyi_cd, wilcoxon_greater, Friedman, Wilcoxon};
+use crate::store::RunDetail;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Significance level of every test in a report.
+pub const ALPHA: f64 = 0.05;
+
+/// One model at its best setting, with its metric per matched run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Treatment {
+    /// `pca` or `beatgan nz=32, w_adv=1.0`: the model and its best setting.
+    pub label: String,
+    pub baseline: bool,
+    /// Metric value per matched-run key (dataset settings, fold, seed).
+    pub values: BTreeMap<String, f64>,
+}
+
+/// What a run was run on, beside its model: the key runs are matched by.
+fn block_key(run: &RunDetail) -> String {
+    let mut parts: Vec<String> = run
+        .params
+        .iter()
+        .filter(|(k, _)| k.starts_with("dataset.") || k == "fold" || k == "seed")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    parts.sort();
+    parts.join(" ")
+}
+
+/// The models among `runs` that are classical baselines.
+pub fn baseline_models(runs: &[RunDetail]) -> BTreeSet<String> {
+    runs.iter()
+        .filter(|r| is_baseline(r))
+        .map(|r| r.row.model.clone())
+        .collect()
+}
+
+fn is_baseline(run: &RunDetail) -> bool {
+    serde_json::from_str::<RunConfig>(&run.config_json)
+        .map(|c| c.model.spec().is_baseline())
+        .unwrap_or(false)
+}
+
+/// Each model's best group by the mean of `metric`, as a treatment.
+pub fn treatments(runs: &[RunDetail], summary: &Summary, metric: HeadlineMetric) -> Vec<Treatment> {
+    let m = HeadlineMetric::ALL
+        .iter()
+        .position(|&x| x == metric)
+        .expect("listed");
+    let mut best: BTreeMap<&str, usize> = BTreeMap::new();
+    for (g, group) in summary.groups.iter().enumerate() {
+        let model = runs[group.members[0]].row.model.as_str();
+        let better = best
+            .get(model)
+            .is_none_or(|&b| group.stats[m].0 > summary.groups[b].stats[m].0);
+        if better {
+            best.insert(model, g);
+        }
+    }
+    best.into_iter()
+        .map(|(model, g)| {
+            let group = &summary.groups[g];
+            let settings: Vec<String> = summary
+                .axes
+                .iter()
+                .zip(&group.values)
+                .filter(|(a, v)| a.starts_with("model.") && *a != "model.name" && !v.is_empty())
+                .map(|(a, v)| format!("{}={v}", a.trim_start_matches("model.")))
+                .collect();
+            let label = if settings.is_empty() {
+                model.to_string()
+            } else {
+                format!("{model} {}", settings.join(", "))
+            };
+            Treatment {
+                label,
+                baseline: group.members.iter().all(|&r| is_baseline(&runs[r])),
+                values: group
+                    .members
+                    .iter()
+                    .filter_map(|&r| {
+                        test_metric(&runs[r], metric.as_str()).map(|v| (block_key(&runs[r]), v))
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A trained detector against the best baseline on their matched runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VsBaseline {
+    pub model: String,
+    pub n: usize,
+    /// Mean of (model − baseline) over the matched runs.
+    pub mean_difference: f64,
+    /// `None` when every matched pair is equal.
+    pub test: Option<Wilcoxon>,
+}
+
+impl VsBaseline {
+    pub fn significantly_better(&self) -> bool {
+        self.test.is_some_and(|w| w.p_value < ALPHA)
+    }
+}
+
+/// The best baseline (by mean) and each trained detector against it; `None` without
+/// both a baseline and a trained detector.
+pub fn against_best_baseline(treatments: &[Treatment]) -> Option<(String, Vec<VsBaseline>)> {
+    let mean = |t: &Treatment| t.values.values().sum::<f64>() / t.values.len().max(1) as f64;
+    let baseline = treatments
+        .iter()
+        .filter(|t| t.baseline && !t.values.is_empty())
+        .max_by(|a, b| mean(a).total_cmp(&mean(b)))?;
+    let rows: Vec<VsBaseline> = treatments
+        .iter()
+        .filter(|t| !t.baseline)
+        .map(|t| {
+            let (x, y): (Vec<f64>, Vec<f64>) = t
+                .values
+                .iter()
+                .filter_map(|(k, v)| baseline.values.get(k).map(|b| (*v, *b)))
+                .unzip();
+            VsBaseline {
+                model: t.label.clone(),
+                n: x.len(),
+                mean_difference: x.iter().zip(&y).map(|(a, b)| a - b).sum::<f64>()
+                    / x.len().max(1) as f64,
+                test: if x.is_empty() {
+                    None
+                } else {
+                    wilcoxon_greater(&x, &y)
+                },
+            }
+        })
+        .collect();
+    (!rows.is_empty()).then(|| (baseline.label.clone(), rows))
+}
+
+/// The Friedman test and Nemenyi critical difference over the treatments' common runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriticalDifference {
+    pub names: Vec<String>,
+    pub baseline: Vec<bool>,
+    pub friedman: Friedman,
+    /// Matched runs (blocks) every treatment has.
+    pub blocks: usize,
+    pub cd: f64,
+}
+
+/// `Err` says why there is no diagram (too few treatments or matched runs).
+pub fn critical_difference(treatments: &[Treatment]) -> Result<CriticalDifference, String> {
+    let k = treatments.len();
+    if k < 3 {
+        return Err(format!(
+            "{k} models: a critical-difference diagram needs at least 3"
+        ));
+    }
+    let common: BTreeSet<&String> = treatments
+        .iter()
+        .map(|t| t.values.keys().collect::<BTreeSet<_>>())
+        .reduce(|a, b| a.intersection(&b).copied().collect())
+        .unwrap_or_default();
+    if common.len() < 3 {
+        return Err(format!(
+            "{} runs (dataset × fold × seed) shared by all {k} models: a critical-difference diagram needs at least 3",
+            common.len()
+        ));
+    }
+    let cd = nemenyi_cd(k, common.len())
+        .ok_or_else(|| format!("{k} models: the Nemenyi table stops at 10"))?;
+    let table: Vec<Vec<f64>> = common
+        .iter()
+        .map(|key| treatments.iter().map(|t| t.values[*key]).collect())
+        .collect();
+    Ok(CriticalDifference {
+        names: treatments.iter().map(|t| t.label.clone()).collect(),
+        baseline: treatments.iter().map(|t| t.baseline).collect(),
+        friedman: friedman(&table),
+        blocks: common.len(),
+        cd,
+    })
+}
