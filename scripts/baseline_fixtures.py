@@ -96,6 +96,32 @@ for values in [[0.81, 0.84, 0.79], [0.9, 0.88, 0.93, 0.91, 0.87]]:
     intervals.append({"values": values, "lo": float(lo), "hi": float(hi)})
 out["t_interval"] = intervals
 
+# VUS-ROC / VUS-PR as tsb-ad's get_metrics computes them (generate_curve, version "opt").
+from TSB_AD.evaluation.basic_metrics import generate_curve
+import importlib.metadata
+out["versions"]["tsb_ad"] = importlib.metadata.version("TSB-AD")
+vus_cases = []
+n = 600
+labels = np.zeros(n, dtype=int)
+labels[0:6] = 1          # at the start
+labels[200:230] = 1
+labels[236:240] = 1      # close to the previous one: merged when widened
+labels[595:600] = 1      # at the end
+scores = rng.normal(size=n) + 1.5 * labels + 0.5 * np.roll(labels, 8)
+scores[300] = 4.0        # a false alarm
+for window in [0, 10, 37]:
+    _, _, _, _, _, _, roc, pr = generate_curve(labels, scores, window)
+    vus_cases.append({"labels": labels.tolist(), "scores": scores.tolist(), "window": window,
+                      "vus_roc": float(roc), "vus_pr": float(pr)})
+short = np.zeros(120, dtype=int)
+short[60] = 1            # one anomalous step, fewer steps than thresholds
+short_scores = np.round(rng.normal(size=120), 1)  # with ties
+short_scores[60] += 1.0
+_, _, _, _, _, _, roc, pr = generate_curve(short, short_scores, 20)
+vus_cases.append({"labels": short.tolist(), "scores": short_scores.tolist(), "window": 20,
+                  "vus_roc": float(roc), "vus_pr": float(pr)})
+out["vus"] = vus_cases
+
 with open("tests/fixtures/baselines.json", "w") as f:
     json.dump(out, f, indent=1)
 print("wrote tests/fixtures/baselines.json", out["versions"])

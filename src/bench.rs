@@ -250,7 +250,7 @@ fn model_epochs(
 /// Each classical baseline fitted on 65,536 windows of 1×320 (a 44-record MIT-BIH fold
 /// has ~64,700 training beats) and scoring 16,384; the matrix profile's self-join of
 /// 20,000 windows of 100; the 1,000-resample bootstrap of AUC-ROC and AP on 28,000 scores
-/// (the size of a full MIT-BIH test fold).
+/// (the size of a full MIT-BIH test fold); VUS on a 100,000-step series.
 fn baselines(
     opts: &BenchOptions,
     train: &TrainConfig,
@@ -285,6 +285,23 @@ fn baselines(
         samples: measure(repeats, || {
             seconds(|| {
                 crate::models::matrix_profile::matrix_profile(&series);
+                Ok(())
+            })
+        })?,
+    });
+    progress("vus");
+    let mut rng = SplitMix64::new(9);
+    let steps: Vec<bool> = (0..100_000).map(|i| (i / 500) % 20 == 7).collect();
+    let step_scores: Vec<f64> = steps
+        .iter()
+        .map(|&l| rng.normal() + if l { 1.0 } else { 0.0 })
+        .collect();
+    out.push(Timing {
+        name: "vus_roc + vus_pr on 100,000 steps (window 100, 5% anomalous)".into(),
+        unit: "s",
+        samples: measure(repeats, || {
+            seconds(|| {
+                metrics::vus::vus(&steps, &step_scores, 100)?;
                 Ok(())
             })
         })?,

@@ -18,14 +18,17 @@
 //! time steps against the per-step labels; `pa_f1` (point-adjusted) and the overlap
 //! segment counts `segment_tp`/`segment_fp`/`segment_fn` (with their F1) are added.
 //!
+//! A series also gets `vus_roc` and `vus_pr` (`metrics::vus`, TSB-AD's definition with its
+//! `slidingWindow` = the dataset's window).
+//!
 //! The ranking metrics come with seeded 95% bootstrap intervals over the test windows
 //! (`auc_roc_lo`/`_hi`, `auc_pr_lo`/`_hi`; `metrics::intervals`).
 //!
 //! The `eval:` section of a run ([`EvalConfig`]) is defined here, where it is used.
 
-use super::intervals;
 use super::series::{self, OrionThreshold};
 use super::{auc_pr, auc_roc, best_f1, quantile, MetricsError};
+use super::{intervals, vus};
 use crate::data::Timeline;
 use crate::kinds::SplitName;
 use crate::registry::check;
@@ -208,6 +211,14 @@ pub fn evaluate(
     ]);
     if let Some(t) = timeline {
         rows.extend(series_rows(labels, &predicted, t)?);
+        // The range-based volumes need a labelled anomaly, like the ranking metrics.
+        if test_has_both {
+            let (roc, pr) = vus::vus(labels, &scores, t.window)?;
+            rows.extend([
+                (SplitName::Test, "vus_roc".into(), roc),
+                (SplitName::Test, "vus_pr".into(), pr),
+            ]);
+        }
     }
     // Recall of each anomaly class at the chosen operating point (ECG: S, V, F, Q).
     if let Some(classes) = classes {

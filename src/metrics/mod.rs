@@ -11,6 +11,7 @@ pub mod compare;
 pub mod evaluate;
 pub mod intervals;
 pub mod series;
+pub mod vus;
 
 /// Why a metric could not be computed.
 #[derive(Debug, thiserror::Error, PartialEq)]

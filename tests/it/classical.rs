@@ -257,3 +257,25 @@ fn a_series_baseline_on_beat_windows_is_refused_before_training() {
         "{e}"
     );
 }
+
+#[test]
+fn vus_matches_tsb_ad() {
+    let f = fixture();
+    for case in f["vus"].as_array().unwrap() {
+        let labels: Vec<bool> = numbers(&case["labels"]).iter().map(|l| *l == 1.0).collect();
+        let scores = numbers(&case["scores"]);
+        let window = case["window"].as_u64().unwrap() as usize;
+        let (roc, pr) = anolab::metrics::vus::vus(&labels, &scores, window).unwrap();
+        let (want_roc, want_pr) = (
+            case["vus_roc"].as_f64().unwrap(),
+            case["vus_pr"].as_f64().unwrap(),
+        );
+        assert!(
+            (roc - want_roc).abs() < 1e-9 && (pr - want_pr).abs() < 1e-9,
+            "window {window}: ({roc}, {pr}) vs tsb-ad ({want_roc}, {want_pr})"
+        );
+    }
+    // An all-normal series has no VUS: an error naming why, not a number.
+    let e = anolab::metrics::vus::vus(&[false; 50], &[0.1; 50], 5).unwrap_err();
+    assert!(e.to_string().contains("all labels are normal"), "{e}");
+}
