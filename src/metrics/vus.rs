@@ -86,11 +86,13 @@ pub fn vus(labels: &[bool], scores: &[f64], window: usize) -> Result<(f64, f64),
             .zip(labels)
             .for_each(|(e, &l)| *e = f64::from(u8::from(l)));
         for &(s, e) in &seq {
-            for x in (e + 1)..(e + half + 1).min(n) {
-                extended[x] += (1.0 - (x - e) as f64 / w as f64).sqrt();
+            let after = (e + 1).min(n)..(e + half + 1).min(n);
+            for (x, v) in after.clone().zip(&mut extended[after]) {
+                *v += (1.0 - (x - e) as f64 / w as f64).sqrt();
             }
-            for x in s.saturating_sub(half)..s {
-                extended[x] += (1.0 - (s - x) as f64 / w as f64).sqrt();
+            let before = s.saturating_sub(half)..s;
+            for (x, v) in before.clone().zip(&mut extended[before]) {
+                *v += (1.0 - (s - x) as f64 / w as f64).sqrt();
             }
         }
         extended.iter_mut().for_each(|e| *e = e.min(1.0));
