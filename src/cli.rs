@@ -45,12 +45,24 @@ pub enum Command {
     /// Print a sweep's results table and render its figures, report.md and results.csv from
     /// the store (no training).
     Report(ReportArgs),
+    /// Recompute the metrics of stored runs from their stored scores (no training), so that
+    /// metrics added since a sweep ran appear for its runs. Idempotent.
+    Rescore(RescoreArgs),
     /// Time the work a sweep repeats (training steps and epochs, scoring, metrics, beat
     /// extraction, store writes) and print median and spread.
     Bench(BenchArgs),
     /// List datasets: window shape, and the split each would make with its class counts.
     /// Without a file: the data shipped in data/ (mitdb-mini, digits).
     Datasets(DatasetsArgs),
+}
+
+#[derive(Args)]
+pub struct RescoreArgs {
+    /// The sweep (default: every sweep in the store).
+    #[arg(long)]
+    pub sweep: Option<String>,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Args)]
@@ -183,6 +195,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Runs(args) => runs(args).map(|_| true),
         Command::Show(args) => show(args).map(|_| true),
         Command::Report(args) => report_cmd(args).map(|_| true),
+        Command::Rescore(args) => rescore(args),
         Command::Bench(args) => bench(args).map(|_| true),
         Command::Datasets(args) => datasets(args).map(|_| true),
     }
@@ -524,6 +537,25 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
             .with_context(|| format!("reporting sweep `{name}`"))?;
     }
     Ok(())
+}
+
+/// `Ok(false)` when some runs could not be rescored (listed).
+fn rescore(args: RescoreArgs) -> Result<bool> {
+    let store = Store::open(&args.db.db)?;
+    let outcomes = anolab::rescore::rescore(&store, args.sweep.as_deref(), |run, outcome| {
+        if let anolab::rescore::Rescored::Skipped(why) = outcome {
+            eprintln!("skipped {}: {why}", run.row.key);
+        }
+    })?;
+    let done: usize = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, anolab::rescore::Rescored::Done(_)))
+        .count();
+    println!(
+        "rescored {done} of {} runs from their stored scores",
+        outcomes.len()
+    );
+    Ok(done == outcomes.len())
 }
 
 fn bench(args: BenchArgs) -> Result<()> {

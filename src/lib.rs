@@ -15,6 +15,7 @@ pub mod nn;
 pub mod plan;
 pub mod registry;
 pub mod report;
+pub mod rescore;
 pub mod rng;
 pub mod runner;
 pub mod scale;

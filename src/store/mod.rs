@@ -564,6 +564,26 @@ impl Store {
         })
     }
 
+    /// Writes `metrics` over a done run's rows of the same (split, name), in one
+    /// transaction (`anolab rescore`); other rows stay.
+    pub fn replace_metrics(&self, id: i64, metrics: &[Metric], protocol: &str) -> Result<()> {
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            for m in metrics {
+                sqlx::query("INSERT OR REPLACE INTO metrics (run_id, split, name, value, protocol) VALUES (?, ?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(m.split.as_str())
+                    .bind(&m.name)
+                    .bind(m.value)
+                    .bind(protocol)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Marks a run failed with its reason.
     pub fn fail(&self, id: i64, error: &str, duration_s: f64) -> Result<()> {
         self.rt.block_on(async {

@@ -24,6 +24,7 @@ mod npy;
 mod pipeline;
 mod plan;
 mod report;
+mod rescore;
 mod series_metrics;
 mod store;
 mod synthetic;
