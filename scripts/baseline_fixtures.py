@@ -109,17 +109,31 @@ labels[236:240] = 1      # close to the previous one: merged when widened
 labels[595:600] = 1      # at the end
 scores = rng.normal(size=n) + 1.5 * labels + 0.5 * np.roll(labels, 8)
 scores[300] = 4.0        # a false alarm
+def last_slice(label, score, window):
+    """The range AUC-ROC and AP of tsb-ad's surfaces at the widest buffer."""
+    Y, _, X, _, W, _, _, _ = generate_curve(label, score, window)
+    tpr = X.reshape(window + 1, -1)[-1]
+    fpr = Y.reshape(window + 1, -1)[-1]
+    prec = W.reshape(window + 1, -1)[-1]
+    roc = float(np.dot(fpr[1:] - fpr[:-1], (tpr[1:] + tpr[:-1]) / 2))
+    ap = float(np.dot(tpr[1:-1] - tpr[:-2], prec[1:]))
+    return roc, ap
+
 for window in [0, 10, 37]:
     _, _, _, _, _, _, roc, pr = generate_curve(labels, scores, window)
+    r_roc, r_pr = last_slice(labels, scores, window)
     vus_cases.append({"labels": labels.tolist(), "scores": scores.tolist(), "window": window,
-                      "vus_roc": float(roc), "vus_pr": float(pr)})
+                      "vus_roc": float(roc), "vus_pr": float(pr),
+                      "range_auc_roc": r_roc, "range_auc_pr": r_pr})
 short = np.zeros(120, dtype=int)
 short[60] = 1            # one anomalous step, fewer steps than thresholds
 short_scores = np.round(rng.normal(size=120), 1)  # with ties
 short_scores[60] += 1.0
 _, _, _, _, _, _, roc, pr = generate_curve(short, short_scores, 20)
+r_roc, r_pr = last_slice(short, short_scores, 20)
 vus_cases.append({"labels": short.tolist(), "scores": short_scores.tolist(), "window": 20,
-                  "vus_roc": float(roc), "vus_pr": float(pr)})
+                  "vus_roc": float(roc), "vus_pr": float(pr),
+                  "range_auc_roc": r_roc, "range_auc_pr": r_pr})
 out["vus"] = vus_cases
 
 with open("tests/fixtures/baselines.json", "w") as f:

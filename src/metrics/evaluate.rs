@@ -19,7 +19,8 @@
 //! segment counts `segment_tp`/`segment_fp`/`segment_fn` (with their F1) are added.
 //!
 //! A series also gets `vus_roc` and `vus_pr` (`metrics::vus`, TSB-AD's definition with its
-//! `slidingWindow` = the dataset's window).
+//! `slidingWindow` = the dataset's window) and the range AUCs at that buffer,
+//! `range_auc_roc` and `range_auc_pr`.
 //!
 //! The ranking metrics come with seeded 95% bootstrap intervals over the test windows
 //! (`auc_roc_lo`/`_hi`, `auc_pr_lo`/`_hi`; `metrics::intervals`).
@@ -213,10 +214,12 @@ pub fn evaluate(
         rows.extend(series_rows(labels, &predicted, t)?);
         // The range-based volumes need a labelled anomaly, like the ranking metrics.
         if test_has_both {
-            let (roc, pr) = vus::vus(labels, &scores, t.window)?;
+            let v = vus::vus(labels, &scores, t.window)?;
             rows.extend([
-                (SplitName::Test, "vus_roc".into(), roc),
-                (SplitName::Test, "vus_pr".into(), pr),
+                (SplitName::Test, "vus_roc".into(), v.roc),
+                (SplitName::Test, "vus_pr".into(), v.pr),
+                (SplitName::Test, "range_auc_roc".into(), v.range_roc),
+                (SplitName::Test, "range_auc_pr".into(), v.range_pr),
             ]);
         }
     }

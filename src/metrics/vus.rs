@@ -6,6 +6,11 @@
 //! precision are taken at 250 thresholds (the scores at 250 evenly spaced ranks); the
 //! range AUC-ROC (trapezoids) and AP (steps) of each w are averaged over the w.
 //!
+//! The slice at the full buffer (w = W) is also returned: the range-based AUC-ROC and AP
+//! of that buffer. (tsb-ad's own `RangeAUC` is not used by its `get_metrics` and finds
+//! segments in the widened, fractional labels, which leaves it undefined for most
+//! buffers; the slice of the volume is the consistent definition.)
+//!
 //! A series without a labelled anomaly has no VUS (an error, never a number).
 
 use super::{check_pairs, MetricsError};
@@ -50,8 +55,19 @@ fn widened(seq: &[(usize, usize)], half: usize, n: usize) -> Vec<(usize, usize)>
     out
 }
 
-/// (VUS-ROC, VUS-PR) over buffer lengths 0..=`window` (`tsb-ad`'s `slidingWindow`).
-pub fn vus(labels: &[bool], scores: &[f64], window: usize) -> Result<(f64, f64), MetricsError> {
+/// The volumes and their widest slice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vus {
+    pub roc: f64,
+    pub pr: f64,
+    /// Range-AUC-ROC and range-AP at the full buffer w = `window`: the surfaces' last slice.
+    pub range_roc: f64,
+    pub range_pr: f64,
+}
+
+/// VUS-ROC and VUS-PR over buffer lengths 0..=`window` (`tsb-ad`'s `slidingWindow`), and
+/// the range AUCs at w = `window`.
+pub fn vus(labels: &[bool], scores: &[f64], window: usize) -> Result<Vus, MetricsError> {
     check_pairs(labels, scores)?;
     let n = labels.len();
     let seq = segments(labels);
@@ -77,6 +93,7 @@ pub fn vus(labels: &[bool], scores: &[f64], window: usize) -> Result<(f64, f64),
         .map(|t| scores.iter().filter(|s| *s >= t).count() as f64)
         .collect();
     let (mut roc_sum, mut pr_sum) = (0.0, 0.0);
+    let (mut range_roc, mut range_pr) = (0.0, 0.0);
     let mut extended = vec![0.0f64; n];
     for w in 0..=window {
         let half = w / 2;
@@ -131,13 +148,20 @@ pub fn vus(labels: &[bool], scores: &[f64], window: usize) -> Result<(f64, f64),
         }
         tpr.push(1.0);
         fpr.push(1.0);
-        roc_sum += (1..tpr.len())
+        range_roc = (1..tpr.len())
             .map(|i| (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2.0)
             .sum::<f64>();
-        pr_sum += (1..=THRESHOLDS)
+        range_pr = (1..=THRESHOLDS)
             .map(|i| (tpr[i] - tpr[i - 1]) * precision[i])
             .sum::<f64>();
+        roc_sum += range_roc;
+        pr_sum += range_pr;
     }
     let slices = (window + 1) as f64;
-    Ok((roc_sum / slices, pr_sum / slices))
+    Ok(Vus {
+        roc: roc_sum / slices,
+        pr: pr_sum / slices,
+        range_roc,
+        range_pr,
+    })
 }

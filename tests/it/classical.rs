@@ -265,15 +265,19 @@ fn vus_matches_tsb_ad() {
         let labels: Vec<bool> = numbers(&case["labels"]).iter().map(|l| *l == 1.0).collect();
         let scores = numbers(&case["scores"]);
         let window = case["window"].as_u64().unwrap() as usize;
-        let (roc, pr) = anolab::metrics::vus::vus(&labels, &scores, window).unwrap();
-        let (want_roc, want_pr) = (
-            case["vus_roc"].as_f64().unwrap(),
-            case["vus_pr"].as_f64().unwrap(),
-        );
-        assert!(
-            (roc - want_roc).abs() < 1e-9 && (pr - want_pr).abs() < 1e-9,
-            "window {window}: ({roc}, {pr}) vs tsb-ad ({want_roc}, {want_pr})"
-        );
+        let v = anolab::metrics::vus::vus(&labels, &scores, window).unwrap();
+        for (name, got) in [
+            ("vus_roc", v.roc),
+            ("vus_pr", v.pr),
+            ("range_auc_roc", v.range_roc),
+            ("range_auc_pr", v.range_pr),
+        ] {
+            let want = case[name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-9,
+                "window {window}, {name}: {got} vs tsb-ad {want}"
+            );
+        }
     }
     // An all-normal series has no VUS: an error naming why, not a number.
     let e = anolab::metrics::vus::vus(&[false; 50], &[0.1; 50], 5).unwrap_err();
