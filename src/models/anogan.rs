@@ -223,10 +223,7 @@ impl Detector for AnoGan {
         })
     }
 
-    /// AnoGAN scores by search, not by reconstruction: `None`.
-    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        Ok(None)
-    }
+    // No `reconstruct`: AnoGAN scores by a latent search, not by reconstruction.
 
     fn vars(&self) -> &VarMap {
         &self.vars

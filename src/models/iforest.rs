@@ -261,10 +261,6 @@ impl Detector for Iforest {
             .collect())
     }
 
-    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        Ok(None)
-    }
-
     fn vars(&self) -> &VarMap {
         &self.vars
     }

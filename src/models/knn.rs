@@ -171,10 +171,6 @@ impl Detector for Knn {
         Ok(out)
     }
 
-    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        Ok(None)
-    }
-
     fn vars(&self) -> &VarMap {
         &self.vars
     }

@@ -129,10 +129,6 @@ impl Detector for MatrixProfile {
         Ok(matrix_profile(windows))
     }
 
-    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        Ok(None)
-    }
-
     fn vars(&self) -> &VarMap {
         &self.vars
     }

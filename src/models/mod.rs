@@ -51,8 +51,11 @@ pub trait Detector: Send {
     /// Anomaly score per window (higher = more anomalous), in eval mode.
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>>;
     /// The model's reconstruction of each window (same shape), in eval mode, for
-    /// input-vs-reconstruction figures; `None` for a detector that does not reconstruct.
-    fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>>;
+    /// input-vs-reconstruction figures; `None` (the default) for a detector that does
+    /// not reconstruct.
+    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
+        Ok(None)
+    }
     /// Every weight and batch-norm statistic of the detector, all networks included:
     /// what snapshots, checkpoints and parameter counts cover.
     fn vars(&self) -> &VarMap;
@@ -98,7 +101,8 @@ pub trait Detector: Send {
     fn n_params(&self) -> usize {
         crate::nn::n_params(self.vars(), "")
     }
-    /// Mini-batches per epoch on `n` training windows (see [`train::batches`]).
+    /// Mini-batches per epoch on `n` training windows (see [`train::batches`]); a model
+    /// fitted in one pass over the data (the classical baselines) says 1.
     fn batches_per_epoch(&self, n: usize) -> usize {
         train::batches(n, self.batch_size())
     }

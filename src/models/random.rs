@@ -55,10 +55,6 @@ impl Detector for Random {
         Ok((0..windows.n).map(|_| rng.next_f64()).collect())
     }
 
-    fn reconstruct(&self, _windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        Ok(None)
-    }
-
     fn vars(&self) -> &VarMap {
         &self.vars
     }
