@@ -117,6 +117,10 @@ pub struct SweepArgs {
     /// Retrain every run, done ones included.
     #[arg(long)]
     pub force: bool,
+    /// Refuse a sweep that expands to more runs than this (a typo such as 2,000 values
+    /// × 2,000 seeds is refused before it is expanded).
+    #[arg(long, default_value_t = anolab::config::sweep::DEFAULT_MAX_RUNS)]
+    pub max_runs: usize,
 }
 
 #[derive(Args)]
@@ -213,7 +217,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         .iter()
         .map(|o| config::parse_override(o))
         .collect::<Result<Vec<_>, _>>()?;
-    let (spec, runs) = plan::load(&args.file, &overrides)?;
+    let (spec, runs) = plan::load(&args.file, &overrides, args.max_runs)?;
     if exactly_one && spec.runs.len() != 1 {
         let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
         bail!(
@@ -529,10 +533,15 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
     };
     for name in sweeps {
         println!("== sweep `{name}`");
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| results_dir(&args.db.db).join(&name));
+        let out = match &args.out {
+            Some(out) => out.clone(),
+            None => {
+                // A name stored by an older version may not be safe as a folder name.
+                config::sweep::check_name(&name)
+                    .map_err(|e| anyhow::anyhow!("{e}; give --out DIR"))?;
+                results_dir(&args.db.db).join(&name)
+            }
+        };
         print_sweep_report(&store, &name, &out, &opts)
             .with_context(|| format!("reporting sweep `{name}`"))?;
     }

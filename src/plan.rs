@@ -72,9 +72,14 @@ impl RunSpec {
     }
 }
 
-/// Loads a sweep file (with the environment and `overrides` on top) and keys its runs.
-pub fn load(file: &Path, overrides: &[Override]) -> Result<(SweepSpec, Vec<RunSpec>)> {
-    let sweep = config::load_sweep(file, overrides)?;
+/// Loads a sweep file (with the environment and `overrides` on top; at most `max_runs`
+/// runs) and keys its runs.
+pub fn load(
+    file: &Path,
+    overrides: &[Override],
+    max_runs: usize,
+) -> Result<(SweepSpec, Vec<RunSpec>)> {
+    let sweep = config::load_sweep_limited(file, overrides, max_runs)?;
     let runs = resolve(&sweep)?;
     Ok((sweep, runs))
 }

@@ -1,7 +1,7 @@
 //! Layering of a sweep's settings: built-in defaults < YAML file < `ANOLAB_*` environment
 //! < command-line `key=value` overrides (figment), then expansion into runs.
 
-use super::sweep::{expand, SweepSpec};
+use super::sweep::{expand, SweepSpec, DEFAULT_MAX_RUNS};
 use crate::registry::figment_message;
 use figment::providers::{Env, Format, Serialized, Yaml};
 use figment::Figment;
@@ -73,8 +73,19 @@ fn parse_yaml_scalar(text: &str) -> Result<Value, String> {
         .map_err(|e| format!("cannot read `{text}` as a value: {e}"))
 }
 
-/// Loads a sweep file with the environment and overrides on top, and expands it into runs.
+/// Loads a sweep file with the environment and overrides on top, and expands it into runs
+/// (at most [`DEFAULT_MAX_RUNS`]; see [`load_sweep_limited`]).
 pub fn load_sweep(file: &Path, overrides: &[Override]) -> Result<SweepSpec, ConfigError> {
+    load_sweep_limited(file, overrides, DEFAULT_MAX_RUNS)
+}
+
+/// [`load_sweep`] with another bound on the runs (`--max-runs`): a larger sweep is
+/// refused, with its count and the axes that made it, before it is expanded.
+pub fn load_sweep_limited(
+    file: &Path,
+    overrides: &[Override],
+    max_runs: usize,
+) -> Result<SweepSpec, ConfigError> {
     let file_name = file.display().to_string();
     if !file.is_file() {
         return Err(ConfigError::NotFound(file_name));
@@ -89,7 +100,7 @@ pub fn load_sweep(file: &Path, overrides: &[Override]) -> Result<SweepSpec, Conf
         file: file_name.clone(),
         message: figment_message(&e),
     })?;
-    expand(doc).map_err(|message| ConfigError::Invalid {
+    expand(doc, max_runs).map_err(|message| ConfigError::Invalid {
         file: file_name,
         message,
     })

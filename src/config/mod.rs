@@ -14,7 +14,7 @@ pub mod sweep;
 pub use crate::data::DatasetConfig;
 pub use crate::metrics::evaluate::{EvalConfig, Protocol, Threshold};
 pub use crate::models::{ModelConfig, TrainConfig};
-pub use load::{load_sweep, parse_override, Override};
+pub use load::{load_sweep, load_sweep_limited, parse_override, Override};
 pub use sweep::SweepSpec;
 
 use crate::data::RunContext;

@@ -236,12 +236,56 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 /// Expands a merged sweep document into its runs. Errors are messages naming the key.
-pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
+/// Runs a sweep may expand to unless the caller raises it (`--max-runs`): a typo-sized
+/// grid is refused before anything is allocated for it.
+pub const DEFAULT_MAX_RUNS: usize = 100_000;
+
+/// A sweep name reaches the file system (`results/<name>/`): letters, digits, `.`, `_`
+/// and `-` only, not starting with `.`, at most 100 characters.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let safe = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if safe {
+        Ok(())
+    } else {
+        Err(format!(
+            "`name` {name:?} cannot name a sweep: it becomes the report folder `results/<name>/`, so it may hold only letters, digits, '.', '_' and '-', not start with '.', and have at most 100 characters"
+        ))
+    }
+}
+
+/// The product of `counts`, or an error naming what made it exceed `max_runs`.
+fn bounded(counts: &[(String, usize)], max_runs: usize, what: &str) -> Result<usize, String> {
+    let total = counts
+        .iter()
+        .fold(1u128, |acc, (_, n)| acc.saturating_mul(*n as u128));
+    if total > max_runs as u128 {
+        let factors: Vec<String> = counts
+            .iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
+        return Err(format!(
+            "{what} expands to {total} runs ({}), more than the limit of {max_runs}: check the lists for a typo, or raise the limit with --max-runs",
+            factors.join(" × ")
+        ));
+    }
+    Ok(total as usize)
+}
+
+pub(super) fn expand(doc: Value, max_runs: usize) -> Result<SweepSpec, String> {
     let Value::Object(mut top) = doc else {
         return Err("a sweep file must be a mapping of keys to values".into());
     };
     let name = match top.remove("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            check_name(&s)?;
+            s
+        }
         Some(other) => return Err(format!("`name` must be a non-empty string, found {other}")),
         None => {
             return Err("missing `name`: every sweep needs a name (e.g. `name: beatgan_nz`)".into())
@@ -286,7 +330,7 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
 
     for section in RUN_SECTIONS {
         if let Some(Value::Array(items)) = top.get(*section) {
-            let expanded = expand_alternatives(section, items)?;
+            let expanded = expand_alternatives(section, items, max_runs)?;
             top.insert(section.to_string(), Value::Array(expanded));
         }
     }
@@ -301,6 +345,14 @@ pub(super) fn expand(doc: Value) -> Result<SweepSpec, String> {
     }
 
     let dims = dimensions(&axes, &zip)?;
+    let counts: Vec<(String, usize)> = dims
+        .iter()
+        .map(|d| {
+            let keys: Vec<&str> = d.iter().map(|&a| axes[a].key.as_str()).collect();
+            (keys.join("+"), axes[d[0]].values.len())
+        })
+        .collect();
+    bounded(&counts, max_runs, "the sweep")?;
     let mut runs = Vec::new();
     for point in cartesian(&axes, &dims) {
         let mut doc = base.clone();
@@ -461,7 +513,11 @@ fn dimensions(axes: &[Axis], zip: &[Vec<String>]) -> Result<Vec<Vec<usize>>, Str
 /// `model: [{name: ae, nz: [8, 16]}, {name: lstm_ae}]`: a whole section given as a list
 /// of alternatives (models or datasets whose keys differ) is one axis; each alternative
 /// is first expanded by its own lists (here: ae/8, ae/16, lstm_ae).
-fn expand_alternatives(section: &str, items: &[Value]) -> Result<Vec<Value>, String> {
+fn expand_alternatives(
+    section: &str,
+    items: &[Value],
+    max_runs: usize,
+) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
     for item in items {
         if !item.is_object() {
@@ -473,6 +529,16 @@ fn expand_alternatives(section: &str, items: &[Value]) -> Result<Vec<Value>, Str
         let mut axes = Vec::new();
         find_axes("", &wrapped, &mut axes)?;
         let dims: Vec<Vec<usize>> = (0..axes.len()).map(|i| vec![i]).collect();
+        let counts: Vec<(String, usize)> = axes
+            .iter()
+            .map(|a| (a.key.clone(), a.values.len()))
+            .collect();
+        let n = bounded(&counts, max_runs, &format!("an alternative of `{section}`"))?;
+        bounded(
+            &[(section.to_string(), out.len() + n)],
+            max_runs,
+            &format!("`{section}`"),
+        )?;
         for point in cartesian(&axes, &dims) {
             let mut doc = wrapped.clone();
             for (axis, value) in point {

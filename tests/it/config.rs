@@ -296,3 +296,81 @@ seeds: [0, 1]
     let e = error_of(&mixed.replace("nz: 32", "ndf: 32"), &[]);
     assert!(e.contains("model.ndf") || e.contains("ndf"), "{e}");
 }
+
+#[test]
+fn a_sweep_name_that_would_leave_the_results_folder_is_refused() {
+    for bad in ["../../../tmp/evil_sweep", "a/b", ".hidden", "white space"] {
+        let e = error_of(
+            &format!("name: {bad:?}\ndataset: {{ name: mitdb }}\nmodel: {{ name: beatgan }}\n"),
+            &[],
+        );
+        assert!(
+            e.contains("cannot name a sweep") && e.contains("results/<name>/"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(anolab::config::sweep::check_name("zoo_mitbih-v2.1").is_ok());
+}
+
+#[test]
+fn a_typo_sized_sweep_is_refused_before_expansion() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "big.yaml",
+        "name: big\ndataset: { name: synthetic }\nmodel: { name: beatgan }\n",
+    );
+    let nz = format!(
+        "model.nz={}",
+        (1..=2000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let seeds = format!(
+        "seeds={}",
+        (0..2000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let overrides = [
+        parse_override(&nz).unwrap(),
+        parse_override(&seeds).unwrap(),
+    ];
+    let start = std::time::Instant::now();
+    let e = load_sweep(&path, &overrides).unwrap_err().to_string();
+    assert!(
+        e.contains("expands to 4000000 runs")
+            && e.contains("model.nz (2000)")
+            && e.contains("seed (2000)")
+            && e.contains("--max-runs"),
+        "{e}"
+    );
+    // Refused, not expanded (expansion took 120 s and 1.5 GB before).
+    assert!(start.elapsed().as_secs() < 30);
+    // A raised limit lets a large sweep through.
+    let e = anolab::config::load_sweep_limited(&path, &overrides[..1], 1000)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("expands to 2000 runs") && e.contains("limit of 1000"),
+        "{e}"
+    );
+    let fine = anolab::config::load_sweep_limited(&path, &overrides[..1], 2000).unwrap();
+    assert_eq!(fine.runs.len(), 2000);
+}
+
+#[test]
+fn an_alternative_too_large_is_refused_before_expansion() {
+    let nz: Vec<String> = (1..=400).map(|i| i.to_string()).collect();
+    let yaml = format!(
+        "name: alt\ndataset: {{ name: synthetic }}\nmodel:\n  - {{ name: ae, nz: [{nz}], ndf: [{nz}], ngf: [{nz}] }}\n",
+        nz = nz.join(", ")
+    );
+    let e = error_of(&yaml, &[]);
+    assert!(
+        e.contains("an alternative of `model` expands to 64000000 runs"),
+        "{e}"
+    );
+}

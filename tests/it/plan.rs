@@ -16,7 +16,12 @@ fn a_store_from_before_the_house_resumes_with_nothing_to_train() {
     let db = dir.path().join("store.sqlite");
     std::fs::copy(Path::new(FIXTURE).join("store.sqlite"), &db).unwrap();
     // The sweep's relative data paths are read from the crate root, as when it was made.
-    let (sweep, runs) = plan::load(&Path::new(FIXTURE).join("sweep.yaml"), &[]).unwrap();
+    let (sweep, runs) = plan::load(
+        &Path::new(FIXTURE).join("sweep.yaml"),
+        &[],
+        anolab::config::sweep::DEFAULT_MAX_RUNS,
+    )
+    .unwrap();
     assert_eq!(runs.len(), 16);
     let store = Store::open(&db).unwrap();
     let stored = store.runs(None, None).unwrap();
@@ -69,7 +74,12 @@ fn a_store_from_before_the_house_resumes_with_nothing_to_train() {
 
 #[test]
 fn dependencies_come_before_the_runs_that_need_them() {
-    let (_, runs) = plan::load(&Path::new(FIXTURE).join("sweep.yaml"), &[]).unwrap();
+    let (_, runs) = plan::load(
+        &Path::new(FIXTURE).join("sweep.yaml"),
+        &[],
+        anolab::config::sweep::DEFAULT_MAX_RUNS,
+    )
+    .unwrap();
     let ordered = plan::with_dependencies(&runs);
     for (i, run) in ordered.iter().enumerate() {
         for (_, needed) in &run.dependencies {

@@ -27,7 +27,7 @@ pub fn sweep(dir: &Path, yaml: &str, overrides: &[&str]) -> (SweepSpec, Vec<RunS
         .iter()
         .map(|o| parse_override(o).unwrap())
         .collect();
-    plan::load(&path, &overrides).unwrap()
+    plan::load(&path, &overrides, anolab::config::sweep::DEFAULT_MAX_RUNS).unwrap()
 }
 
 /// A detector of `model` on the CPU, initialised from `seed`, with no dependencies.
