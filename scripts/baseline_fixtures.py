@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Write tests/fixtures/baselines.json: inputs and reference outputs for the classical
-baselines and the statistics, computed with scikit-learn, stumpy and SciPy.
+baselines and the statistics, computed with scikit-learn, stumpy, SciPy and tsb-ad.
 
-Usage: pip install numpy scipy scikit-learn stumpy; python3 scripts/baseline_fixtures.py
+Usage: pip install numpy scipy scikit-learn stumpy; pip install --no-deps TSB-AD==1.5
+       python3 scripts/baseline_fixtures.py
+(tsb-ad's evaluation code needs only numpy, scikit-learn and numba, which stumpy brings;
+--no-deps keeps its heavy model dependencies out.)
 The Rust tests (tests/it/classical.rs) read the JSON; they never run Python.
 """
 
