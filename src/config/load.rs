@@ -63,12 +63,38 @@ pub fn parse_override(raw: &str) -> Result<Override, ConfigError> {
     })
 }
 
+/// The first number in `value` that is NaN or infinite, with its dotted key.
+fn non_finite(prefix: &str, value: &figment::value::Value) -> Option<(String, f64)> {
+    use figment::value::{Num, Value as F};
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match value {
+        F::Num(_, Num::F64(v)) if !v.is_finite() => Some((prefix.to_string(), *v)),
+        F::Num(_, Num::F32(v)) if !v.is_finite() => Some((prefix.to_string(), f64::from(*v))),
+        F::Dict(_, map) => map.iter().find_map(|(k, v)| non_finite(&key(k), v)),
+        F::Array(_, items) => items.iter().find_map(|v| non_finite(prefix, v)),
+        _ => None,
+    }
+}
+
 /// figment's own string parser keeps `2e-4` a string, so values go through the YAML parser.
 fn parse_yaml_scalar(text: &str) -> Result<Value, String> {
     if text.is_empty() {
         return Err("empty value".into());
     }
-    Figment::from(Yaml::string(&format!("v: {text}")))
+    let figment = Figment::from(Yaml::string(&format!("v: {text}")));
+    let raw: figment::value::Value = figment
+        .extract_inner("v")
+        .map_err(|e| format!("cannot read `{text}` as a value: {e}"))?;
+    if let Some((_, v)) = non_finite("", &raw) {
+        return Err(format!("a setting must be a finite number, found {v}"));
+    }
+    figment
         .extract_inner::<Value>("v")
         .map_err(|e| format!("cannot read `{text}` as a value: {e}"))
 }
@@ -96,10 +122,23 @@ pub fn load_sweep_limited(
     for o in overrides {
         figment = figment.merge(Serialized::global(&o.key, &o.value));
     }
-    let doc: Value = figment.extract().map_err(|e| ConfigError::Invalid {
+    let invalid = |message: String| ConfigError::Invalid {
         file: file_name.clone(),
-        message: figment_message(&e),
-    })?;
+        message,
+    };
+    // JSON has no NaN or infinity: serde_json would turn YAML's `.nan`/`.inf` into null
+    // ("found unit"), so they are found, and named, before the conversion.
+    let raw: figment::value::Value = figment
+        .extract()
+        .map_err(|e| invalid(figment_message(&e)))?;
+    if let Some((key, v)) = non_finite("", &raw) {
+        return Err(invalid(format!(
+            "key `{key}` must be a finite number, found {v}"
+        )));
+    }
+    let doc: Value = figment
+        .extract()
+        .map_err(|e| invalid(figment_message(&e)))?;
     expand(doc, max_runs).map_err(|message| ConfigError::Invalid {
         file: file_name,
         message,

@@ -374,3 +374,24 @@ fn an_alternative_too_large_is_refused_before_expansion() {
         "{e}"
     );
 }
+
+#[test]
+fn yaml_nan_and_infinity_are_named_not_unit() {
+    for (text, shown) in [(".nan", "NaN"), (".inf", "inf"), ("-.inf", "-inf")] {
+        let e = error_of(
+            &format!("name: t\ndataset: {{ name: synthetic }}\nmodel: {{ name: ae }}\ntrain: {{ lr: {text} }}\n"),
+            &[],
+        );
+        assert!(
+            e.contains(&format!(
+                "key `train.lr` must be a finite number, found {shown}"
+            )),
+            "{text}: {e}"
+        );
+    }
+    let e = parse_override("model.w_adv=.nan").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "override `model.w_adv=.nan`: a setting must be a finite number, found NaN"
+    );
+}
