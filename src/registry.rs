@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 macro_rules! tagged_registry {
     (
         $(#[$meta:meta])*
-        pub enum $Enum:ident: dyn $Trait:ident, names $NAMES:ident {
+        pub enum $Enum:ident: dyn $Trait:ident, names $NAMES:ident, section $section:literal {
             $( $(#[$vmeta:meta])* $name:literal => $Variant:ident($Config:ty), )+
         }
     ) => {
@@ -53,7 +53,7 @@ macro_rules! tagged_registry {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let (name, fields) = $crate::registry::tagged_section(d, $NAMES)?;
                 match name.as_str() {
-                    $( $name => $crate::registry::section_fields::<D, $Config>(fields)
+                    $( $name => $crate::registry::section_fields::<D, $Config>($section, $name, fields)
                         .map(Self::$Variant), )+
                     _ => unreachable!("tagged_section checked the name"),
                 }
@@ -82,14 +82,33 @@ pub fn tagged_section<'de, D: Deserializer<'de>>(
     }
 }
 
-/// Deserialises a section's fields into its struct. serde's internally tagged enums
-/// lose the field's name in errors; going through figment keeps it (`nz: invalid type`).
+/// Deserialises the fields of entry `name` of a `section` into its struct. serde's
+/// internally tagged enums lose the field's name in errors; going through figment keeps
+/// it (`nz: invalid type`). A key the entry does not have is named with the entry and
+/// its keys (`key `ndf` is not a setting of model `lstm_ae`; its settings: nz`).
 pub fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    section: &str,
+    name: &str,
     fields: Map<String, Value>,
 ) -> Result<T, D::Error> {
     Figment::from(Serialized::defaults(Value::Object(fields)))
         .extract()
-        .map_err(|e| D::Error::custom(figment_message(&e)))
+        .map_err(|e| {
+            let unknown = e.clone().into_iter().find_map(|err| match err.kind {
+                figment::error::Kind::UnknownField(field, expected) => Some((field, expected)),
+                _ => None,
+            });
+            D::Error::custom(match unknown {
+                Some((field, [])) => {
+                    format!("key `{field}` is not a setting of {section} `{name}`, which has none besides `name`")
+                }
+                Some((field, expected)) => format!(
+                    "key `{field}` is not a setting of {section} `{name}`; its settings: {}",
+                    expected.join(", ")
+                ),
+                None => figment_message(&e),
+            })
+        })
 }
 
 /// A figment error as people read it: figment prefixes keys with its profile

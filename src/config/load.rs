@@ -1,11 +1,18 @@
 //! Layering of a sweep's settings: built-in defaults < YAML file < `ANOLAB_*` environment
-//! < command-line `key=value` overrides (figment), then expansion into runs.
+//! (figment) < command-line `key=value` overrides, then expansion into runs.
+//!
+//! An override is a key (`model.nz=16`) or a whole group (`model=ae`: the model section
+//! becomes `ae` with its defaults; `model=ae,vae` an axis of whole models). Groups apply
+//! first, keys after them, whatever their order on the line, so `model=ae model.nz=16`
+//! and `model.nz=16 model=ae` mean the same. A key applies to every alternative of a
+//! section given as a list, and a `train.*` key also to the `train:` block a model
+//! alternative carries (the command line wins over the file).
 
-use super::sweep::{expand, SweepSpec, DEFAULT_MAX_RUNS};
+use super::sweep::{expand, SweepSpec, DEFAULT_MAX_RUNS, GROUPS};
 use crate::registry::figment_message;
-use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::providers::{Env, Format, Yaml};
 use figment::Figment;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::path::Path;
 
 /// Why a sweep could not be loaded. Each message names the file, key or override.
@@ -116,12 +123,9 @@ pub fn load_sweep_limited(
     if !file.is_file() {
         return Err(ConfigError::NotFound(file_name));
     }
-    let mut figment = Figment::new()
+    let figment = Figment::new()
         .merge(Yaml::file(file))
         .merge(Env::prefixed("ANOLAB_").split("__"));
-    for o in overrides {
-        figment = figment.merge(Serialized::global(&o.key, &o.value));
-    }
     let invalid = |message: String| ConfigError::Invalid {
         file: file_name.clone(),
         message,
@@ -136,11 +140,116 @@ pub fn load_sweep_limited(
             "key `{key}` must be a finite number, found {v}"
         )));
     }
-    let doc: Value = figment
+    let mut doc: Value = figment
         .extract()
         .map_err(|e| invalid(figment_message(&e)))?;
+    apply_overrides(&mut doc, overrides)?;
     expand(doc, max_runs).map_err(|message| ConfigError::Invalid {
         file: file_name,
         message,
     })
+}
+
+/// Applies the command line to the merged document: group choices first, then keys (see
+/// the module comment).
+fn apply_overrides(doc: &mut Value, overrides: &[Override]) -> Result<(), ConfigError> {
+    let (groups, keys): (Vec<&Override>, Vec<&Override>) = overrides
+        .iter()
+        .partition(|o| GROUPS.contains(&o.key.as_str()));
+    let top = object(doc);
+    for o in groups {
+        let chosen = group_choice(&o.key, &o.value).map_err(|reason| ConfigError::BadOverride {
+            raw: format!("{}={}", o.key, o.value),
+            reason,
+        })?;
+        top.insert(o.key.clone(), chosen);
+    }
+    for o in keys {
+        let path: Vec<&str> = o.key.split('.').collect();
+        set_in(doc, &path, &o.value);
+        if path.len() > 1 && path[0] == "train" {
+            set_in_model_train(doc, &path[1..], &o.value);
+        }
+    }
+    Ok(())
+}
+
+/// `model=ae` → `{name: ae}`; `model=ae,vae` → a list of them (an axis of whole groups).
+fn group_choice(group: &str, value: &Value) -> Result<Value, String> {
+    let named = |name: &Value| {
+        match name {
+        Value::String(name) => Ok(Value::Object(Map::from_iter([(
+            "name".to_string(),
+            Value::String(name.clone()),
+        )]))),
+        other => Err(format!(
+            "`{group}=` takes a {group} name or a list of names (e.g. {group}=NAME or {group}=A,B), found {other}"
+        )),
+    }
+    };
+    match value {
+        Value::Array(names) => names
+            .iter()
+            .map(named)
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        one => named(one),
+    }
+}
+
+/// The map `value` is, made one if it is not (a key set below a plain value replaces it).
+fn object(value: &mut Value) -> &mut Map<String, Value> {
+    if !value.is_object() {
+        *value = Value::Object(Map::new());
+    }
+    value.as_object_mut().expect("just made an object")
+}
+
+/// Sets the dotted `path` below `node`; a list of mappings on the way (a section's
+/// alternatives) gets it in each of them.
+fn set_in(node: &mut Value, path: &[&str], value: &Value) {
+    if let Value::Array(alternatives) = node {
+        if alternatives.iter().all(Value::is_object) && !alternatives.is_empty() {
+            for alternative in alternatives {
+                set_in(alternative, path, value);
+            }
+            return;
+        }
+    }
+    let map = object(node);
+    match path {
+        [] => {}
+        [last] => {
+            map.insert(last.to_string(), value.clone());
+        }
+        [first, rest @ ..] => set_in(
+            map.entry(first.to_string())
+                .or_insert(Value::Object(Map::new())),
+            rest,
+            value,
+        ),
+    }
+}
+
+/// A `train.KEY` override also sets KEY in each model alternative's own `train:` block
+/// that sets it, which would otherwise win over the command line.
+fn set_in_model_train(doc: &mut Value, path: &[&str], value: &Value) {
+    let Some(model) = doc.get_mut("model") else {
+        return;
+    };
+    let alternatives: Vec<&mut Value> = match model {
+        Value::Array(items) => items.iter_mut().collect(),
+        one => vec![one],
+    };
+    for alternative in alternatives {
+        if let Some(train) = alternative.get_mut("train").filter(|t| t.is_object()) {
+            let sets_it = path
+                .iter()
+                .try_fold(&*train, |node, key| node.get(*key))
+                .is_some();
+            if sets_it {
+                set_in(train, path, value);
+            }
+        }
+    }
 }

@@ -1,8 +1,13 @@
 //! Sweep expansion: list values are axes, their cartesian product (times `seeds` and
 //! `folds`) is the list of run configs, each validated. Keys are `plan`'s; this reads
 //! no data file.
+//!
+//! A run's `train:` settings come from three layers: the model's paper defaults
+//! (`ModelSpec::train_defaults`) < the sweep's `train:` < the model's own `train:` block
+//! (`model: [{name: ganomaly, train: {epochs: 15}}, …]`); the resolved values are the
+//! run's config, so they are in its key.
 
-use super::RunConfig;
+use super::{ModelConfig, RunConfig, TrainConfig};
 use crate::registry::figment_message;
 use figment::providers::Serialized;
 use figment::Figment;
@@ -27,6 +32,8 @@ fn list_depth(value: &Value) -> usize {
 }
 /// Top-level sections of a sweep file that belong to each run.
 const RUN_SECTIONS: &[&str] = &["dataset", "model", "train", "eval"];
+/// Sections chosen whole by name (`model=ae` on the command line): the registries'.
+pub const GROUPS: &[&str] = &["dataset", "model"];
 
 /// A loaded sweep: its identity, the merged document as given, and its runs.
 #[derive(Debug, Clone)]
@@ -185,16 +192,23 @@ impl Axis {
         let given = self.values.iter().filter_map(Value::as_object).find(|alt| {
             let mut given = Vec::new();
             flatten(&self.key, &Value::Object((*alt).clone()), &mut given);
-            given.iter().all(|(k, v)| param(k) == Some(v))
+            given.iter().all(|(k, v)| {
+                // A model's own `train:` block lands in the run's `train` section.
+                let k = k
+                    .strip_prefix("model.")
+                    .filter(|k| k.starts_with("train."))
+                    .unwrap_or(k);
+                param(k) == Some(v)
+            })
         });
         match given {
             Some(alt) => {
                 let mut parts: Vec<String> = alt.get("name").map(text).into_iter().collect();
-                parts.extend(
-                    alt.iter()
-                        .filter(|(k, _)| *k != "name")
-                        .map(|(k, v)| format!("{k}={}", text(v))),
-                );
+                let mut settings = Vec::new();
+                for (k, v) in alt.iter().filter(|(k, _)| *k != "name") {
+                    flatten(k, v, &mut settings); // `train: {epochs: 2}` → train.epochs=2
+                }
+                parts.extend(settings.iter().map(|(k, v)| format!("{k}={}", text(v))));
                 parts.join(" ")
             }
             None => "?".into(),
@@ -359,9 +373,7 @@ pub(super) fn expand(doc: Value, max_runs: usize) -> Result<SweepSpec, String> {
         for (axis, value) in point {
             set_path(&mut doc, &axes[axis].key, axes[axis].values[value].clone());
         }
-        let config: RunConfig = Figment::from(Serialized::defaults(&doc))
-            .extract()
-            .map_err(|e| figment_message(&e))?;
+        let config = resolve_run(doc)?;
         config.validate()?;
         runs.push(config);
     }
@@ -379,6 +391,33 @@ pub(super) fn expand(doc: Value, max_runs: usize) -> Result<SweepSpec, String> {
         runs,
         report,
     })
+}
+
+/// One run's document as its config, with the training layers of the module comment.
+fn resolve_run(mut doc: Value) -> Result<RunConfig, String> {
+    let model_train = match doc.get_mut("model").and_then(Value::as_object_mut) {
+        Some(model) => model.remove("train"),
+        None => None,
+    };
+    if let Some(block) = model_train.as_ref().filter(|b| !b.is_object()) {
+        return Err(format!(
+            "key `model.train` must be a mapping of training settings (e.g. `train: {{lr: 2.0e-4, epochs: 15}}`), found {block}"
+        ));
+    }
+    let sweep = Figment::from(Serialized::defaults(&doc));
+    // A model that does not parse falls back to the common defaults; the extraction
+    // below then reports its error with its key.
+    let defaults = sweep
+        .extract_inner::<ModelConfig>("model")
+        .map_or_else(|_| TrainConfig::default(), |m| m.spec().train_defaults());
+    let mut layers = Figment::from(Serialized::defaults(
+        serde_json::json!({ "train": defaults }),
+    ))
+    .merge(Serialized::defaults(&doc));
+    if let Some(block) = model_train {
+        layers = layers.merge(Serialized::defaults(serde_json::json!({ "train": block })));
+    }
+    layers.extract().map_err(|e| figment_message(&e))
 }
 
 fn int_axis(value: Option<Value>, key: &str) -> Result<Vec<u64>, String> {

@@ -172,7 +172,7 @@ pub enum DataError {
 
 tagged_registry! {
     /// Which data, read how, split how. `name` selects the reader; one line per dataset.
-    pub enum DatasetConfig: dyn DatasetSpec, names DATASET_NAMES {
+    pub enum DatasetConfig: dyn DatasetSpec, names DATASET_NAMES, section "dataset" {
         /// MIT-BIH Arrhythmia beats, BeatGAN protocol (`../shared/specs/evaluation.md`).
         "mitdb" => Mitdb(mitdb::MitdbConfig),
         /// One NAB signal with Orion's preprocessing, trained on and scored whole.

@@ -12,7 +12,7 @@
 //! detached copy of the weights so that backward computes the latent gradient only.
 
 use super::train::{per_window, train_epoch};
-use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec, TrainConfig};
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_weights, ConvInit};
@@ -25,8 +25,9 @@ use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// AnoGAN (Schlegl et al., IPMI 2017): a DCGAN plus a per-window latent search.
-/// The paper trains with Adam lr 2e-4: set `train.lr` to match.
+/// AnoGAN (Schlegl et al., IPMI 2017): a DCGAN plus a per-window latent search. It
+/// trains as a DCGAN (Adam lr 2e-4, betas (0.5, 0.999); epochs as BeatGAN's:
+/// [`ModelSpec::train_defaults`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnoganConfig {
@@ -55,6 +56,13 @@ impl Default for AnoganConfig {
 }
 
 impl ModelSpec for AnoganConfig {
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig {
+            lr: 2e-4,
+            ..TrainConfig::default()
+        }
+    }
+
     fn validate(&self) -> Result<(), String> {
         check_sizes(
             "model",

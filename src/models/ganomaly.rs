@@ -15,7 +15,7 @@
 //! ReLU → ngf×4×4 → ConvT2d(ngf→1, 4, 2, 1) + tanh → 1×8×8.
 
 use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
-use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec, TrainConfig};
 use crate::data::Windows;
 use crate::nn::init::{init_weights, ConvInit};
 use crate::nn::stacks::Encoded;
@@ -27,8 +27,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-/// GANomaly (Akcay et al., ACCV 2018); defaults are the paper's. The paper trains with
-/// Adam lr 2e-4 for 15 epochs: set `train.lr` / `train.epochs` to match.
+/// GANomaly (Akcay et al., ACCV 2018); defaults are the paper's, training included
+/// (Adam lr 2e-4, betas (0.5, 0.999), batch 64, 15 epochs: [`ModelSpec::train_defaults`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GanomalyConfig {
@@ -57,6 +57,14 @@ impl Default for GanomalyConfig {
 }
 
 impl ModelSpec for GanomalyConfig {
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: 15,
+            lr: 2e-4,
+            ..TrainConfig::default()
+        }
+    }
+
     fn validate(&self) -> Result<(), String> {
         check_sizes(
             "model",

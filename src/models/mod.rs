@@ -140,7 +140,7 @@ impl InputShape {
 tagged_registry! {
     /// Which detector, with its architecture and loss weights. `name` selects the model;
     /// one line per model.
-    pub enum ModelConfig: dyn ModelSpec, names MODEL_NAMES {
+    pub enum ModelConfig: dyn ModelSpec, names MODEL_NAMES, section "model" {
         "beatgan" => Beatgan(beatgan::BeatganConfig),
         /// A narrow BeatGAN student distilled from a frozen BeatGAN teacher.
         "beatgan_kd" => BeatganKd(beatgan_kd::BeatganKdConfig),
@@ -170,6 +170,20 @@ pub trait ModelSpec {
 
     /// Builds the detector, initialised from `ctx.seed`.
     fn build(&self, ctx: &Build) -> anyhow::Result<Box<dyn Detector>>;
+
+    /// The paper's training settings for this model: a run's `train:` keys that neither
+    /// the sweep nor the model's own `train:` block sets. BeatGAN's by default; one epoch
+    /// for a baseline (its fit is one pass, so more epochs only refit it).
+    fn train_defaults(&self) -> TrainConfig {
+        if self.is_baseline() {
+            TrainConfig {
+                epochs: 1,
+                ..TrainConfig::default()
+            }
+        } else {
+            TrainConfig::default()
+        }
+    }
 
     /// Runs that must be done before this one trains (a student's teacher). Each is the
     /// same run (data, fold, seed, eval) with another model and possibly other epochs.

@@ -23,7 +23,7 @@
 //! choose thresholds).
 
 use super::train::{batch_tensor, reconstruct_windows, train_epoch};
-use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec, TrainConfig};
 use crate::data::Windows;
 use crate::metrics::quantile;
 use crate::nn::dense::{dropout, randn};
@@ -39,8 +39,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{Init, Optimizer, VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-/// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). The paper trains
-/// with Adam lr 5e-4 for 35 epochs: set `train.lr` / `train.epochs` to match.
+/// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). It trains as Orion
+/// does: Keras' Adam at lr 5e-4 (betas (0.9, 0.999)), batch 64, 35 epochs
+/// ([`ModelSpec::train_defaults`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TadganConfig {
@@ -105,6 +106,15 @@ pub enum TadganCombination {
 }
 
 impl ModelSpec for TadganConfig {
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: 35,
+            lr: 5e-4,
+            beta1: 0.9,
+            ..TrainConfig::default()
+        }
+    }
+
     fn steps_in_time(&self) -> bool {
         true
     }

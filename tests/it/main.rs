@@ -16,6 +16,7 @@ mod dataset_config;
 mod digits;
 mod distill;
 mod gp;
+mod groups;
 mod metrics;
 mod mitdb;
 mod nab;
