@@ -121,6 +121,14 @@ pub struct SweepArgs {
     /// × 2,000 seeds is refused before it is expanded).
     #[arg(long, default_value_t = anolab::config::sweep::DEFAULT_MAX_RUNS)]
     pub max_runs: usize,
+    /// How progress is written to stderr: `auto` draws bars on a terminal and writes a
+    /// plain line per run and per epoch (losses, validation AUC, elapsed, ETA) otherwise
+    /// (nohup, CI, cluster logs); `json` writes one JSON object per event and line.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub log_format: runner::LogFormat,
+    /// Write nothing while training but failures (same as --log-format quiet).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]
@@ -242,28 +250,44 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         rerun_failed: args.rerun_failed,
         results_dir: results.clone(),
         source_file: args.file.display().to_string(),
+        log: if args.quiet {
+            runner::LogFormat::Quiet
+        } else {
+            args.log_format
+        },
     };
-    eprintln!(
-        "sweep `{}`: {} runs over {}",
-        spec.name,
-        runs.len(),
-        spec.describe_grid()
+    opts.log.emit(
+        &format!(
+            "sweep `{}`: {} runs over {}",
+            spec.name,
+            runs.len(),
+            spec.describe_grid()
+        ),
+        serde_json::json!({"event": "sweep_start", "sweep": spec.name, "runs": runs.len(),
+                           "grid": spec.describe_grid()}),
     );
     let outcome = runner::run_sweep(&store, &spec, &runs, &opts)?;
-    if outcome.trained == 0 && outcome.failed.is_empty() && outcome.taken_elsewhere == 0 {
-        eprintln!(
-            "all {} runs already done; nothing to train (--force retrains them)",
-            outcome.total
-        );
-    } else {
-        eprintln!(
-            "trained {}, already done {}, failed {}, held by another process {}",
-            outcome.trained,
-            outcome.already_done,
-            outcome.failed.len(),
-            outcome.taken_elsewhere
-        );
-    }
+    let summary =
+        if outcome.trained == 0 && outcome.failed.is_empty() && outcome.taken_elsewhere == 0 {
+            format!(
+                "all {} runs already done; nothing to train (--force retrains them)",
+                outcome.total
+            )
+        } else {
+            format!(
+                "trained {}, already done {}, failed {}, held by another process {}",
+                outcome.trained,
+                outcome.already_done,
+                outcome.failed.len(),
+                outcome.taken_elsewhere
+            )
+        };
+    opts.log.emit(
+        &summary,
+        serde_json::json!({"event": "sweep_done", "sweep": spec.name, "trained": outcome.trained,
+                           "already_done": outcome.already_done, "failed": outcome.failed.len(),
+                           "held_elsewhere": outcome.taken_elsewhere}),
+    );
     print_sweep_report(
         &store,
         &spec.name,

@@ -94,8 +94,14 @@ pub fn section_fields<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     Figment::from(Serialized::defaults(Value::Object(fields)))
         .extract()
         .map_err(|e| {
+            // Only a key of the entry itself (figment's path is that key); one inside
+            // a nested block (a teacher's) keeps figment's message, which has its path.
             let unknown = e.clone().into_iter().find_map(|err| match err.kind {
-                figment::error::Kind::UnknownField(field, expected) => Some((field, expected)),
+                figment::error::Kind::UnknownField(field, expected)
+                    if err.path.iter().filter(|p| *p != "default").count() <= 1 =>
+                {
+                    Some((field, expected))
+                }
                 _ => None,
             });
             D::Error::custom(match unknown {

@@ -91,6 +91,55 @@ impl Windows {
         out.n = indices.len();
         out
     }
+
+    /// The same windows at `length` samples per channel, by linear interpolation between
+    /// neighbouring samples (first and last samples kept): for a model whose layers need
+    /// another length than the data's. Signals only (`image` is `None`).
+    pub fn resampled(&self, length: usize) -> Self {
+        let mut data = Vec::with_capacity(self.n * self.channels * length);
+        for channel in self.data.chunks_exact(self.length) {
+            data.extend(resample_linear(channel, length));
+        }
+        Self {
+            data,
+            length,
+            image: None,
+            labels: self.labels.clone(),
+            classes: self.classes.clone(),
+            ..*self
+        }
+    }
+}
+
+/// `values` at `length` evenly spaced positions from its first to its last sample,
+/// linearly interpolated.
+pub fn resample_linear(values: &[f32], length: usize) -> Vec<f32> {
+    let last = values.len().saturating_sub(1);
+    if last == 0 || length < 2 {
+        return vec![values.first().copied().unwrap_or(0.0); length];
+    }
+    let step = last as f64 / (length - 1) as f64;
+    (0..length)
+        .map(|j| {
+            let position = j as f64 * step;
+            let i = (position.floor() as usize).min(last - 1);
+            let t = (position - i as f64) as f32;
+            values[i] + t * (values[i + 1] - values[i])
+        })
+        .collect()
+}
+
+impl Split {
+    /// Every part's windows at `length` samples (see [`Windows::resampled`]); the
+    /// timeline is unchanged (a window still covers the same steps).
+    pub fn resampled(&self, length: usize) -> Self {
+        Split {
+            train: self.train.resampled(length),
+            val: self.val.resampled(length),
+            test: self.test.resampled(length),
+            timeline: self.timeline.clone(),
+        }
+    }
 }
 
 /// A train / validation / test split of one dataset.

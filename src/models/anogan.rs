@@ -56,6 +56,10 @@ impl Default for AnoganConfig {
 }
 
 impl ModelSpec for AnoganConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn train_defaults(&self) -> TrainConfig {
         TrainConfig {
             lr: 2e-4,

@@ -7,7 +7,7 @@
 //!   score = reconstruction MSE of the mean path (decoder(μ)), so scoring is deterministic.
 
 use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
-use super::{Build, Detector, EpochLosses, ModelSpec};
+use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
 use crate::nn::dense::randn;
 use crate::nn::init::{init_weights, ConvInit};
@@ -39,6 +39,10 @@ impl Default for AeConfig {
 }
 
 impl ModelSpec for AeConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn validate(&self) -> Result<(), String> {
         check_sizes(
             "model",
@@ -75,6 +79,10 @@ impl Default for VaeConfig {
 }
 
 impl ModelSpec for VaeConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn validate(&self) -> Result<(), String> {
         check_sizes(
             "model",

@@ -6,7 +6,9 @@
 //! A model that trains a BeatGAN with more terms in G's loss (the distilled student of
 //! `beatgan_kd`) goes through [`BeatGan::step_with`]; BeatGAN itself knows nothing of it.
 
-use super::train::{mean_per_window, per_window, reconstruct_windows, train_epoch};
+use super::train::{
+    mean_per_window, per_window, per_window_shuffled, reconstruct_windows, train_epoch,
+};
 use super::{Build, Detector, EpochLosses, InputShape, ModelSpec};
 use crate::data::Windows;
 use crate::nn::init::{init_weights, ConvInit};
@@ -56,6 +58,10 @@ impl BeatganConfig {
 }
 
 impl ModelSpec for BeatganConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn validate(&self) -> Result<(), String> {
         self.validate_in("model")
     }
@@ -198,6 +204,17 @@ impl Detector for BeatGan {
         per_window(windows, &self.device, SCORE_BATCH, |x| {
             Ok(mean_per_window(&(x - self.generate(x, false)?)?.sqr()?)?)
         })
+    }
+
+    fn score_training_mode(
+        &mut self,
+        windows: &Windows,
+        rng: &mut SplitMix64,
+    ) -> anyhow::Result<Option<Vec<f64>>> {
+        per_window_shuffled(windows, &self.device, self.batch_size, rng, |x| {
+            Ok(mean_per_window(&(x - self.generate(x, true)?)?.sqr()?)?)
+        })
+        .map(Some)
     }
 
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {

@@ -8,7 +8,7 @@
 
 use super::beatgan::{BeatGan, BeatganConfig};
 use super::train::train_epoch;
-use super::{Build, Detector, EpochLosses, Finished, ModelConfig, ModelSpec, Needs};
+use super::{Build, Detector, EpochLosses, Finished, InputShape, ModelConfig, ModelSpec, Needs};
 use crate::data::Windows;
 use crate::nn::loss;
 use crate::nn::stacks::Encoded;
@@ -82,6 +82,10 @@ impl BeatganKdConfig {
 }
 
 impl ModelSpec for BeatganKdConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn validate(&self) -> Result<(), String> {
         self.teacher.validate_in("model.teacher")?;
         self.student().validate_in("model.student")?;
@@ -178,6 +182,14 @@ impl Detector for Student {
 
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
         self.student.score(windows)
+    }
+
+    fn score_training_mode(
+        &mut self,
+        windows: &Windows,
+        rng: &mut SplitMix64,
+    ) -> anyhow::Result<Option<Vec<f64>>> {
+        self.student.score_training_mode(windows, rng)
     }
 
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {

@@ -57,6 +57,10 @@ impl Default for GanomalyConfig {
 }
 
 impl ModelSpec for GanomalyConfig {
+    fn input_length(&self, shape: InputShape) -> Option<usize> {
+        shape.conv_length()
+    }
+
     fn train_defaults(&self) -> TrainConfig {
         TrainConfig {
             epochs: 15,

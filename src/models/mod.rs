@@ -50,6 +50,19 @@ pub trait Detector: Send {
     ) -> anyhow::Result<EpochLosses>;
     /// Anomaly score per window (higher = more anomalous), in eval mode.
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>>;
+    /// Scores `windows` as BeatGAN's official validation does, for `protocol: paper`:
+    /// the networks in training mode, so each batch (of the training batch size, in a
+    /// shuffled order, the last one partial) is normalised by its own statistics and
+    /// the batch norms' running statistics follow these windows (the test, in eval
+    /// mode, then normalises with them). `None` (the default): the detector scores
+    /// validation as it scores test.
+    fn score_training_mode(
+        &mut self,
+        _windows: &Windows,
+        _rng: &mut SplitMix64,
+    ) -> anyhow::Result<Option<Vec<f64>>> {
+        Ok(None)
+    }
     /// The model's reconstruction of each window (same shape), in eval mode, for
     /// input-vs-reconstruction figures; `None` (the default) for a detector that does
     /// not reconstruct.
@@ -118,6 +131,14 @@ pub struct InputShape {
 }
 
 impl InputShape {
+    /// For the 1-D conv stacks (BeatGAN family, GANomaly on signals, AnoGAN): the next
+    /// supported length when the windows' is not one ([`crate::nn::stacks::supported_length`]);
+    /// images keep their 2-D stacks' own rule.
+    pub fn conv_length(&self) -> Option<usize> {
+        let supported = crate::nn::stacks::supported_length(self.length);
+        (self.image.is_none() && supported != self.length).then_some(supported)
+    }
+
     /// A signal of `channels × length`.
     pub fn signal(channels: usize, length: usize) -> Self {
         InputShape {
@@ -195,6 +216,13 @@ pub trait ModelSpec {
     /// AUC retention), from this run's own `(name, value)` test metrics.
     fn relative_metrics(&self, _own: &[(String, f64)], _deps: &[Finished]) -> Vec<(String, f64)> {
         Vec::new()
+    }
+
+    /// The window length the model takes for data of `shape`, when not the data's own:
+    /// the runner then resamples every window to it (`Windows::resampled`) and records
+    /// both lengths with the run. `None` (the default): any length.
+    fn input_length(&self, _shape: InputShape) -> Option<usize> {
+        None
     }
 
     /// Whether it is a classical baseline (no trained network): reports test the trained

@@ -141,6 +141,28 @@ pub fn per_window(
     Ok(out)
 }
 
+/// [`per_window`] over batches of `batch_size` windows in an order shuffled by `rng`
+/// (the last batch partial), the scores returned in the windows' own order: for scoring
+/// with batch statistics, where a window's batch matters.
+pub fn per_window_shuffled(
+    windows: &Windows,
+    device: &Device,
+    batch_size: usize,
+    rng: &mut SplitMix64,
+    mut f: impl FnMut(&Tensor) -> anyhow::Result<Tensor>,
+) -> anyhow::Result<Vec<f64>> {
+    let mut order: Vec<usize> = (0..windows.n).collect();
+    rng.shuffle(&mut order);
+    let mut out = vec![0.0; windows.n];
+    for indices in order.chunks(batch_size.max(1)) {
+        let x = batch_tensor(windows, indices, device)?;
+        for (&i, s) in indices.iter().zip(f(&x)?.to_vec1::<f32>()?) {
+            out[i] = f64::from(s);
+        }
+    }
+    Ok(out)
+}
+
 /// Applies `f` (a batch → its reconstruction, same shape) to `windows` in chunks.
 pub fn reconstruct_windows(
     windows: &Windows,

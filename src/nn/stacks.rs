@@ -33,6 +33,21 @@ pub fn depth_for_length(length: usize) -> Option<usize> {
     halvings(length, BOTTOM_LENGTH, 2)
 }
 
+/// The length the 1-D stacks take for windows of `length` samples: `length` itself when
+/// supported, else the next supported one above it (96 → 160, 140 → 160; at least 40),
+/// to which the runner resamples the windows.
+pub fn supported_length(length: usize) -> usize {
+    let mut supported = BOTTOM_LENGTH << 2;
+    while supported < length {
+        supported *= 2;
+    }
+    if depth_for_length(length).is_some() {
+        length
+    } else {
+        supported
+    }
+}
+
 /// Number of stride-2 layers of the image stacks for a square image of side
 /// `side = 4·2^n`, `n ≥ 1` (8 → 1, 32 → 3); other sides are refused.
 pub fn depth_for_side(side: usize) -> Option<usize> {

@@ -4,9 +4,11 @@
 //! identity (that is `plan`'s) and writes no SQL (that is the store's).
 
 mod device;
+mod progress;
 mod train;
 
 pub use device::DeviceSpec;
+pub use progress::LogFormat;
 
 use crate::config::SweepSpec;
 use crate::data::Split;
@@ -15,13 +17,12 @@ use crate::models::Finished;
 use crate::plan::{self, RunSpec};
 use crate::store::{Requeue, Store, SweepRecord};
 use anyhow::Result;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use progress::Progress;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// CPU threads for each of `jobs` runs trained at once: the cores shared out evenly.
 /// `main` also exports it as `RAYON_NUM_THREADS` before any thread starts, because
@@ -45,6 +46,8 @@ pub struct SweepOptions {
     pub results_dir: PathBuf,
     /// The sweep file as given on the command line, recorded with the sweep.
     pub source_file: String,
+    /// How progress is shown (bars, plain lines, JSON, quiet).
+    pub log: LogFormat,
 }
 
 /// What a sweep invocation did.
@@ -126,20 +129,10 @@ pub fn run_sweep(
         return Ok(outcome);
     }
 
-    let multi = MultiProgress::new();
-    let overall = multi.add(ProgressBar::new(todo.len() as u64));
-    overall.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>8} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    overall.set_prefix("sweep");
-
+    let progress = Progress::new(opts.log, todo.len());
     let ctx = Shared {
         store,
-        multi: &multi,
+        progress: &progress,
         devices: &opts.devices,
         next_device: AtomicUsize::new(0),
         owner: format!("{host}:{}", std::process::id()),
@@ -148,11 +141,11 @@ pub fn run_sweep(
     };
     let one = |(run, id): &(&RunSpec, i64)| {
         let result = ctx.run_one(run, *id, &labels[run.key.as_str()]);
-        overall.inc(1);
+        progress.run_ended();
         (run.key.clone(), result)
     };
     let results = in_phases(todo, opts.jobs.max(1), one)?;
-    overall.finish_and_clear();
+    progress.finish();
     for (key, result) in results {
         match result {
             Ok(true) => outcome.trained += 1,
@@ -221,7 +214,7 @@ fn in_phases<'a>(
 /// What every job of a sweep shares.
 struct Shared<'a> {
     store: &'a Store,
-    multi: &'a MultiProgress,
+    progress: &'a Progress,
     devices: &'a DeviceSpec,
     next_device: AtomicUsize,
     owner: String,
@@ -238,21 +231,21 @@ impl Shared<'_> {
         for (role, dependency) in &run.dependencies {
             let stored = match self.store.dependency(&dependency.key) {
                 Ok(stored) => stored,
-                Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
+                Err(e) => return Err(self.record_failure(run, id, label, &format!("{e:#}"), 0.0)),
             };
             match stored.status {
                 RunStatus::Done => {}
                 RunStatus::Failed => {
                     let why = stored.error.unwrap_or_default();
                     let error = format!("its {role} {} failed: {why}", dependency.key);
-                    return Err(self.record_failure(id, label, &error, 0.0));
+                    return Err(self.record_failure(run, id, label, &error, 0.0));
                 }
                 // Held by another process: this run waits for a later sweep.
                 RunStatus::Queued | RunStatus::Running => return Ok(false),
             }
             let Some(checkpoint) = stored.checkpoint else {
                 let error = format!("its {role} {} has no checkpoint", dependency.key);
-                return Err(self.record_failure(id, label, &error, 0.0));
+                return Err(self.record_failure(run, id, label, &error, 0.0));
             };
             dependencies.push(Finished {
                 role: role.clone(),
@@ -263,22 +256,14 @@ impl Shared<'_> {
         let device_index = self.next_device.fetch_add(1, Ordering::Relaxed);
         let (device_name, device) = match self.devices.pick(device_index) {
             Ok(d) => d,
-            Err(e) => return Err(self.record_failure(id, label, &format!("{e:#}"), 0.0)),
+            Err(e) => return Err(self.record_failure(run, id, label, &format!("{e:#}"), 0.0)),
         };
         match self.store.claim(id, &device_name, &self.owner) {
             Ok(true) => {}
             Ok(false) => return Ok(false),
             Err(e) => return Err(format!("{e:#}")),
         }
-        let bar = self.multi.add(ProgressBar::new(0));
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(run.key[..8].to_string());
-        bar.set_message(label.to_string());
-        let start = Instant::now();
+        let shown = self.progress.run(&run.key, label);
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let split = self.split(run)?;
             let job = train::Job {
@@ -288,10 +273,9 @@ impl Shared<'_> {
                 device: &device,
                 dependencies: &dependencies,
             };
-            train::train_and_evaluate(job, self.store, &bar, self.results_dir)
+            train::train_and_evaluate(job, self.store, &shown, self.results_dir)
         }));
-        bar.finish_and_clear();
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = shown.seconds();
         let error = match result {
             Ok(Ok(result)) => match self.store.finish(id, &result) {
                 Ok(()) => {
@@ -300,9 +284,7 @@ impl Shared<'_> {
                         .iter()
                         .find(|m| m.split == SplitName::Test && m.name == "auc_roc")
                         .map_or(f64::NAN, |m| m.value);
-                    self.multi.suspend(|| {
-                        eprintln!("done    {label}: test AUC {auc:.4} ({seconds:.1} s)")
-                    });
+                    shown.done(auc);
                     return Ok(true);
                 }
                 Err(e) => format!("storing the results failed: {e:#}"),
@@ -310,14 +292,22 @@ impl Shared<'_> {
             Ok(Err(e)) => format!("{e:#}"),
             Err(panic) => format!("panicked: {}", panic_message(&panic)),
         };
-        Err(self.record_failure(id, label, &error, seconds))
+        drop(shown);
+        Err(self.record_failure(run, id, label, &error, seconds))
     }
 
-    fn record_failure(&self, id: i64, label: &str, error: &str, seconds: f64) -> String {
-        self.multi.suspend(|| eprintln!("FAILED  {label}: {error}"));
+    fn record_failure(
+        &self,
+        run: &RunSpec,
+        id: i64,
+        label: &str,
+        error: &str,
+        seconds: f64,
+    ) -> String {
+        self.progress.run_failed(&run.key, label, error, seconds);
         if let Err(e) = self.store.fail(id, error, seconds) {
-            self.multi
-                .suspend(|| eprintln!("        (and recording the failure failed: {e:#})"));
+            self.progress
+                .note(&format!("(and recording the failure failed: {e:#})"));
         }
         error.to_string()
     }

@@ -1,6 +1,7 @@
 //! One run: the epoch loop with per-epoch validation and model selection, then test
 //! scoring and the metrics of the run's protocol.
 
+use super::progress::RunProgress;
 use crate::config::Protocol;
 use crate::data::Split;
 use crate::kinds::SplitName;
@@ -11,7 +12,6 @@ use crate::rng::SplitMix64;
 use crate::store::{Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
-use indicatif::ProgressBar;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 /// Offsets the batch-order stream from the initialisation stream of the same seed.
 const BATCH_ORDER_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
+/// Offsets the validation-order stream (`protocol: paper`'s training-mode scoring).
+const VAL_ORDER_STREAM: u64 = 0x5851_f42d_4c95_7f2d;
 
 /// One run to train: what it is and what it trains on.
 #[derive(Clone, Copy)]
@@ -34,9 +36,30 @@ pub(super) struct Job<'a> {
 pub(super) fn train_and_evaluate(
     job: Job,
     store: &Store,
-    bar: &ProgressBar,
+    shown: &RunProgress,
     results_dir: &Path,
 ) -> Result<RunResult> {
+    let start = Instant::now();
+    let cfg = &job.run.config;
+    // A model whose layers need another window length gets every window resampled to
+    // it, recorded with the run (`data_length`, `input_length`).
+    let data_length = job.split.train.length;
+    let resampled = cfg
+        .model
+        .spec()
+        .input_length(InputShape::of(&job.split.train))
+        .map(|length| job.split.resampled(length));
+    if let Some(s) = &resampled {
+        shown.note(&format!(
+            "{} takes windows of {} samples; the data's {data_length} are resampled (linear interpolation)",
+            cfg.model.name(),
+            s.train.length
+        ));
+    }
+    let job = Job {
+        split: resampled.as_ref().unwrap_or(job.split),
+        ..job
+    };
     let Job {
         run,
         split,
@@ -44,8 +67,6 @@ pub(super) fn train_and_evaluate(
         dependencies,
         ..
     } = job;
-    let start = Instant::now();
-    let cfg = &run.config;
     let protocol = cfg.eval.protocol;
     let shape = InputShape::of(&split.train);
     if split.train.n < 2 {
@@ -66,7 +87,7 @@ pub(super) fn train_and_evaluate(
         seed: cfg.seed,
         dependencies,
     })?;
-    let fitted = fit(job, detector.as_mut(), store, bar, val_has_both)?;
+    let fitted = fit(job, detector.as_mut(), store, shown, val_has_both)?;
     let best_epoch = fitted.best_epoch;
 
     let val_scores = detector.score(&split.val)?;
@@ -100,6 +121,16 @@ pub(super) fn train_and_evaluate(
             score_s * 1e3 / split.test.n.max(1) as f64,
         ),
         (SplitName::Train, "fit_s".to_string(), fitted.fit_s),
+        (
+            SplitName::Train,
+            "data_length".to_string(),
+            data_length as f64,
+        ),
+        (
+            SplitName::Train,
+            "input_length".to_string(),
+            shape.length as f64,
+        ),
         (
             SplitName::Train,
             "val_score_s".to_string(),
@@ -162,20 +193,21 @@ fn fit(
     job: Job,
     detector: &mut dyn Detector,
     store: &Store,
-    bar: &ProgressBar,
+    shown: &RunProgress,
     val_has_both: bool,
 ) -> Result<Fitted> {
     let Job { run, id, split, .. } = job;
     let (cfg, protocol) = (&run.config, run.config.eval.protocol);
     let epochs = cfg.train.epochs;
-    bar.set_length((epochs * detector.batches_per_epoch(split.train.n)) as u64);
+    shown.set_batches(epochs * detector.batches_per_epoch(split.train.n));
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
+    let mut val_rng = SplitMix64::new(cfg.seed ^ VAL_ORDER_STREAM);
     let mut best: Option<(f64, usize, Snapshot)> = None;
     let mut last_beat = Instant::now();
     let (mut fit_s, mut val_score_s) = (0.0, 0.0);
     for epoch in 0..epochs {
         let mut on_batch = || {
-            bar.inc(1);
+            shown.batch();
             if last_beat.elapsed() > HEARTBEAT_EVERY {
                 last_beat = Instant::now();
                 // A missed heartbeat only risks a later reclaim; training goes on.
@@ -186,7 +218,16 @@ fn fit(
         let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
         fit_s += fit_start.elapsed().as_secs_f64();
         let val_start = Instant::now();
-        let val_scores = detector.score(&split.val)?;
+        // `paper` validates as the official BeatGAN code does (see
+        // `Detector::score_training_mode`); `clean` as it tests.
+        let paper_scores = match protocol {
+            Protocol::Paper => detector.score_training_mode(&split.val, &mut val_rng)?,
+            Protocol::Clean => None,
+        };
+        let val_scores = match paper_scores {
+            Some(scores) => scores,
+            None => detector.score(&split.val)?,
+        };
         val_score_s += val_start.elapsed().as_secs_f64();
         if let Some(i) = val_scores.iter().position(|s| !s.is_finite()) {
             bail!(
@@ -215,14 +256,7 @@ fn fit(
         if best.as_ref().is_none_or(|(m, _, _)| merit > *m) {
             best = Some((merit, epoch, detector.snapshot()?));
         }
-        bar.set_message(format!(
-            "{} | epoch {}/{epochs} val_loss {val_loss:.4}{}",
-            bar.message().split(" | ").next().unwrap_or_default(),
-            epoch + 1,
-            val_auc
-                .map(|a| format!(" val_auc {a:.3}"))
-                .unwrap_or_default()
-        ));
+        shown.epoch(epoch, epochs, &values);
     }
     let (_, best_epoch, snapshot) = best.expect("at least one epoch");
     detector.restore(&snapshot)?;

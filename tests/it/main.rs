@@ -17,6 +17,8 @@ mod digits;
 mod distill;
 mod gp;
 mod groups;
+mod lengths;
+mod logs;
 mod metrics;
 mod mitdb;
 mod nab;

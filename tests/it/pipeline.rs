@@ -197,6 +197,38 @@ fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
     assert_eq!(r.rows[0][0], Cell::Real(0.0));
 }
 
+/// `paper` validates as the official BeatGAN code does, with the networks in training
+/// mode (batch statistics); `clean` validates as it tests (eval mode). Training is the
+/// same in both: the running statistics the validation pass moves are not used by it.
+#[test]
+fn paper_protocol_validates_with_batch_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(
+        dir.path(),
+        common::TINY,
+        &["eval.protocol=paper,clean", "seeds=0", "train.epochs=2"],
+    );
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
+    let values = |name: &str| -> Vec<Vec<Cell>> {
+        store
+            .query(&format!(
+                "SELECT e.value FROM epochs e JOIN params p ON p.run_id = e.run_id \
+                 AND p.name = 'eval.protocol' WHERE e.name = '{name}' \
+                 ORDER BY e.epoch, p.value_text"
+            ))
+            .unwrap()
+            .rows
+    };
+    // Rows: epoch 0 (clean, paper), epoch 1 (clean, paper).
+    let losses = values("err_g_rec");
+    assert_eq!(losses.len(), 4);
+    assert_eq!((&losses[0], &losses[2]), (&losses[1], &losses[3]));
+    let aucs = values("val_auc_roc");
+    assert_ne!(aucs[0], aucs[1], "epoch 0 validated alike: {aucs:?}");
+    assert_ne!(aucs[2], aucs[3], "epoch 1 validated alike: {aucs:?}");
+}
+
 /// Every run stores its inference time; for AnoGAN that is the latent search, which also
 /// runs on validation after every epoch (`val_score_s`), apart from training (`fit_s`).
 #[test]

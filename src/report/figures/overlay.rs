@@ -100,11 +100,16 @@ pub(super) fn overlay(
             scores.scores.len()
         )));
     }
-    let shape = InputShape::of(test);
     let model = cfg.model.for_inference();
+    // The model sees the windows at its own length (as in training); the figure shows
+    // them, and the reconstruction resampled back, at the data's.
+    let input_length = model.spec().input_length(InputShape::of(test));
     let mut detector = model.build(&Build {
         train: &cfg.train,
-        shape,
+        shape: InputShape {
+            length: input_length.unwrap_or(test.length),
+            ..InputShape::of(test)
+        },
         device: &Device::Cpu,
         seed: cfg.seed,
         dependencies: &[],
@@ -114,11 +119,19 @@ pub(super) fn overlay(
         .with_context(|| format!("loading the checkpoint {checkpoint}"))?;
     let chosen = pick(scores);
     let windows = test.select(&chosen);
-    let Some(rec) = detector.reconstruct(&windows)? else {
+    let seen = match input_length {
+        Some(length) => windows.resampled(length),
+        None => windows.clone(),
+    };
+    let Some(rec) = detector.reconstruct(&seen)? else {
         return Ok(Err(format!(
             "{} does not reconstruct its input",
             cfg.model.name()
         )));
+    };
+    let rec = match input_length {
+        Some(_) => rec.resampled(test.length),
+        None => rec,
     };
     // Channel 0 only: one trace per panel stays readable (MIT-BIH beats have one lead).
     let length = test.length;

@@ -55,6 +55,7 @@ pub fn options(dir: &Path) -> anolab::runner::SweepOptions {
         rerun_failed: false,
         results_dir: dir.to_path_buf(),
         source_file: "sweep.yaml".into(),
+        log: anolab::runner::LogFormat::Auto,
     }
 }
 
