@@ -8,11 +8,20 @@
 //! (0-based, first data row = 0, both ends inclusive). The series is then cut into
 //! rolling windows and split the unsupervised (Orion) way: see
 //! [`super::windows::series_split`].
+//!
+//! With `test_path` the series is a train/test pair (fit on normal operation, score the
+//! test period): the `path` file is the training series (its labels, if any, are not
+//! read), cut into windows whose last `val_fraction` of steps is held out as normal-only
+//! validation; the `test_path` file is scored, with the labels (column or intervals)
+//! relative to it. The scaling is fitted on the training series alone and applied to
+//! both, so no test value reaches it.
 
 use super::windows::{
-    default_series_window, default_stride, is_one, one_split, series_split, UNSUPERVISED,
+    check_fraction, default_series_window, default_stride, default_val_fraction, is_one, one_split,
+    series_split, ANOMALOUS, NORMAL, UNSUPERVISED,
 };
 use super::{DataError, DatasetSpec, RunContext, Split};
+use super::{Timeline, Windows};
 use crate::registry::check;
 use crate::scale;
 use serde::{Deserialize, Serialize};
@@ -211,6 +220,21 @@ pub struct CsvConfig {
     /// Train (and validate) on every n-th window only; every window is still scored.
     #[serde(default = "default_stride", skip_serializing_if = "is_one")]
     pub train_stride: usize,
+    /// A separate test series (same columns, with the labels): `path` is then the
+    /// training series, scaled alone and partly held out for validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_path: Option<PathBuf>,
+    /// With `test_path`: the share of the training series' last steps held out as
+    /// validation.
+    #[serde(
+        default = "default_val_fraction",
+        skip_serializing_if = "is_default_val_fraction"
+    )]
+    pub val_fraction: f64,
+}
+
+fn is_default_val_fraction(f: &f64) -> bool {
+    *f == default_val_fraction()
 }
 
 fn default_value_columns() -> Vec<String> {
@@ -248,6 +272,10 @@ impl DatasetSpec for CsvConfig {
             "at least one column name",
             "[]",
         )?;
+        check_fraction(self.val_fraction)?;
+        if self.test_path.is_none() && !is_default_val_fraction(&self.val_fraction) {
+            return Err("key `dataset.val_fraction` of dataset `csv` needs `dataset.test_path` (a single series is validated on its own windows, labels withheld)".into());
+        }
         if self.label_column.is_some() == self.intervals.is_some() {
             return Err(
                 "dataset `csv` needs exactly one of `dataset.label_column` and `dataset.intervals`"
@@ -262,11 +290,21 @@ impl DatasetSpec for CsvConfig {
     }
 
     fn inputs(&self) -> Vec<PathBuf> {
-        vec![self.path.clone()]
+        let mut files = vec![self.path.clone()];
+        files.extend(self.test_path.clone());
+        files
     }
 
     fn describe_split(&self, _fold: usize) -> String {
-        UNSUPERVISED.into()
+        match &self.test_path {
+            None => UNSUPERVISED.into(),
+            Some(test) => format!(
+                "train/test files: train on {} (its last {:.0} % of steps held out as normal-only validation, scaling fitted on it alone), test on {}",
+                self.path.display(),
+                self.val_fraction * 100.0,
+                test.display()
+            ),
+        }
     }
 
     fn is_series(&self) -> bool {
@@ -281,9 +319,20 @@ pub struct Series {
     pub labels: Vec<bool>,
 }
 
-/// Reads the value columns and labels of a CSV series.
+/// Reads the value columns and labels of a CSV series, each column scaled on its own.
 pub fn read_series(opts: &CsvConfig) -> Result<Series, DataError> {
-    let path = opts.path.as_path();
+    let (raw, labels) = read_raw(&opts.path, opts, true)?;
+    Ok(Series {
+        values: raw.iter().map(|c| scale::symmetric(c)).collect(),
+        labels: labels.expect("asked for labels"),
+    })
+}
+
+/// A series' value columns as read (unscaled) and its labels, when asked for.
+type RawSeries = (Vec<Vec<f64>>, Option<Vec<bool>>);
+
+/// The value columns of `path` as read, and its labels when `with_labels`.
+fn read_raw(path: &Path, opts: &CsvConfig, with_labels: bool) -> Result<RawSeries, DataError> {
     let table = Table::read(path, Delimiter::Comma, true)?;
     let columns: Vec<usize> = opts
         .columns
@@ -297,6 +346,9 @@ pub fn read_series(opts: &CsvConfig) -> Result<Series, DataError> {
         }
     }
     let n = table.rows.len();
+    if !with_labels {
+        return Ok((raw, None));
+    }
     let labels = match opts.labels() {
         SeriesLabels::Column(name) => {
             let c = table.column(&name)?;
@@ -331,14 +383,15 @@ pub fn read_series(opts: &CsvConfig) -> Result<Series, DataError> {
             labels
         }
     };
-    Ok(Series {
-        values: raw.iter().map(|c| scale::symmetric(c)).collect(),
-        labels,
-    })
+    Ok((raw, Some(labels)))
 }
 
-/// Loads a CSV series as rolling windows, split the unsupervised way.
+/// Loads a CSV series as rolling windows, split the unsupervised way; with `test_path`,
+/// the train/test pair of the module comment.
 pub fn load(opts: &CsvConfig) -> Result<Split, DataError> {
+    if let Some(test) = &opts.test_path {
+        return load_pair(opts, test);
+    }
     let series = read_series(opts)?;
     series_split(
         &series.values,
@@ -348,4 +401,90 @@ pub fn load(opts: &CsvConfig) -> Result<Split, DataError> {
         opts.train_stride,
         &opts.path,
     )
+}
+
+/// The train/test pair: train and validation windows from `opts.path` (the last
+/// `val_fraction` of its steps held out), test windows and timeline from `test_path`,
+/// every channel scaled with the training series' own minimum and maximum.
+fn load_pair(opts: &CsvConfig, test_path: &Path) -> Result<Split, DataError> {
+    let (train_raw, _) = read_raw(&opts.path, opts, false)?;
+    let (test_raw, test_labels) = read_raw(test_path, opts, true)?;
+    let test_labels = test_labels.expect("asked for labels");
+    let scalers: Vec<scale::MinMax> = train_raw.iter().map(|c| scale::MinMax::of(c)).collect();
+    let scaled = |raw: &[Vec<f64>]| -> Vec<Vec<f32>> {
+        raw.iter()
+            .zip(&scalers)
+            .map(|(c, m)| c.iter().map(|&v| m.symmetric(v) as f32).collect())
+            .collect()
+    };
+    let (train_values, test_values) = (scaled(&train_raw), scaled(&test_raw));
+    let n_train = train_values[0].len();
+    let n_val = (n_train as f64 * opts.val_fraction).round() as usize;
+    let cut = n_train - n_val;
+    let too_short = |path: &Path, what: &str, steps: usize| DataError::Content {
+        path: path.to_path_buf(),
+        problem: format!(
+            "{what} has {steps} time steps, fewer than one window of {} (dataset.window)",
+            opts.window
+        ),
+    };
+    if cut < opts.window || n_val < opts.window {
+        let (what, steps) = if cut < opts.window {
+            (
+                "the training part of the series (before its validation tail)",
+                cut,
+            )
+        } else {
+            (
+                "the validation tail (dataset.val_fraction of the training series)",
+                n_val,
+            )
+        };
+        return Err(too_short(&opts.path, what, steps));
+    }
+    if test_labels.len() < opts.window {
+        return Err(too_short(test_path, "the test series", test_labels.len()));
+    }
+    let part = |values: &[Vec<f32>], from: usize, to: usize| -> Vec<Vec<f32>> {
+        values.iter().map(|c| c[from..to].to_vec()).collect()
+    };
+    let windows_of = |values: &[Vec<f32>], stride: usize| -> Windows {
+        let steps = values[0].len();
+        let starts = super::windows::window_starts(steps, opts.window, stride);
+        let mut w = Windows::empty(values.len(), opts.window);
+        for &s in &starts {
+            for channel in values {
+                w.data.extend_from_slice(&channel[s..s + opts.window]);
+            }
+            w.labels.push(false);
+            w.classes.push(NORMAL.to_string());
+        }
+        w.n = starts.len();
+        w
+    };
+    let train = windows_of(
+        &part(&train_values, 0, cut),
+        opts.stride * opts.train_stride,
+    );
+    let val = windows_of(
+        &part(&train_values, cut, n_train),
+        opts.stride * opts.train_stride,
+    );
+    let mut test = windows_of(&test_values, opts.stride);
+    let starts = super::windows::window_starts(test_labels.len(), opts.window, opts.stride);
+    for (i, &s) in starts.iter().enumerate() {
+        let anomalous = test_labels[s..s + opts.window].iter().any(|&l| l);
+        test.labels[i] = anomalous;
+        test.classes[i] = if anomalous { ANOMALOUS } else { NORMAL }.to_string();
+    }
+    Ok(Split {
+        train,
+        val,
+        test,
+        timeline: Some(Timeline {
+            labels: test_labels,
+            window: opts.window,
+            starts,
+        }),
+    })
 }

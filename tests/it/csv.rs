@@ -47,6 +47,8 @@ fn at(path: &Path, opts: &CsvOptions) -> CsvConfig {
         window: opts.window,
         stride: opts.stride,
         train_stride: opts.train_stride,
+        test_path: None,
+        val_fraction: 0.1,
     }
 }
 
@@ -197,4 +199,98 @@ fn malformed_csv_names_file_line_and_column() {
         assert!(e.ends_with(expected), "{name}: {e}");
         assert!(e.starts_with(&path.display().to_string()), "{name}: {e}");
     }
+}
+
+const TRAIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/examples/network_in_train.csv"
+);
+const TEST: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/examples/network_in_test.csv"
+);
+
+/// The shipped train/test pair (`network_in.csv` cut in two) with `test_path`.
+fn pair(train: &Path, test: &Path, window: usize) -> CsvConfig {
+    CsvConfig {
+        test_path: Some(test.into()),
+        val_fraction: 0.2,
+        ..at(
+            train,
+            &options(SeriesLabels::Column("label".into()), window, 1),
+        )
+    }
+}
+
+#[test]
+fn a_train_test_pair_fits_on_train_validates_on_its_tail_and_scores_test() {
+    let split = csv::load(&pair(Path::new(TRAIN), Path::new(TEST), 100)).unwrap();
+    // 622 training rows: the last 124 (20 %) are validation; 621 test rows.
+    assert_eq!(split.train.n, 498 - 100 + 1);
+    assert_eq!(split.val.n, 124 - 100 + 1);
+    assert_eq!(split.test.n, 621 - 100 + 1);
+    assert!(split
+        .train
+        .labels
+        .iter()
+        .chain(&split.val.labels)
+        .all(|&l| !l));
+    let timeline = split.timeline.as_ref().unwrap();
+    assert_eq!(timeline.labels.iter().filter(|&&l| l).count(), 126);
+    assert!(split.test.labels.iter().any(|&l| l));
+}
+
+#[test]
+fn test_values_never_reach_the_scaler() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    let test = dir.path().join("test.csv");
+    let rows = |values: &[f64], labels: bool| -> String {
+        let mut text = String::from(if labels { "value,label\n" } else { "value\n" });
+        for (i, v) in values.iter().enumerate() {
+            text += &if labels {
+                format!("{v},{}\n", u8::from(i == 7))
+            } else {
+                format!("{v}\n")
+            };
+        }
+        text
+    };
+    let train_values: Vec<f64> = (0..40).map(|i| (i % 5) as f64).collect(); // 0..=4
+    std::fs::write(&train, rows(&train_values, false)).unwrap();
+    let mut test_values: Vec<f64> = (0..20).map(|i| (i % 5) as f64).collect();
+    test_values[7] = 1000.0;
+    std::fs::write(&test, rows(&test_values, true)).unwrap();
+    let a = csv::load(&pair(&train, &test, 4)).unwrap();
+    // Scaled by the training series' own range [0, 4]: 1000 → 2·1000/4 − 1 = 499.
+    let max_test = a.test.data.iter().copied().fold(f32::MIN, f32::max);
+    assert_eq!(max_test, 499.0);
+    let train_range = a
+        .train
+        .data
+        .iter()
+        .chain(&a.val.data)
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    assert_eq!(train_range, (-1.0, 1.0));
+    // Another test series changes nothing the model is fitted or validated on.
+    test_values[7] = -1.0e6;
+    std::fs::write(&test, rows(&test_values, true)).unwrap();
+    let b = csv::load(&pair(&train, &test, 4)).unwrap();
+    assert_eq!((a.train.data, a.val.data), (b.train.data, b.val.data));
+    assert_ne!(a.test.data, b.test.data);
+}
+
+#[test]
+fn a_pair_too_short_for_its_validation_tail_is_named() {
+    let cfg = CsvConfig {
+        val_fraction: 0.1,
+        ..pair(Path::new(TRAIN), Path::new(TEST), 100)
+    };
+    let e = csv::load(&cfg).unwrap_err().to_string();
+    assert!(
+        e.contains("network_in_train.csv")
+            && e.contains("validation tail")
+            && e.contains("62 time steps"),
+        "{e}"
+    );
 }
