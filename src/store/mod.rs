@@ -230,6 +230,16 @@ impl Store {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         let store = Store::connect(path, options)?;
+        // Migrations are not atomic across connections (sqlx's SQLite driver takes no
+        // lock), so processes opening one new store at once would each create its
+        // tables; an exclusive lock on a file beside the store makes them take turns.
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock"); // anolab.sqlite → anolab.sqlite.lock
+        let lock_path = std::path::PathBuf::from(lock_path);
+        let lock = std::fs::File::create(&lock_path)
+            .with_context(|| format!("creating the migration lock {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("taking the migration lock {}", lock_path.display()))?;
         store
             .rt
             .block_on(sqlx::migrate!("./migrations").run(&store.pool))
@@ -242,6 +252,7 @@ impl Store {
                 tx.commit().await
             })
             .with_context(|| format!("creating the summary views of {}", path.display()))?;
+        drop(lock);
         Ok(store)
     }
 

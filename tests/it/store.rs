@@ -196,3 +196,40 @@ fn queries_are_read_only_unless_asked() {
     rw.query("DELETE FROM sweep_runs").unwrap();
     assert_eq!(common::count(&rw, "SELECT count(*) FROM sweep_runs"), 0);
 }
+
+/// Many processes (here: stores on their own connections) opening one new store at the
+/// same moment all get a migrated store; before the migration lock one of two such
+/// `anolab sweep` processes died with `UNIQUE constraint failed: _sqlx_migrations.version`.
+#[test]
+fn many_openers_of_a_new_store_at_once_all_succeed() {
+    for attempt in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite");
+        let barrier = std::sync::Barrier::new(8);
+        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        Store::open(&path).map(|_| ()).map_err(|e| format!("{e:#}"))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in &results {
+            assert!(r.is_ok(), "attempt {attempt}: {r:?}");
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            common::count(
+                &store,
+                "SELECT count(*) FROM _sqlx_migrations WHERE success"
+            ),
+            common::count(
+                &store,
+                "SELECT count(DISTINCT version) FROM _sqlx_migrations"
+            )
+        );
+    }
+}
