@@ -20,7 +20,10 @@
 //!
 //! A series also gets `vus_roc` and `vus_pr` (`metrics::vus`, TSB-AD's definition with its
 //! `slidingWindow` = the dataset's window) and the range AUCs at that buffer,
-//! `range_auc_roc` and `range_auc_pr`.
+//! `range_auc_roc` and `range_auc_pr`; and the affiliation metrics (`metrics::affiliation`)
+//! at the chosen operating point, `affiliation_precision` (absent when nothing is
+//! predicted), `affiliation_recall` and `affiliation_f1`, with TSB-AD's threshold-swept
+//! oracle `best_affiliation_f1` beside them (like `best_f1`, it looks at the test labels).
 //!
 //! The ranking metrics come with seeded 95% bootstrap intervals over the test windows
 //! (`auc_roc_lo`/`_hi`, `auc_pr_lo`/`_hi`; `metrics::intervals`).
@@ -28,8 +31,8 @@
 //! The `eval:` section of a run ([`EvalConfig`]) is defined here, where it is used.
 
 use super::series::{self, OrionThreshold};
+use super::{affiliation, intervals, vus};
 use super::{auc_pr, auc_roc, best_f1, quantile, MetricsError};
-use super::{intervals, vus};
 use crate::data::Timeline;
 use crate::kinds::SplitName;
 use crate::registry::check;
@@ -221,6 +224,18 @@ pub fn evaluate(
                 (SplitName::Test, "range_auc_roc".into(), v.range_roc),
                 (SplitName::Test, "range_auc_pr".into(), v.range_pr),
             ]);
+        }
+        if let Some(a) = affiliation::affiliation(labels, &predicted) {
+            if let Some(p) = a.precision {
+                rows.push((SplitName::Test, "affiliation_precision".into(), p));
+            }
+            rows.extend([
+                (SplitName::Test, "affiliation_recall".into(), a.recall),
+                (SplitName::Test, "affiliation_f1".into(), a.f1()),
+            ]);
+        }
+        if let Some(best) = affiliation::best_f1(labels, &scores) {
+            rows.push((SplitName::Test, "best_affiliation_f1".into(), best));
         }
     }
     // Recall of each anomaly class at the chosen operating point (ECG: S, V, F, Q).

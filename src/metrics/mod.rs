@@ -7,6 +7,7 @@
 //! that numbers are comparable with published results; `tests/metrics.rs`
 //! checks them against fixtures printed by `scripts/metrics_fixtures.py`.
 
+pub mod affiliation;
 pub mod compare;
 pub mod evaluate;
 pub mod intervals;

@@ -283,3 +283,42 @@ fn vus_matches_tsb_ad() {
     let e = anolab::metrics::vus::vus(&[false; 50], &[0.1; 50], 5).unwrap_err();
     assert!(e.to_string().contains("all labels are normal"), "{e}");
 }
+
+/// Affiliation precision / recall against tsb-ad 1.5's `pr_from_events` and its
+/// threshold-swept F1 (`metric_Affiliation`), `tests/fixtures/affiliation.json`
+/// (`scripts/affiliation_fixtures.py`).
+#[test]
+fn affiliation_matches_tsb_ad() {
+    use anolab::metrics::affiliation::{affiliation, best_f1};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/affiliation.json"
+    ))
+    .unwrap();
+    let f: Value = serde_json::from_str(&text).unwrap();
+    let flags = |v: &Value| -> Vec<bool> { numbers(v).iter().map(|x| *x == 1.0).collect() };
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let labels = flags(&case["labels"]);
+        let a = affiliation(&labels, &flags(&case["predicted"])).unwrap();
+        let (p, r) = (
+            case["precision"].as_f64().unwrap(),
+            case["recall"].as_f64().unwrap(),
+        );
+        assert!(
+            (a.precision.unwrap() - p).abs() < 1e-9,
+            "{name}: precision {a:?} vs {p}"
+        );
+        assert!((a.recall - r).abs() < 1e-9, "{name}: recall {a:?} vs {r}");
+        if let Some(want) = case["best_f1"].as_f64() {
+            let got = best_f1(&labels, &numbers(&case["scores"])).unwrap();
+            assert!((got - want).abs() < 1e-9, "{name}: best F1 {got} vs {want}");
+        }
+    }
+    // All normal: undefined, not a number; nothing predicted: no precision, recall 0.
+    assert_eq!(affiliation(&[false; 20], &[true; 20]), None);
+    let mut labels = [false; 20];
+    labels[5] = true;
+    let none = affiliation(&labels, &[false; 20]).unwrap();
+    assert_eq!((none.precision, none.recall, none.f1()), (None, 0.0, 0.0));
+}
