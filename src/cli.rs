@@ -238,6 +238,8 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     let devices: DeviceSpec = args.device.parse()?;
     if args.dry_run {
         print_dry_run(&spec, &runs, &args.db.db)?;
+        // The data checks a sweep makes before queueing anything.
+        runner::load_data(&plan::with_dependencies(&runs))?;
         return Ok(true);
     }
 

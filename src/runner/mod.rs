@@ -63,7 +63,57 @@ pub struct SweepOutcome {
     pub failed: Vec<(String, String, String)>,
 }
 
-/// Plans `runs` in the store and trains every one that is not done.
+/// The splits loaded for a sweep, by dataset settings and fold.
+pub type Splits = HashMap<String, Arc<Split>>;
+
+/// Which split a run trains on: its dataset settings and fold.
+fn split_key(run: &RunSpec) -> String {
+    let dataset = serde_json::to_string(&run.config.dataset).expect("a dataset config serialises");
+    format!("{dataset}#{}", run.config.fold)
+}
+
+/// Opens every distinct dataset and fold of `runs` (their dependencies included), so
+/// that bad data is one error per dataset, naming the file and the problem, before any
+/// run is queued, instead of a failed run per setting. The splits are kept for the
+/// runs (each is read once per process).
+pub fn load_data(runs: &[RunSpec]) -> Result<Splits> {
+    let mut splits = Splits::new();
+    let mut errors = Vec::new();
+    let mut pending: Vec<&RunSpec> = runs.iter().collect();
+    while let Some(run) = pending.pop() {
+        pending.extend(run.dependencies.iter().map(|(_, d)| d));
+        let key = split_key(run);
+        if splits.contains_key(&key) || errors.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        match run.config.dataset.load(run.config.fold) {
+            Ok(split) => {
+                splits.insert(key, Arc::new(split));
+            }
+            Err(e) => errors.push((
+                key,
+                format!(
+                    "dataset `{}` (fold {}): {e}",
+                    run.config.dataset.name(),
+                    run.config.fold
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(splits);
+    }
+    let mut messages: Vec<String> = errors.into_iter().map(|(_, m)| m).collect();
+    messages.sort();
+    anyhow::bail!(
+        "{} of the sweep's datasets cannot be read, so nothing was queued:\n  {}",
+        messages.len(),
+        messages.join("\n  ")
+    )
+}
+
+/// Plans `runs` in the store and trains every one that is not done. Every dataset is
+/// opened first ([`load_data`]): bad data refuses the sweep before anything is stored.
 pub fn run_sweep(
     store: &Store,
     sweep: &SweepSpec,
@@ -82,6 +132,7 @@ pub fn run_sweep(
         host: &host,
     };
     let runs = plan::with_dependencies(runs);
+    let splits = load_data(&runs)?;
     let planned = store.plan(&record, &runs)?;
     for key in store.reclaim_abandoned(&host)? {
         eprintln!("run {key} was left running by a process that is gone; queued it again");
@@ -136,7 +187,7 @@ pub fn run_sweep(
         devices: &opts.devices,
         next_device: AtomicUsize::new(0),
         owner: format!("{host}:{}", std::process::id()),
-        splits: Mutex::new(HashMap::new()),
+        splits: Mutex::new(splits),
         results_dir: &opts.results_dir,
     };
     let one = |(run, id): &(&RunSpec, i64)| {
@@ -219,7 +270,7 @@ struct Shared<'a> {
     next_device: AtomicUsize,
     owner: String,
     /// Splits loaded so far, by dataset settings and fold: each is read once per process.
-    splits: Mutex<HashMap<String, Arc<Split>>>,
+    splits: Mutex<Splits>,
     results_dir: &'a PathBuf,
 }
 
@@ -313,11 +364,7 @@ impl Shared<'_> {
     }
 
     fn split(&self, run: &RunSpec) -> Result<Arc<Split>> {
-        let key = format!(
-            "{}#{}",
-            serde_json::to_string(&run.config.dataset)?,
-            run.config.fold
-        );
+        let key = split_key(run);
         // Holding the lock while loading makes parallel jobs wait for one read instead of
         // all reading the same files at once.
         let mut cache = self.splits.lock().expect("split cache lock");

@@ -116,22 +116,22 @@ fn parallel_jobs_train_every_run_exactly_once() {
 #[test]
 fn a_failing_run_does_not_stop_the_sweep() {
     let dir = tempfile::tempdir().unwrap();
-    // Two record sets as an axis: one exists, "999" does not.
-    let (spec, runs) = common::sweep(
-        dir.path(),
-        common::TINY,
-        &["dataset.records=[[\"208\"], [\"999\"]]", "seeds=0"],
-    );
+    // Two learning rates as an axis: one trains, 1e30 diverges.
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &["train.lr=1e30,1e-3", "seeds=0"]);
     assert_eq!(runs.len(), 2);
     let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 1);
     assert_eq!(outcome.failed.len(), 1);
-    assert!(outcome.failed[0].2.contains("999"), "{:?}", outcome.failed);
+    assert!(
+        outcome.failed[0].2.contains("diverged"),
+        "{:?}",
+        outcome.failed
+    );
     let failed = store
         .runs(None, Some(anolab::kinds::RunStatus::Failed))
         .unwrap();
-    assert!(failed[0].error.as_deref().unwrap().contains("999.hea"));
+    assert!(failed[0].error.as_deref().unwrap().contains("diverged"));
 
     // Without --rerun-failed it stays failed and is reported; with it, it is retried.
     let again = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
@@ -149,6 +149,49 @@ fn a_failing_run_does_not_stop_the_sweep() {
     assert_eq!(
         (retried.trained, retried.failed.len(), retried.already_done),
         (0, 1, 1)
+    );
+}
+
+/// Data is checked before anything is queued: a record that does not exist is one error
+/// naming its file, the store gets no run, and `--dry-run` reports the same error.
+#[test]
+fn bad_data_refuses_the_sweep_before_anything_is_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(
+        dir.path(),
+        common::TINY,
+        &["dataset.records=[[\"208\"], [\"999\"]]", "model.nz=4,8"],
+    );
+    assert_eq!(runs.len(), 2 * 2 * 2);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let e = run_sweep(&store, &spec, &runs, &common::options(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("1 of the sweep's datasets cannot be read, so nothing was queued")
+            && e.contains("dataset `mitdb` (fold 0)")
+            && e.contains("999.hea"),
+        "{e}"
+    );
+    assert_eq!(
+        e.matches("999.hea").count(),
+        1,
+        "one error per dataset: {e}"
+    );
+    assert_eq!(common::count(&store, "SELECT count(*) FROM runs"), 0);
+
+    let file = dir.path().join("sweep.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_anolab"))
+        .args(["sweep", file.to_str().unwrap(), "--dry-run"])
+        .args(["dataset.records=[[\"208\"], [\"999\"]]"])
+        .arg("--db")
+        .arg(dir.path().join("dry.sqlite"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("999.hea"),
+        "{stderr}"
     );
 }
 
