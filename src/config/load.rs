@@ -4,9 +4,10 @@
 //! An override is a key (`model.nz=16`) or a whole group (`model=ae`: the model section
 //! becomes `ae` with its defaults; `model=ae,vae` an axis of whole models). Groups apply
 //! first, keys after them, whatever their order on the line, so `model=ae model.nz=16`
-//! and `model.nz=16 model=ae` mean the same. A key applies to every alternative of a
-//! section given as a list, and a `train.*` key also to the `train:` block a model
-//! alternative carries (the command line wins over the file).
+//! and `model.nz=16 model=ae` mean the same. A key given for a section that is a list of
+//! alternatives applies to those that set it (or to all when none does; see [`set_in`]),
+//! and a `train.*` key also to the `train:` block a model alternative carries (the
+//! command line wins over the file).
 
 use super::sweep::{expand, SweepSpec, DEFAULT_MAX_RUNS, GROUPS};
 use crate::registry::figment_message;
@@ -205,13 +206,20 @@ fn object(value: &mut Value) -> &mut Map<String, Value> {
     value.as_object_mut().expect("just made an object")
 }
 
-/// Sets the dotted `path` below `node`; a list of mappings on the way (a section's
-/// alternatives) gets it in each of them.
+/// Sets the dotted `path` below `node`. A list of mappings on the way (a section's
+/// alternatives) gets it in those that set it already, or in all of them when none
+/// does: `model.ndf=64` on `[{name: ganomaly, ndf: 32}, {name: knn}]` widens GANomaly
+/// and leaves kNN (which has no `ndf`) alone; `model.nz=16` after `model=ae,vae` sets
+/// both.
 fn set_in(node: &mut Value, path: &[&str], value: &Value) {
     if let Value::Array(alternatives) = node {
         if alternatives.iter().all(Value::is_object) && !alternatives.is_empty() {
+            let sets = |alt: &Value| path.iter().try_fold(alt, |n, k| n.get(*k)).is_some();
+            let any_sets = alternatives.iter().any(sets);
             for alternative in alternatives {
-                set_in(alternative, path, value);
+                if !any_sets || sets(alternative) {
+                    set_in(alternative, path, value);
+                }
             }
             return;
         }

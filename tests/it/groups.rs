@@ -175,3 +175,24 @@ train: { epochs: 3, lr: 5.0e-4 }
     let e = load(&text.replace("lr: 1.0e-3 }", "lrr: 1.0e-3 }"), &[]).unwrap_err();
     assert!(e.contains("lrr"), "{e}");
 }
+
+#[test]
+fn a_key_for_a_list_of_alternatives_goes_to_those_that_set_it() {
+    let text = "
+name: alts
+dataset: { name: synthetic }
+model: [{ name: ganomaly, ndf: 32 }, { name: knn }]
+";
+    let spec = load(text, &["model.ndf=64"]).unwrap();
+    let ModelConfig::Ganomaly(g) = &spec.runs[0].model else {
+        panic!("{:?}", spec.runs[0].model)
+    };
+    assert_eq!(g.ndf, 64);
+    assert_eq!(spec.runs[1].model.name(), "knn");
+    // A key no alternative sets goes to all of them, so a typo is still an error.
+    let e = load(text, &["model.k=3"]).unwrap_err();
+    assert!(
+        e.contains("key `model.k` is not a setting of model `ganomaly`"),
+        "{e}"
+    );
+}
