@@ -245,6 +245,9 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
 
     let store = Store::open(&args.db.db)?;
     let results = results_dir(&args.db.db);
+    // Where the checkpoints and the report will go, checked before hours of training.
+    anolab::paths::dir_under(&results, Path::new("runs"))?;
+    let report_dir = anolab::paths::dir_under(&results, Path::new(&spec.name))?;
     let opts = SweepOptions {
         jobs: args.jobs,
         devices,
@@ -293,7 +296,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     print_sweep_report(
         &store,
         &spec.name,
-        &results.join(&spec.name),
+        &report_dir,
         &report::ReportOptions::default(),
     )?;
     if outcome.failed.is_empty() {
@@ -565,7 +568,7 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
                 // A name stored by an older version may not be safe as a folder name.
                 config::sweep::check_name(&name)
                     .map_err(|e| anyhow::anyhow!("{e}; give --out DIR"))?;
-                results_dir(&args.db.db).join(&name)
+                anolab::paths::dir_under(&results_dir(&args.db.db), Path::new(&name))?
             }
         };
         print_sweep_report(&store, &name, &out, &opts)

@@ -2,8 +2,8 @@
 //!
 //! Data flows one way: [`config`] (YAML + env + CLI → run configs) → [`plan`] (keyed runs
 //! and their dependencies) → [`store`] → [`runner`] → [`data`] and [`models`] (train,
-//! score) → [`metrics`] → [`store`] → [`report`]. [`registry`], [`kinds`], [`scale`] and
-//! [`rng`] are leaves every stage may use. See README.md ("Layout").
+//! score) → [`metrics`] → [`store`] → [`report`]. [`registry`], [`kinds`], [`scale`],
+//! [`rng`] and [`paths`] are leaves every stage may use. See README.md ("Layout").
 
 pub mod bench;
 pub mod config;
@@ -12,6 +12,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod models;
 pub mod nn;
+pub mod paths;
 pub mod plan;
 pub mod registry;
 pub mod report;

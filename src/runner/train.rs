@@ -144,11 +144,8 @@ pub(super) fn train_and_evaluate(
             .map(|(name, value)| (SplitName::Test, name, value)),
     );
 
-    let checkpoint = results_dir
-        .join("runs")
-        .join(&run.key)
+    let checkpoint = crate::paths::dir_under(results_dir, &Path::new("runs").join(&run.key))?
         .join("model.safetensors");
-    std::fs::create_dir_all(checkpoint.parent().expect("has a parent"))?;
     detector.save(&checkpoint)?;
 
     Ok(RunResult {

@@ -24,6 +24,7 @@ mod mitdb;
 mod nab;
 mod norm;
 mod npy;
+mod paths;
 mod pipeline;
 mod plan;
 mod report;
