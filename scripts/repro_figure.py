@@ -7,7 +7,7 @@ its validation lines `[k] auc:0.8584 ...` and the `EPOCH_LOSSES k err_d ... err_
 lines a one-line local print in its `train_epoch` adds (README "BeatGAN reproduction").
 
     python3 scripts/repro_figure.py --db results/repro/anolab.sqlite --run KEY \
-        --official /tmp/official/train5.log --out results/repro/side_by_side.png
+        [--run KEY2 ...] --official /tmp/official/train5.log --out results/repro/side_by_side.png
 
 Needs matplotlib.
 """
@@ -50,16 +50,21 @@ def official_curves(log):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--db", required=True)
-    p.add_argument("--run", required=True, help="the anolab run's key (a prefix)")
+    p.add_argument("--run", required=True, action="append",
+                   help="an anolab run's key (a prefix); repeat for several runs (seeds)")
     p.add_argument("--official", required=True, help="the official code's training log")
     p.add_argument("--out", required=True)
-    p.add_argument("--label", default="anolab")
     args = p.parse_args()
-    ours, theirs = anolab_curves(args.db, args.run), official_curves(args.official)
+    con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
+    labelled = []
+    for key in args.run:
+        seed = con.execute("SELECT seed FROM runs WHERE key LIKE ?", (key + "%",)).fetchone()
+        labelled.append((anolab_curves(args.db, key), f"anolab, seed {seed[0] if seed else '?'}", "o-"))
+    labelled.append((official_curves(args.official), "official code", "s--"))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, name, title in zip(axes, ["val_auc_roc", "err_d", "err_g"],
                                ["validation AUC-ROC", "err_d (epoch mean)", "err_g (epoch mean)"]):
-        for curves, label, style in [(ours, args.label, "o-"), (theirs, "official code", "s--")]:
+        for curves, label, style in labelled:
             points = sorted(curves.get(name, {}).items())
             if points:
                 ax.plot([e for e, _ in points], [v for _, v in points], style, label=label)
