@@ -5,7 +5,7 @@
 //! detectors on three or more matched runs, the Friedman test and the Nemenyi critical
 //! difference order them all (Demšar, JMLR 2006). Reads the summary; draws nothing.
 
-use super::summary::{test_metric, Summary};
+use super::summary::test_metric;
 use crate::config::sweep::HeadlineMetric;
 use crate::config::RunConfig;
 use crate::metrics::compare::{friedman, nemenyi_cd, wilcoxon_greater, Friedman, Wilcoxon};
@@ -51,42 +51,78 @@ fn is_baseline(run: &RunDetail) -> bool {
         .unwrap_or(false)
 }
 
-/// Each model's best group by the mean of `metric`, as a treatment.
-pub fn treatments(runs: &[RunDetail], summary: &Summary, metric: HeadlineMetric) -> Vec<Treatment> {
-    let m = HeadlineMetric::ALL
+/// A run's setting apart from what it was run on: its model's and the training and
+/// evaluation settings (every parameter but `dataset.*`, `fold` and `seed`).
+fn setting_key(run: &RunDetail) -> String {
+    let mut parts: Vec<String> = run
+        .params
         .iter()
-        .position(|&x| x == metric)
-        .expect("listed");
-    let mut best: BTreeMap<&str, usize> = BTreeMap::new();
-    for (g, group) in summary.groups.iter().enumerate() {
-        let model = runs[group.members[0]].row.model.as_str();
+        .filter(|(k, _)| !(k.starts_with("dataset.") || k == "fold" || k == "seed"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    parts.sort();
+    parts.join(" ")
+}
+
+/// Each model at its best setting (by the mean of `metric` over all its runs of that
+/// setting, every dataset, fold and seed included), as a treatment. Settings are
+/// grouped apart from the data, so that models run on the same datasets match on all
+/// of them, not only on the one where each did best.
+pub fn treatments(runs: &[RunDetail], metric: HeadlineMetric) -> Vec<Treatment> {
+    let mut settings: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        settings
+            .entry((run.row.model.clone(), setting_key(run)))
+            .or_default()
+            .push(i);
+    }
+    let mean = |members: &[usize]| {
+        let values: Vec<f64> = members
+            .iter()
+            .filter_map(|&r| test_metric(&runs[r], metric.as_str()))
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
+    let mut best: BTreeMap<&str, (&String, &Vec<usize>)> = BTreeMap::new();
+    for ((model, key), members) in &settings {
         let better = best
-            .get(model)
-            .is_none_or(|&b| group.stats[m].0 > summary.groups[b].stats[m].0);
+            .get(model.as_str())
+            .is_none_or(|(_, b)| mean(members) > mean(b));
         if better {
-            best.insert(model, g);
+            best.insert(model, (key, members));
         }
     }
     best.into_iter()
-        .map(|(model, g)| {
-            let group = &summary.groups[g];
-            let settings: Vec<String> = summary
-                .axes
+        .map(|(model, (_, members))| {
+            // The model settings that differ between this model's settings, for the label.
+            let varied: BTreeSet<&String> = runs
                 .iter()
-                .zip(&group.values)
-                .filter(|(a, v)| a.starts_with("model.") && *a != "model.name" && !v.is_empty())
-                .map(|(a, v)| format!("{}={v}", a.trim_start_matches("model.")))
+                .filter(|r| r.row.model == model)
+                .flat_map(|r| &r.params)
+                .filter(|(k, _)| k.starts_with("model.") && k != "model.name")
+                .filter(|(k, v)| {
+                    runs.iter()
+                        .filter(|r| r.row.model == model)
+                        .any(|r| r.params.iter().any(|(k2, v2)| k2 == k && v2 != v))
+                })
+                .map(|(k, _)| k)
                 .collect();
-            let label = if settings.is_empty() {
+            let first = &runs[members[0]];
+            let labels: Vec<String> = first
+                .params
+                .iter()
+                .filter(|(k, _)| varied.contains(k))
+                .map(|(k, v)| format!("{}={}", k.trim_start_matches("model."), text(v)))
+                .collect();
+            let label = if labels.is_empty() {
                 model.to_string()
             } else {
-                format!("{model} {}", settings.join(", "))
+                format!("{model} {}", labels.join(", "))
             };
             Treatment {
                 label,
-                baseline: group.members.iter().all(|&r| is_baseline(&runs[r])),
-                values: group
-                    .members
+                baseline: members.iter().all(|&r| is_baseline(&runs[r])),
+                values: members
                     .iter()
                     .filter_map(|&r| {
                         test_metric(&runs[r], metric.as_str()).map(|v| (block_key(&runs[r]), v))
@@ -95,6 +131,11 @@ pub fn treatments(runs: &[RunDetail], summary: &Summary, metric: HeadlineMetric)
             }
         })
         .collect()
+}
+
+/// A parameter's value as labels show it (`32`, `0.1`, `mean`).
+fn text(v: &serde_json::Value) -> String {
+    v.to_string().trim_matches('"').to_string()
 }
 
 /// A trained detector against the best baseline on their matched runs.

@@ -2,7 +2,6 @@
 //! caption, and the figures left out with their reasons.
 
 use super::compare::{against_best_baseline, treatments, ALPHA};
-use super::summary::Summary;
 use super::table::AUC_CI;
 use super::{segments, Context, Figure};
 use crate::config::sweep::HeadlineMetric;
@@ -54,7 +53,7 @@ pub(super) fn markdown_report(
         md,
         "\n{AUC_CI}: Student t over the seeds and folds of a setting (≥ 3 runs); for a single run its seeded bootstrap over the test windows (1,000 resamples)."
     );
-    if let Some(section) = against_baseline(runs, summary, metric) {
+    if let Some(section) = against_baseline(runs, metric) {
         let _ = writeln!(md, "\n{section}");
     }
     if let Some(table) = segments::markdown(runs) {
@@ -93,12 +92,8 @@ pub(super) fn markdown_report(
 
 /// "Against the best baseline": each trained detector (at its best setting) against the
 /// best classical baseline on their matched runs, one-sided Wilcoxon signed-rank.
-fn against_baseline(
-    runs: &[RunDetail],
-    summary: &Summary,
-    metric: HeadlineMetric,
-) -> Option<String> {
-    let (baseline, rows) = against_best_baseline(&treatments(runs, summary, metric))?;
+fn against_baseline(runs: &[RunDetail], metric: HeadlineMetric) -> Option<String> {
+    let (baseline, rows) = against_best_baseline(&treatments(runs, metric))?;
     let mut md = format!(
         "## Against the best baseline\n\nEach trained model at its best setting against the best classical baseline, **{baseline}**, on the runs both have (same data, fold and seed): test {}, mean difference, one-sided Wilcoxon signed-rank test (exact for up to 50 pairs) of \"better than the baseline\", α = {ALPHA}.\n\n| model | matched runs | mean difference | W+ | p | verdict |\n|---|---:|---:|---:|---:|---|\n",
         metric.label()

@@ -453,3 +453,36 @@ seeds: [0, 1, 2]
         .unwrap();
     assert_eq!(bad.rows[0][0], Cell::Int(0));
 }
+
+/// Models run on several datasets (here the held-out digit) are matched on every one of
+/// them: before, each model's best *dataset* was its treatment, the models shared no
+/// run and no critical-difference diagram was drawn.
+#[test]
+fn models_on_a_dataset_axis_are_matched_on_every_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "
+name: digits_cd
+dataset: { name: digits, abnormal_class: [0, 1, 2] }
+model: [{ name: template }, { name: pca, n_components: 4 }, { name: random }]
+train: { epochs: 1 }
+";
+    let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
+    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let outcome =
+        anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
+            .unwrap();
+    assert_eq!(outcome.trained, 9, "{:?}", outcome.failed);
+    let opts = ReportOptions {
+        runs: Vec::new(),
+        skip_overlays: true,
+    };
+    let r = report::render(&store, "digits_cd", &dir.path().join("report"), &opts)
+        .unwrap()
+        .unwrap();
+    let md = std::fs::read_to_string(&r.markdown).unwrap();
+    assert!(
+        md.contains("over the 3 runs (dataset × fold × seed) all of them share"),
+        "{:?}\n{md}",
+        r.notes
+    );
+}

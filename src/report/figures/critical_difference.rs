@@ -151,11 +151,10 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
         out_dir,
         spec,
         runs,
-        summary,
         ..
     } = ctx;
     let metric = spec.metric;
-    let treatments = treatments(runs, summary, metric);
+    let treatments = treatments(runs, metric);
     if treatments.len() < 3 {
         // Fewer than three models: nothing to rank, and nothing worth a note.
         return Ok(());
