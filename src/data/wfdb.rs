@@ -72,7 +72,9 @@ pub fn read_header(path: &Path) -> Result<Header, DataError> {
     parse_header(path, &text)
 }
 
-fn parse_header(path: &Path, text: &str) -> Result<Header, DataError> {
+/// [`read_header`] on `text`, the content of `path` (named in errors); also the fuzz
+/// target's entry.
+pub fn parse_header(path: &Path, text: &str) -> Result<Header, DataError> {
     let line_err = |line: usize, problem: String| DataError::Line {
         path: path.to_path_buf(),
         line,
@@ -381,7 +383,9 @@ pub fn read_atr(path: &Path) -> Result<Vec<Annotation>, DataError> {
     parse_atr(path, &bytes)
 }
 
-fn parse_atr(path: &Path, bytes: &[u8]) -> Result<Vec<Annotation>, DataError> {
+/// [`read_atr`] on `bytes`, the content of `path` (named in errors); also the fuzz
+/// target's entry.
+pub fn parse_atr(path: &Path, bytes: &[u8]) -> Result<Vec<Annotation>, DataError> {
     let err = |offset: usize, problem: String| DataError::Bytes {
         path: path.to_path_buf(),
         offset: offset as u64,

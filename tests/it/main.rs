@@ -15,6 +15,7 @@ mod csv;
 mod dataset_config;
 mod digits;
 mod distill;
+mod fuzz_corpus;
 mod gp;
 mod groups;
 mod lengths;
