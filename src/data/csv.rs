@@ -18,7 +18,7 @@
 
 use super::windows::{
     check_fraction, default_series_window, default_stride, default_val_fraction, is_one, one_split,
-    series_split, ANOMALOUS, NORMAL, UNSUPERVISED,
+    rolling_windows, series_split, UNSUPERVISED,
 };
 use super::{DataError, DatasetSpec, RunContext, Split};
 use super::{Timeline, Windows};
@@ -445,38 +445,15 @@ fn load_pair(opts: &CsvConfig, test_path: &Path) -> Result<Split, DataError> {
     if test_labels.len() < opts.window {
         return Err(too_short(test_path, "the test series", test_labels.len()));
     }
-    let part = |values: &[Vec<f32>], from: usize, to: usize| -> Vec<Vec<f32>> {
-        values.iter().map(|c| c[from..to].to_vec()).collect()
+    // The training series is normal operation: its windows are unlabelled normals.
+    let normal = |values: &[Vec<f32>], from: usize, to: usize| -> Windows {
+        let part: Vec<Vec<f32>> = values.iter().map(|c| c[from..to].to_vec()).collect();
+        let stride = opts.stride * opts.train_stride;
+        rolling_windows(&part, &vec![false; to - from], opts.window, stride).0
     };
-    let windows_of = |values: &[Vec<f32>], stride: usize| -> Windows {
-        let steps = values[0].len();
-        let starts = super::windows::window_starts(steps, opts.window, stride);
-        let mut w = Windows::empty(values.len(), opts.window);
-        for &s in &starts {
-            for channel in values {
-                w.data.extend_from_slice(&channel[s..s + opts.window]);
-            }
-            w.labels.push(false);
-            w.classes.push(NORMAL.to_string());
-        }
-        w.n = starts.len();
-        w
-    };
-    let train = windows_of(
-        &part(&train_values, 0, cut),
-        opts.stride * opts.train_stride,
-    );
-    let val = windows_of(
-        &part(&train_values, cut, n_train),
-        opts.stride * opts.train_stride,
-    );
-    let mut test = windows_of(&test_values, opts.stride);
-    let starts = super::windows::window_starts(test_labels.len(), opts.window, opts.stride);
-    for (i, &s) in starts.iter().enumerate() {
-        let anomalous = test_labels[s..s + opts.window].iter().any(|&l| l);
-        test.labels[i] = anomalous;
-        test.classes[i] = if anomalous { ANOMALOUS } else { NORMAL }.to_string();
-    }
+    let train = normal(&train_values, 0, cut);
+    let val = normal(&train_values, cut, n_train);
+    let (test, starts) = rolling_windows(&test_values, &test_labels, opts.window, opts.stride);
     Ok(Split {
         train,
         val,

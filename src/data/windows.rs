@@ -92,6 +92,31 @@ pub fn window_starts(n_steps: usize, window: usize, stride: usize) -> Vec<usize>
     starts
 }
 
+/// The rolling windows of `values[c][t]` (every `stride` steps, the last window ending
+/// at the series' end) with their start steps; a window is anomalous when any of its
+/// steps is labelled. The series must hold at least one window.
+pub fn rolling_windows(
+    values: &[Vec<f32>],
+    labels: &[bool],
+    window: usize,
+    stride: usize,
+) -> (Windows, Vec<usize>) {
+    let starts = window_starts(labels.len(), window, stride);
+    let mut all = Windows::empty(values.len(), window);
+    all.data.reserve(starts.len() * values.len() * window);
+    for &s in &starts {
+        for channel in values {
+            all.data.extend_from_slice(&channel[s..s + window]);
+        }
+        let anomalous = labels[s..s + window].iter().any(|&l| l);
+        all.labels.push(anomalous);
+        all.classes
+            .push(if anomalous { ANOMALOUS } else { NORMAL }.to_string());
+    }
+    all.n = starts.len();
+    (all, starts)
+}
+
 /// Cuts a labelled series (`values[c][t]`, already scaled) into rolling windows and
 /// splits it the unsupervised way Orion evaluates NAB (`test_split=False`): train and
 /// test are every window of the whole series, and validation is the same windows with
@@ -125,19 +150,7 @@ pub fn series_split(
             ),
         });
     }
-    let starts = window_starts(n_steps, window, stride);
-    let mut all = Windows::empty(values.len(), window);
-    all.data.reserve(starts.len() * values.len() * window);
-    for &s in &starts {
-        for channel in values {
-            all.data.extend_from_slice(&channel[s..s + window]);
-        }
-        let anomalous = labels[s..s + window].iter().any(|&l| l);
-        all.labels.push(anomalous);
-        all.classes
-            .push(if anomalous { ANOMALOUS } else { NORMAL }.to_string());
-    }
-    all.n = starts.len();
+    let (all, starts) = rolling_windows(values, labels, window, stride);
     let train = if train_stride == 1 {
         all.clone()
     } else {
