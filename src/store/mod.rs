@@ -229,10 +229,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let store = Store::connect(path, options)?;
-        // Migrations are not atomic across connections (sqlx's SQLite driver takes no
-        // lock), so processes opening one new store at once would each create its
-        // tables; an exclusive lock on a file beside the store makes them take turns.
+        // Switching a new store to WAL and migrating it are not atomic across
+        // connections (sqlx's SQLite driver takes no lock, and the journal-mode switch
+        // answers "database is locked" without waiting), so processes opening one new
+        // store at once take turns under an exclusive lock on a file beside it.
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock"); // anolab.sqlite → anolab.sqlite.lock
         let lock_path = std::path::PathBuf::from(lock_path);
@@ -240,6 +240,7 @@ impl Store {
             .with_context(|| format!("creating the migration lock {}", lock_path.display()))?;
         lock.lock()
             .with_context(|| format!("taking the migration lock {}", lock_path.display()))?;
+        let store = Store::connect(path, options)?;
         store
             .rt
             .block_on(sqlx::migrate!("./migrations").run(&store.pool))
