@@ -385,12 +385,14 @@ fn store_round_trip(store: &Store) -> Result<f64> {
     };
     seconds(|| {
         let id = store.plan(&record, std::slice::from_ref(&run))?[0].id;
-        store.claim(id, "cpu", "bench:0")?;
+        let attempt = store
+            .claim(id, "cpu", "bench:0")?
+            .ok_or_else(|| anyhow::anyhow!("the bench run could not be claimed"))?;
         for epoch in 0..100 {
             let values: Vec<(String, f64)> = (0..6).map(|i| (format!("loss{i}"), 0.1)).collect();
-            store.record_epoch(id, epoch, &values)?;
+            store.record_epoch(&attempt, epoch, &values)?;
         }
-        store.finish(id, &result)
+        store.finish(&attempt, &result)
     })
 }
 

@@ -7,7 +7,7 @@ use anolab::kinds::RunStatus;
 use anolab::plan::{self, RunSpec};
 use anolab::report;
 use anolab::runner::{self, DeviceSpec, SweepOptions};
-use anolab::store::{Cell, QueryResult, Store, DEFAULT_DB};
+use anolab::store::{Cell, Location, QueryResult, Store, DEFAULT_DB};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::HashMap;
@@ -34,6 +34,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Train exactly one run (the file and overrides must not contain lists).
     Run(SweepArgs),
+    /// Take queued runs from the store and train them, one claim at a time under a lease
+    /// it renews: start any number, on any machines that reach the store (`anolab sweep
+    /// FILE --enqueue --db postgres://…` queues the runs; see README "Many machines").
+    Worker(WorkerArgs),
     /// Run SQL against the store (read-only unless --write). Tables: sweeps, runs, sweep_runs,
     /// run_dependencies, params, metrics, epochs, scores, artifacts; views: run_summary,
     /// sweep_summary.
@@ -111,6 +115,10 @@ pub struct SweepArgs {
     /// Print the expanded runs (and their stored status) without training.
     #[arg(long)]
     pub dry_run: bool,
+    /// Plan the runs into the store's queue and train nothing: `anolab worker`s (on this
+    /// or other machines) take them.
+    #[arg(long)]
+    pub enqueue: bool,
     /// Retry runs that failed before.
     #[arg(long)]
     pub rerun_failed: bool,
@@ -132,10 +140,63 @@ pub struct SweepArgs {
 }
 
 #[derive(Args)]
+pub struct WorkerArgs {
+    /// Only runs of this sweep (default: any queued run).
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Stop after claiming this many runs.
+    #[arg(long)]
+    pub max_runs: Option<usize>,
+    /// Stop when no run can be claimed, instead of waiting for new ones (a job array's
+    /// tasks end when the sweep is done).
+    #[arg(long)]
+    pub exit_when_idle: bool,
+    /// cpu, cuda:0, or cuda:0,1 (jobs go round-robin; needs --features cuda).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Runs trained at the same time, as threads of this worker, each on cores/N threads.
+    #[arg(long, short, default_value_t = 1)]
+    pub jobs: usize,
+    /// Seconds a claim holds without renewal (renewed every quarter of it while the run
+    /// trains); a run whose worker died goes back to the queue this long after.
+    #[arg(long, default_value_t = anolab::store::DEFAULT_LEASE.as_secs())]
+    pub lease_seconds: u64,
+    /// Leases that may expire on one run before it is failed (a run that kills its
+    /// worker every time does not loop forever).
+    #[arg(long, default_value_t = runner::DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// How progress is written to stderr (as for `anolab sweep`).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub log_format: runner::LogFormat,
+}
+
+#[derive(Args)]
 pub struct DbArg {
-    /// The SQLite store; checkpoints and figures go beside it.
+    /// The store: a SQLite file (checkpoints and figures go beside it), or a
+    /// postgres://USER@HOST:PORT/DATABASE URL that many machines share.
     #[arg(long, default_value = DEFAULT_DB)]
-    pub db: PathBuf,
+    pub db: Location,
+    /// Where checkpoints and figures go: default beside a SQLite store, `results` for
+    /// PostgreSQL. Workers on many machines need one folder they all mount.
+    #[arg(long)]
+    pub artifacts: Option<PathBuf>,
+}
+
+impl DbArg {
+    fn results_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.artifacts {
+            return dir.clone();
+        }
+        match &self.db {
+            Location::Sqlite(path) => path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            Location::Postgres(_) => PathBuf::from("results"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -203,6 +264,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Sweep(args) => sweep(args, false),
         Command::Run(args) => sweep(args, true),
+        Command::Worker(args) => worker(args),
         Command::Query(args) => query(args).map(|_| true),
         Command::Runs(args) => runs(args).map(|_| true),
         Command::Show(args) => show(args).map(|_| true),
@@ -211,12 +273,6 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Bench(args) => bench(args).map(|_| true),
         Command::Datasets(args) => datasets(args).map(|_| true),
     }
-}
-
-fn results_dir(db: &Path) -> PathBuf {
-    db.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
@@ -244,7 +300,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     }
 
     let store = Store::open(&args.db.db)?;
-    let results = results_dir(&args.db.db);
+    let results = args.db.results_dir();
     // Where the checkpoints and the report will go, checked before hours of training.
     anolab::paths::dir_under(&results, Path::new("runs"))?;
     let report_dir = anolab::paths::dir_under(&results, Path::new(&spec.name))?;
@@ -261,6 +317,16 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
             args.log_format
         },
     };
+    if args.enqueue {
+        runner::load_data(&plan::with_dependencies(&runs))?;
+        let total = runner::enqueue(&store, &spec, &runs, &opts)?;
+        let pending = store.pending(Some(&spec.name))?;
+        println!(
+            "sweep `{}`: {total} runs planned, {} queued ({} can start now); start workers with\n  anolab worker --db {} --sweep {} --exit-when-idle",
+            spec.name, pending.queued, pending.claimable, args.db.db, spec.name
+        );
+        return Ok(true);
+    }
     opts.log.emit(
         &format!(
             "sweep `{}`: {} runs over {}",
@@ -310,8 +376,48 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     Ok(false)
 }
 
-fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Path) -> Result<()> {
-    let stored: HashMap<String, RunStatus> = if db.is_file() {
+fn worker(args: WorkerArgs) -> Result<bool> {
+    let store = Store::open(&args.db.db)?;
+    let results = args.db.results_dir();
+    anolab::paths::dir_under(&results, Path::new("runs"))?;
+    let opts = runner::WorkOptions {
+        jobs: args.jobs,
+        devices: args.device.parse()?,
+        results_dir: results,
+        log: args.log_format,
+        sweep: args.sweep.clone(),
+        max_runs: args.max_runs,
+        exit_when_idle: args.exit_when_idle,
+        lease: std::time::Duration::from_secs(args.lease_seconds.max(4)),
+        max_attempts: args.max_attempts.max(1),
+    };
+    if let Some(sweep) = &args.sweep {
+        if !store.sweeps()?.contains(sweep) {
+            bail!(
+                "no sweep `{sweep}` in the store {} (queue it with `anolab sweep FILE --enqueue`)",
+                args.db.db
+            );
+        }
+    }
+    let outcome = runner::work(&store, &opts, runner::Known::default())?;
+    opts.log.emit(
+        &format!(
+            "worker done: claimed {}, trained {}, failed {}, lost their lease {}",
+            outcome.claimed, outcome.trained, outcome.failed, outcome.lost
+        ),
+        serde_json::json!({"event": "worker_done", "claimed": outcome.claimed,
+                           "trained": outcome.trained, "failed": outcome.failed,
+                           "lost": outcome.lost}),
+    );
+    Ok(outcome.failed == 0)
+}
+
+fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Location) -> Result<()> {
+    let exists = match db {
+        Location::Sqlite(path) => path.is_file(),
+        Location::Postgres(_) => true,
+    };
+    let stored: HashMap<String, RunStatus> = if exists {
         Store::open_read_only(db)?
             .runs(None, None)?
             .into_iter()
@@ -551,7 +657,7 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
         None => store.sweeps()?,
     };
     if sweeps.is_empty() {
-        bail!("the store {} holds no sweeps", args.db.db.display());
+        bail!("the store {} holds no sweeps", args.db.db);
     }
     if !args.run.is_empty() && sweeps.len() > 1 {
         bail!("--run names runs of one sweep: add --sweep NAME");
@@ -568,7 +674,7 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
                 // A name stored by an older version may not be safe as a folder name.
                 config::sweep::check_name(&name)
                     .map_err(|e| anyhow::anyhow!("{e}; give --out DIR"))?;
-                anolab::paths::dir_under(&results_dir(&args.db.db), Path::new(&name))?
+                anolab::paths::dir_under(&args.db.results_dir(), Path::new(&name))?
             }
         };
         print_sweep_report(&store, &name, &out, &opts)

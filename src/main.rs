@@ -38,12 +38,15 @@ fn main() -> ExitCode {
     // (../shared/specs/candle-notes.md). Set before any thread starts.
     std::env::set_var(anolab::nn::gp::DO_NOT_DETACH_ENV, "1");
     let cli = cli::Cli::parse();
-    if let cli::Command::Sweep(args) = &cli.command {
-        if args.jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
-            // Still single-threaded here. See `runner::threads_per_job`.
-            let threads = anolab::runner::threads_per_job(args.jobs);
-            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-        }
+    let jobs = match &cli.command {
+        cli::Command::Sweep(args) => args.jobs,
+        cli::Command::Worker(args) => args.jobs,
+        _ => 1,
+    };
+    if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // Still single-threaded here. See `runner::threads_per_job`.
+        let threads = anolab::runner::threads_per_job(jobs);
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         // candle runs large element-wise ops on a pool of its own whose workers spin

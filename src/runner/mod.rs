@@ -1,6 +1,8 @@
-//! Runs a planned sweep: claims queued runs, trains them in dependency phases (in
-//! parallel with `--jobs`), hands each run its finished dependencies, isolates failures,
-//! shows progress, and hands every result to the store. It decides nothing about a run's
+//! Runs sweeps: plans them into the store's queue, and works the queue as a worker
+//! (`anolab worker`; `anolab sweep` is a plan plus one local worker): claims runs whose
+//! dependencies are done, trains them (several at once with `--jobs`) while renewing
+//! their lease, hands each its finished dependencies, isolates failures, shows
+//! progress, and hands every result to the store. It decides nothing about a run's
 //! identity (that is `plan`'s) and writes no SQL (that is the store's).
 
 mod device;
@@ -10,19 +12,21 @@ mod train;
 pub use device::DeviceSpec;
 pub use progress::LogFormat;
 
-use crate::config::SweepSpec;
+use crate::config::{RunConfig, SweepSpec};
 use crate::data::Split;
 use crate::kinds::{RunStatus, SplitName};
 use crate::models::Finished;
 use crate::plan::{self, RunSpec};
-use crate::store::{Requeue, Store, SweepRecord};
-use anyhow::Result;
+use crate::store::{Claimant, Claimed, LeaseLost, Requeue, Store, SweepRecord, DEFAULT_LEASE};
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
 use progress::Progress;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 /// CPU threads for each of `jobs` runs trained at once: the cores shared out evenly.
 /// `main` also exports it as `RAYON_NUM_THREADS` before any thread starts, because
@@ -112,14 +116,80 @@ pub fn load_data(runs: &[RunSpec]) -> Result<Splits> {
     )
 }
 
-/// Plans `runs` in the store and trains every one that is not done. Every dataset is
-/// opened first ([`load_data`]): bad data refuses the sweep before anything is stored.
+/// Plans `runs` in the store and trains every one that is not done, as a local worker
+/// on this sweep ([`work`]) that stops when nothing of the sweep is left it could
+/// claim. Every dataset is opened first ([`load_data`]): bad data refuses the sweep
+/// before anything is stored.
 pub fn run_sweep(
     store: &Store,
     sweep: &SweepSpec,
     runs: &[RunSpec],
     opts: &SweepOptions,
 ) -> Result<SweepOutcome> {
+    let runs = plan::with_dependencies(runs);
+    let splits = load_data(&runs)?;
+    let planned = enqueue(store, sweep, &runs, opts)?;
+    let before = store.runs(Some(&sweep.name), None)?;
+    let already_done = before
+        .iter()
+        .filter(|r| r.status == RunStatus::Done)
+        .count();
+    let labels: HashMap<String, String> = runs
+        .iter()
+        .map(|r| (r.key.clone(), run_label(sweep, &runs, r)))
+        .collect();
+    let known: HashMap<String, RunSpec> = runs.into_iter().map(|r| (r.key.clone(), r)).collect();
+    let work_opts = WorkOptions {
+        jobs: opts.jobs,
+        devices: opts.devices.clone(),
+        results_dir: opts.results_dir.clone(),
+        log: opts.log,
+        sweep: Some(sweep.name.clone()),
+        max_runs: None,
+        exit_when_idle: true,
+        lease: DEFAULT_LEASE,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    };
+    let worked = work(
+        store,
+        &work_opts,
+        Known {
+            specs: known,
+            labels: labels.clone(),
+            splits,
+        },
+    )?;
+
+    let mut outcome = SweepOutcome {
+        total: planned,
+        already_done,
+        trained: worked.trained,
+        ..Default::default()
+    };
+    for run in store.runs(Some(&sweep.name), None)? {
+        match run.status {
+            RunStatus::Done => {}
+            RunStatus::Failed => outcome.failed.push((
+                run.key.clone(),
+                labels.get(&run.key).cloned().unwrap_or_default(),
+                run.error.unwrap_or_default(),
+            )),
+            RunStatus::Queued | RunStatus::Running => outcome.taken_elsewhere += 1,
+        }
+    }
+    Ok(outcome)
+}
+
+/// Plans a sweep's runs (dependencies included) in the store, trains nothing, and
+/// returns how many runs the sweep has: `anolab sweep --enqueue`, for workers to take.
+/// Runs left `running` by processes that are gone go back to the queue; `--force` and
+/// `--rerun-failed` queue done or failed runs again. Bad data refuses the sweep first.
+pub fn enqueue(
+    store: &Store,
+    sweep: &SweepSpec,
+    runs: &[RunSpec],
+    opts: &SweepOptions,
+) -> Result<usize> {
     let host = hostname();
     let (git_commit, git_dirty) = git_state();
     let record = SweepRecord {
@@ -132,10 +202,9 @@ pub fn run_sweep(
         host: &host,
     };
     let runs = plan::with_dependencies(runs);
-    let splits = load_data(&runs)?;
     let planned = store.plan(&record, &runs)?;
-    for key in store.reclaim_abandoned(&host)? {
-        eprintln!("run {key} was left running by a process that is gone; queued it again");
+    for note in store.reclaim_abandoned(&host, DEFAULT_MAX_ATTEMPTS)? {
+        eprintln!("{note}");
     }
     let ids: Vec<i64> = planned.iter().map(|p| p.id).collect();
     if opts.force {
@@ -143,160 +212,203 @@ pub fn run_sweep(
     } else if opts.rerun_failed {
         store.requeue(&ids, Requeue::Failed)?;
     }
-    let status: HashMap<String, RunStatus> = store
-        .runs(Some(&sweep.name), None)?
-        .into_iter()
-        .map(|r| (r.key, r.status))
-        .collect();
-
-    let labels: HashMap<&str, String> = runs
-        .iter()
-        .map(|r| (r.key.as_str(), run_label(sweep, &runs, r)))
-        .collect();
-    let mut outcome = SweepOutcome {
-        total: runs.len(),
-        ..Default::default()
-    };
-    let mut todo = Vec::new();
-    for (run, plan) in runs.iter().zip(&planned) {
-        match status.get(&run.key) {
-            Some(RunStatus::Queued) => todo.push((run, plan.id)),
-            Some(RunStatus::Done) => outcome.already_done += 1,
-            Some(RunStatus::Failed) => {
-                let error = store
-                    .runs(None, Some(RunStatus::Failed))?
-                    .into_iter()
-                    .find(|r| r.id == plan.id)
-                    .and_then(|r| r.error)
-                    .unwrap_or_default();
-                outcome
-                    .failed
-                    .push((run.key.clone(), labels[run.key.as_str()].clone(), error));
-            }
-            _ => outcome.taken_elsewhere += 1,
-        }
-    }
-    if todo.is_empty() {
-        return Ok(outcome);
-    }
-
-    let progress = Progress::new(opts.log, todo.len());
-    let ctx = Shared {
-        store,
-        progress: &progress,
-        devices: &opts.devices,
-        next_device: AtomicUsize::new(0),
-        owner: format!("{host}:{}", std::process::id()),
-        splits: Mutex::new(splits),
-        results_dir: &opts.results_dir,
-    };
-    let one = |(run, id): &(&RunSpec, i64)| {
-        let result = ctx.run_one(run, *id, &labels[run.key.as_str()]);
-        progress.run_ended();
-        (run.key.clone(), result)
-    };
-    let results = in_phases(todo, opts.jobs.max(1), one)?;
-    progress.finish();
-    for (key, result) in results {
-        match result {
-            Ok(true) => outcome.trained += 1,
-            Ok(false) => outcome.taken_elsewhere += 1,
-            Err(e) => outcome
-                .failed
-                .push((key.clone(), labels[key.as_str()].clone(), e)),
-        }
-    }
-    Ok(outcome)
+    Ok(planned.len())
 }
 
-/// What training one run gave: `(key, Ok(trained) | Err(reason))`.
-type RunResultLine = (String, Result<bool, String>);
+/// A worker's attempts before it gives a run up whose lease keeps expiring.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
-/// Trains `todo` with `jobs` runs at once, in phases by the depth of their dependencies,
-/// so that every dependency is done (or failed) before the runs that need it start.
+/// How a worker takes runs from the queue (`anolab worker`, and `anolab sweep`'s own).
+#[derive(Debug, Clone)]
+pub struct WorkOptions {
+    /// Runs trained at once, as threads of this process.
+    pub jobs: usize,
+    pub devices: DeviceSpec,
+    /// Checkpoints go to `<results_dir>/runs/<key>/`.
+    pub results_dir: PathBuf,
+    pub log: LogFormat,
+    /// Only runs of this sweep (default: any).
+    pub sweep: Option<String>,
+    /// Stop after claiming this many runs.
+    pub max_runs: Option<usize>,
+    /// Stop when nothing can be claimed (instead of waiting for new runs).
+    pub exit_when_idle: bool,
+    pub lease: Duration,
+    pub max_attempts: u32,
+}
+
+/// What a worker knows before it starts: runs already keyed (`anolab sweep` keyed them
+/// while planning), their labels, and splits already loaded. A worker starts with none
+/// and keys, labels and loads what it claims.
+#[derive(Default)]
+pub struct Known {
+    pub specs: HashMap<String, RunSpec>,
+    pub labels: HashMap<String, String>,
+    pub splits: Splits,
+}
+
+/// What a worker did.
+#[derive(Debug, Default)]
+pub struct WorkOutcome {
+    pub claimed: usize,
+    pub trained: usize,
+    pub failed: usize,
+    /// Attempts whose lease was lost while they trained: their results were dropped.
+    pub lost: usize,
+}
+
+/// How long an idle worker waits before it looks at the queue again.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How long a worker waits for its sibling jobs to finish runs that may unblock others.
+const SIBLING_POLL: Duration = Duration::from_millis(200);
+
+/// Claims runs from the queue and trains them until the queue is empty
+/// (`exit_when_idle`) or `max_runs` are claimed, `jobs` at a time.
 ///
-/// candle's CPU kernels parallelise on the current rayon pool. With one job the runs go
-/// one after another on the pool `main` runs in (all cores). With N jobs, N worker threads
-/// take runs from a queue, each inside its own pool of cores/N threads: in one shared
-/// pool, a job waiting inside a kernel would steal and run another whole run, and on
-/// 16 cores 16 jobs then finished nothing for minutes.
-fn in_phases<'a>(
-    todo: Vec<(&'a RunSpec, i64)>,
-    jobs: usize,
-    one: impl Fn(&(&'a RunSpec, i64)) -> RunResultLine + Sync,
-) -> Result<Vec<RunResultLine>> {
-    let depth = todo.iter().map(|(r, _)| r.depth()).max().unwrap_or(0);
-    let mut phases: Vec<Vec<(&RunSpec, i64)>> = vec![Vec::new(); depth + 1];
-    for item in todo {
-        phases[item.0.depth()].push(item);
-    }
+/// candle's CPU kernels parallelise on the current rayon pool. With one job the run
+/// goes on the global pool (all cores, or `RAYON_NUM_THREADS`). With N jobs, each job
+/// thread trains inside its own pool of cores/N threads: in one shared pool, a job
+/// waiting inside a kernel would steal and run another whole run, and on 16 cores 16
+/// jobs then finished nothing for minutes.
+pub fn work(store: &Store, opts: &WorkOptions, known: Known) -> Result<WorkOutcome> {
+    let host = hostname();
+    let pending = store.pending(opts.sweep.as_deref())?;
+    let expected = match opts.max_runs {
+        Some(n) => n.min(pending.queued as usize),
+        None => pending.queued as usize,
+    };
+    let progress = Progress::new(opts.log, expected);
+    let jobs = opts.jobs.max(1);
+    let ctx = Worker {
+        store,
+        opts,
+        progress: &progress,
+        owner: format!("{host}:{}", std::process::id()),
+        host,
+        known: Mutex::new(known),
+        fingerprints: Mutex::new(HashMap::new()),
+        claimed: AtomicUsize::new(0),
+        active: AtomicUsize::new(0),
+        outcome: Mutex::new(WorkOutcome::default()),
+    };
     let threads_per_job = threads_per_job(jobs);
-    let mut results: Vec<RunResultLine> = Vec::new();
-    for phase in phases {
-        if jobs == 1 {
-            results.extend(phase.iter().map(&one));
-            continue;
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = (0..jobs)
+            .map(|job| {
+                let ctx = &ctx;
+                s.spawn(move || -> Result<()> {
+                    if jobs == 1 {
+                        return ctx.job_loop(job);
+                    }
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads_per_job)
+                        .build()?;
+                    pool.install(|| ctx.job_loop(job))
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("a job thread panicked")?;
         }
-        let queue = std::sync::Mutex::new(phase.iter());
-        let worker = || -> Result<Vec<RunResultLine>> {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads_per_job)
-                .build()?;
-            let mut done = Vec::new();
-            loop {
-                let next = queue.lock().expect("run queue").next();
-                let Some(item) = next else {
-                    return Ok(done);
-                };
-                done.push(pool.install(|| one(item)));
-            }
-        };
-        std::thread::scope(|s| -> Result<()> {
-            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(worker)).collect();
-            for h in handles {
-                results.extend(h.join().expect("a job thread panicked")?);
-            }
-            Ok(())
-        })?;
-    }
-    Ok(results)
+        Ok(())
+    })?;
+    progress.finish();
+    Ok(ctx.outcome.into_inner().expect("outcome lock"))
 }
 
-/// What every job of a sweep shares.
-struct Shared<'a> {
+/// What every job of a worker shares.
+struct Worker<'a> {
     store: &'a Store,
+    opts: &'a WorkOptions,
     progress: &'a Progress,
-    devices: &'a DeviceSpec,
-    next_device: AtomicUsize,
+    host: String,
     owner: String,
-    /// Splits loaded so far, by dataset settings and fold: each is read once per process.
-    splits: Mutex<Splits>,
-    results_dir: &'a PathBuf,
+    known: Mutex<Known>,
+    /// Dataset fingerprints by dataset settings, for keying claimed runs.
+    fingerprints: Mutex<HashMap<String, String>>,
+    claimed: AtomicUsize,
+    /// Runs this worker's jobs are training now.
+    active: AtomicUsize,
+    outcome: Mutex<WorkOutcome>,
 }
 
-impl Shared<'_> {
-    /// Claims, trains and stores one run. Ok(false): another process claimed it first.
-    /// Err: the run failed, and is stored as failed with this reason.
-    fn run_one(&self, run: &RunSpec, id: i64, label: &str) -> Result<bool, String> {
+impl Worker<'_> {
+    /// One job: claim, train, repeat, until nothing is left or the budget is spent.
+    fn job_loop(&self, job: usize) -> Result<()> {
+        let (device_name, device) = self.opts.devices.pick(job)?;
+        let who = Claimant {
+            owner: &self.owner,
+            device: &device_name,
+            lease: self.opts.lease,
+        };
+        let sweep = self.opts.sweep.as_deref();
+        loop {
+            if self
+                .opts
+                .max_runs
+                .is_some_and(|n| self.claimed.load(Ordering::SeqCst) >= n)
+            {
+                return Ok(());
+            }
+            for note in self
+                .store
+                .reclaim_abandoned(&self.host, self.opts.max_attempts)?
+            {
+                self.progress.note(&note);
+            }
+            // Counted active before the claim, so that a sibling never sees an empty
+            // queue and no run in flight between this claim and its training.
+            self.active.fetch_add(1, Ordering::SeqCst);
+            let claimed = self.store.claim_next(sweep, &who);
+            let claimed = match claimed {
+                Ok(Some(c)) => c,
+                other => {
+                    self.active.fetch_sub(1, Ordering::SeqCst);
+                    other?;
+                    if self.store.fail_orphans()? > 0 {
+                        continue;
+                    }
+                    if self.active.load(Ordering::SeqCst) > 0 {
+                        std::thread::sleep(SIBLING_POLL);
+                    } else if self.opts.exit_when_idle {
+                        return Ok(());
+                    } else {
+                        std::thread::sleep(IDLE_POLL);
+                    }
+                    continue;
+                }
+            };
+            self.claimed.fetch_add(1, Ordering::SeqCst);
+            let result = self.train_claimed(&claimed, &device);
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            self.progress.run_ended();
+            let mut outcome = self.outcome.lock().expect("outcome lock");
+            outcome.claimed += 1;
+            match result {
+                Trained::Done => outcome.trained += 1,
+                Trained::Failed => outcome.failed += 1,
+                Trained::Lost => outcome.lost += 1,
+            }
+        }
+    }
+
+    /// Trains one claimed run and stores what came of it.
+    fn train_claimed(&self, claimed: &Claimed, device: &Device) -> Trained {
+        let attempt = &claimed.attempt;
+        let run = match self.spec(claimed) {
+            Ok(run) => run,
+            Err(e) => return self.failed(claimed, &claimed.key, &format!("{e:#}"), 0.0),
+        };
+        let label = self.label(&run);
         let mut dependencies = Vec::new();
         for (role, dependency) in &run.dependencies {
             let stored = match self.store.dependency(&dependency.key) {
                 Ok(stored) => stored,
-                Err(e) => return Err(self.record_failure(run, id, label, &format!("{e:#}"), 0.0)),
+                Err(e) => return self.failed(claimed, &label, &format!("{e:#}"), 0.0),
             };
-            match stored.status {
-                RunStatus::Done => {}
-                RunStatus::Failed => {
-                    let why = stored.error.unwrap_or_default();
-                    let error = format!("its {role} {} failed: {why}", dependency.key);
-                    return Err(self.record_failure(run, id, label, &error, 0.0));
-                }
-                // Held by another process: this run waits for a later sweep.
-                RunStatus::Queued | RunStatus::Running => return Ok(false),
-            }
             let Some(checkpoint) = stored.checkpoint else {
                 let error = format!("its {role} {} has no checkpoint", dependency.key);
-                return Err(self.record_failure(run, id, label, &error, 0.0));
+                return self.failed(claimed, &label, &error, 0.0);
             };
             dependencies.push(Finished {
                 role: role.clone(),
@@ -304,31 +416,41 @@ impl Shared<'_> {
                 auc_roc: stored.auc_roc,
             });
         }
-        let device_index = self.next_device.fetch_add(1, Ordering::Relaxed);
-        let (device_name, device) = match self.devices.pick(device_index) {
-            Ok(d) => d,
-            Err(e) => return Err(self.record_failure(run, id, label, &format!("{e:#}"), 0.0)),
-        };
-        match self.store.claim(id, &device_name, &self.owner) {
-            Ok(true) => {}
-            Ok(false) => return Ok(false),
-            Err(e) => return Err(format!("{e:#}")),
-        }
-        let shown = self.progress.run(&run.key, label);
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let split = self.split(run)?;
-            let job = train::Job {
-                run,
-                id,
-                split: &split,
-                device: &device,
-                dependencies: &dependencies,
-            };
-            train::train_and_evaluate(job, self.store, &shown, self.results_dir)
-        }));
+        let shown = self.progress.run(&run.key, &label);
+        let lost = AtomicBool::new(false);
+        let (stop, stopped) = mpsc::channel::<()>();
+        let result = std::thread::scope(|s| {
+            // The lease is renewed beside the training, so that a long batch, the test
+            // scoring or a slow data read never lets it lapse.
+            let (store, lost) = (self.store, &lost);
+            s.spawn(move || loop {
+                match stopped.recv_timeout(attempt.lease / 4) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Ok(false) = store.renew(attempt) {
+                            lost.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            });
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let split = self.split(&run)?;
+                let job = train::Job {
+                    run: &run,
+                    attempt,
+                    split: &split,
+                    device,
+                    dependencies: &dependencies,
+                };
+                train::train_and_evaluate(job, self.store, &shown, &self.opts.results_dir)
+            }));
+            drop(stop);
+            result
+        });
         let seconds = shown.seconds();
         let error = match result {
-            Ok(Ok(result)) => match self.store.finish(id, &result) {
+            Ok(Ok(result)) => match self.store.finish(attempt, &result) {
                 Ok(()) => {
                     let auc = result
                         .metrics
@@ -336,45 +458,101 @@ impl Shared<'_> {
                         .find(|m| m.split == SplitName::Test && m.name == "auc_roc")
                         .map_or(f64::NAN, |m| m.value);
                     shown.done(auc);
-                    return Ok(true);
+                    return Trained::Done;
                 }
-                Err(e) => format!("storing the results failed: {e:#}"),
+                Err(e) => e,
             },
-            Ok(Err(e)) => format!("{e:#}"),
-            Err(panic) => format!("panicked: {}", panic_message(&panic)),
+            Ok(Err(e)) => e,
+            Err(panic) => anyhow::anyhow!("panicked: {}", panic_message(&panic)),
         };
         drop(shown);
-        Err(self.record_failure(run, id, label, &error, seconds))
+        if lost.load(Ordering::SeqCst) || error.downcast_ref::<LeaseLost>().is_some() {
+            self.progress.note(&format!("run {}: {error:#}", run.key));
+            return Trained::Lost;
+        }
+        self.failed(claimed, &label, &format!("{error:#}"), seconds)
     }
 
-    fn record_failure(
-        &self,
-        run: &RunSpec,
-        id: i64,
-        label: &str,
-        error: &str,
-        seconds: f64,
-    ) -> String {
-        self.progress.run_failed(&run.key, label, error, seconds);
-        if let Err(e) = self.store.fail(id, error, seconds) {
+    fn failed(&self, claimed: &Claimed, label: &str, error: &str, seconds: f64) -> Trained {
+        self.progress
+            .run_failed(&claimed.key, label, error, seconds);
+        if let Err(e) = self.store.fail(&claimed.attempt, error, seconds) {
             self.progress
                 .note(&format!("(and recording the failure failed: {e:#})"));
         }
-        error.to_string()
+        Trained::Failed
+    }
+
+    /// The claimed run, keyed: known from planning, or rebuilt from its stored config.
+    /// A key that differs from the stored one means the data changed since planning.
+    fn spec(&self, claimed: &Claimed) -> Result<RunSpec> {
+        if let Some(run) = self.known.lock().expect("known").specs.get(&claimed.key) {
+            return Ok(run.clone());
+        }
+        let config: RunConfig = serde_json::from_str(&claimed.config_json).with_context(|| {
+            format!(
+                "the stored config of run {} does not read in this anolab ({})",
+                claimed.key,
+                env!("CARGO_PKG_VERSION")
+            )
+        })?;
+        let dataset = serde_json::to_string(&config.dataset)?;
+        let fingerprint = {
+            let mut cache = self.fingerprints.lock().expect("fingerprints");
+            match cache.get(&dataset) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = config.dataset.fingerprint()?;
+                    cache.insert(dataset, f.clone());
+                    f
+                }
+            }
+        };
+        let run = RunSpec::new(config, &fingerprint);
+        if run.key != claimed.key {
+            bail!(
+                "the files of dataset `{}` are not those the run was planned with (key {} now, {} planned): plan the sweep again on this data",
+                run.config.dataset.name(),
+                run.key,
+                claimed.key
+            );
+        }
+        Ok(run)
+    }
+
+    fn label(&self, run: &RunSpec) -> String {
+        let known = self.known.lock().expect("known");
+        known.labels.get(&run.key).cloned().unwrap_or_else(|| {
+            let c = &run.config;
+            format!(
+                "{} on {} seed={} fold={}",
+                c.model.name(),
+                c.dataset.name(),
+                c.seed,
+                c.fold
+            )
+        })
     }
 
     fn split(&self, run: &RunSpec) -> Result<Arc<Split>> {
         let key = split_key(run);
         // Holding the lock while loading makes parallel jobs wait for one read instead of
         // all reading the same files at once.
-        let mut cache = self.splits.lock().expect("split cache lock");
-        if let Some(split) = cache.get(&key) {
+        let mut known = self.known.lock().expect("known");
+        if let Some(split) = known.splits.get(&key) {
             return Ok(split.clone());
         }
         let split = Arc::new(run.config.dataset.load(run.config.fold)?);
-        cache.insert(key, split.clone());
+        known.splits.insert(key, split.clone());
         Ok(split)
     }
+}
+
+/// How one claimed run ended.
+enum Trained {
+    Done,
+    Failed,
+    Lost,
 }
 
 /// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a run the sweep does not

@@ -9,14 +9,12 @@ use crate::metrics;
 use crate::models::{Build, Detector, Finished, InputShape, Snapshot};
 use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
-use crate::store::{Metric, RunResult, ScoreSet, Store};
+use crate::store::{Attempt, Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// Heartbeats are written at most this often during an epoch.
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 /// Offsets the batch-order stream from the initialisation stream of the same seed.
 const BATCH_ORDER_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Offsets the validation-order stream (`protocol: paper`'s training-mode scoring).
@@ -26,7 +24,8 @@ const VAL_ORDER_STREAM: u64 = 0x5851_f42d_4c95_7f2d;
 #[derive(Clone, Copy)]
 pub(super) struct Job<'a> {
     pub run: &'a RunSpec,
-    pub id: i64,
+    /// The claim the run's writes go through.
+    pub attempt: &'a Attempt,
     pub split: &'a Split,
     pub device: &'a Device,
     /// The finished runs it depends on (a distillation student's teacher).
@@ -193,24 +192,21 @@ fn fit(
     shown: &RunProgress,
     val_has_both: bool,
 ) -> Result<Fitted> {
-    let Job { run, id, split, .. } = job;
+    let Job {
+        run,
+        attempt,
+        split,
+        ..
+    } = job;
     let (cfg, protocol) = (&run.config, run.config.eval.protocol);
     let epochs = cfg.train.epochs;
     shown.set_batches(epochs * detector.batches_per_epoch(split.train.n));
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
     let mut val_rng = SplitMix64::new(cfg.seed ^ VAL_ORDER_STREAM);
     let mut best: Option<(f64, usize, Snapshot)> = None;
-    let mut last_beat = Instant::now();
     let (mut fit_s, mut val_score_s) = (0.0, 0.0);
     for epoch in 0..epochs {
-        let mut on_batch = || {
-            shown.batch();
-            if last_beat.elapsed() > HEARTBEAT_EVERY {
-                last_beat = Instant::now();
-                // A missed heartbeat only risks a later reclaim; training goes on.
-                let _ = store.heartbeat(id);
-            }
-        };
+        let mut on_batch = || shown.batch();
         let fit_start = Instant::now();
         let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
         fit_s += fit_start.elapsed().as_secs_f64();
@@ -243,7 +239,7 @@ fn fit(
         } else {
             None
         };
-        store.record_epoch(id, epoch, &values)?;
+        store.record_epoch(attempt, epoch, &values)?;
 
         // Larger is better: val AUC (paper, labels used) or minus the normal-only loss (clean).
         let merit = match protocol {

@@ -1,40 +1,41 @@
-//! The SQLite store (sqlx): the only place SQL lives besides the user's own `query`.
-//! Rows are read by column name into structs; statuses and splits are typed
-//! (`kinds`). It knows runs by key, never how they are trained.
+//! The store (sqlx; a SQLite file, or a PostgreSQL database for many machines): the only
+//! place SQL lives besides the user's own `query`. Rows are read by column name into
+//! structs; statuses and splits are typed (`kinds`). It knows runs by key, never how
+//! they are trained.
 //!
-//! Runs move `queued → running → done | failed`. Everything a finished run produces
-//! (metrics, scores, artifacts, status `done`) is written in one transaction, so an
-//! interrupted process never leaves a half-written run marked done.
+//! Runs move `queued → running → done | failed`; workers take them through the queue
+//! (`queue`). Everything a finished run produces (metrics, scores, artifacts, status
+//! `done`) is written in one transaction, so an interrupted process never leaves a
+//! half-written run marked done.
 
+mod backend;
 mod query;
+mod queue;
 mod views;
 
+pub use backend::Location;
 pub use query::{Cell, QueryResult};
+pub use queue::{Attempt, Claimant, Claimed, LeaseLost, Pending, DEFAULT_LEASE};
 
 use crate::kinds::{RunStatus, SplitName};
 use crate::plan::RunSpec;
 use anyhow::{anyhow, Context, Result};
+use backend::Backend;
 use serde_json::Value;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 /// Default location of the store, relative to the working directory.
 pub const DEFAULT_DB: &str = "results/anolab.sqlite";
 
-/// A `running` run whose heartbeat is older than this is taken to be abandoned.
-const STALE_AFTER: &str = "-10 minutes";
-
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
     rt: tokio::runtime::Runtime,
-    path: PathBuf,
+    location: Location,
+    backend: Backend,
+    read_only: bool,
 }
 
 /// What a sweep's row records besides its runs.
@@ -147,7 +148,7 @@ const RUN_ROW_COLUMNS: &str = "r.id, r.key, s.name AS sweep, r.model, r.seed, r.
         AS auc_roc,
     r.duration_s, r.error, r.best_epoch";
 
-fn run_row(row: &SqliteRow) -> Result<RunRow> {
+fn run_row(row: &AnyRow) -> Result<RunRow> {
     Ok(RunRow {
         id: row.try_get("id")?,
         key: row.try_get("key")?,
@@ -164,24 +165,24 @@ fn run_row(row: &SqliteRow) -> Result<RunRow> {
 }
 
 /// The `status` column of a row, typed.
-fn status(row: &SqliteRow) -> Result<RunStatus> {
+fn status(row: &AnyRow) -> Result<RunStatus> {
     let text: String = row.try_get("status")?;
     text.parse().map_err(|e: String| anyhow!("the store: {e}"))
 }
 
 /// The `split` column of a row, typed.
-fn split(row: &SqliteRow) -> Result<SplitName> {
+fn split(row: &AnyRow) -> Result<SplitName> {
     let text: String = row.try_get("split")?;
     text.parse().map_err(|e: String| anyhow!("the store: {e}"))
 }
 
-/// The runs [`Store::details`] loads: one run by id (?1), or the done runs of a sweep (?2).
+/// The runs [`Store::details`] loads: one run by id ($1), or the done runs of a sweep ($2).
 const CHOSEN: &str = "WITH chosen AS (
     SELECT r.id FROM runs r
-    WHERE (?1 IS NULL OR r.id = ?1)
-      AND (?2 IS NULL OR (r.status = 'done' AND r.id IN (
+    WHERE ($1 IS NULL OR r.id = $1)
+      AND ($2 IS NULL OR (r.status = 'done' AND r.id IN (
             SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id
-            WHERE s.name = ?2))))";
+            WHERE s.name = $2))))";
 
 /// A parameter as the config had it: numbers in their written form, text as text.
 fn param_value(num: Option<f64>, text: Option<String>) -> Value {
@@ -217,95 +218,95 @@ pub fn find_run(wanted: &str, runs: &[(i64, String)]) -> Result<usize, String> {
 }
 
 impl Store {
-    /// Opens (creating it and its folder if needed) and migrates the store at `path`.
-    pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the folder of the store {}", path.display()))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        // Switching a new store to WAL and migrating it are not atomic across
+    /// Opens (creating it, and for SQLite its folder, if needed) and migrates the store
+    /// at `location`: a SQLite path or a PostgreSQL URL ([`Location`]).
+    pub fn open(location: impl Into<Location>) -> Result<Store> {
+        let location = location.into();
+        // Switching a new SQLite store to WAL and migrating it are not atomic across
         // connections (sqlx's SQLite driver takes no lock, and the journal-mode switch
         // answers "database is locked" without waiting), so processes opening one new
         // store at once take turns under an exclusive lock on a file beside it.
-        let mut lock_path = path.as_os_str().to_owned();
-        lock_path.push(".lock"); // anolab.sqlite → anolab.sqlite.lock
-        let lock_path = std::path::PathBuf::from(lock_path);
-        let lock = std::fs::File::create(&lock_path)
-            .with_context(|| format!("creating the migration lock {}", lock_path.display()))?;
-        lock.lock()
-            .with_context(|| format!("taking the migration lock {}", lock_path.display()))?;
-        let store = Store::connect(path, options)?;
+        // PostgreSQL: sqlx's migrator holds an advisory lock, and the views are
+        // recreated under another (`views::refresh`).
+        let lock = match &location {
+            Location::Sqlite(path) => Some(sqlite_open_lock(path)?),
+            Location::Postgres(_) => None,
+        };
+        let store = Store::connect(location, false)?;
         store
             .rt
-            .block_on(sqlx::migrate!("./migrations").run(&store.pool))
-            .with_context(|| format!("migrating the store {}", path.display()))?;
+            .block_on(async {
+                if store.backend == Backend::Sqlite {
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&store.pool)
+                        .await?;
+                }
+                let migrator = match store.backend {
+                    Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+                    Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+                };
+                migrator.run(&store.pool).await?;
+                anyhow::Ok(())
+            })
+            .with_context(|| format!("migrating the store {}", store.location))?;
         store
             .rt
             .block_on(async {
                 let mut tx = store.pool.begin().await?;
-                views::refresh(&mut tx).await?;
+                views::refresh(&mut tx, store.backend).await?;
                 tx.commit().await
             })
-            .with_context(|| format!("creating the summary views of {}", path.display()))?;
+            .with_context(|| format!("creating the summary views of {}", store.location))?;
         drop(lock);
         Ok(store)
     }
 
-    /// Opens an existing store without the right to change it (`anolab query`).
-    pub fn open_read_only(path: &Path) -> Result<Store> {
-        if !path.is_file() {
-            return Err(anyhow!(
-                "no store at {} (run a sweep first, or pass --db PATH)",
-                path.display()
-            ));
+    /// Opens an existing store without the right to change it (`anolab query`, reports).
+    pub fn open_read_only(location: impl Into<Location>) -> Result<Store> {
+        let location = location.into();
+        if let Location::Sqlite(path) = &location {
+            if !path.is_file() {
+                return Err(anyhow!(
+                    "no store at {} (run a sweep first, or pass --db PATH)",
+                    path.display()
+                ));
+            }
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(30));
-        Store::connect(path, options)
+        Store::connect(location, true)
     }
 
-    fn connect(path: &Path, options: SqliteConnectOptions) -> Result<Store> {
+    fn connect(location: Location, read_only: bool) -> Result<Store> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .context("starting the store's I/O runtime")?;
-        let pool = rt
-            .block_on(
-                SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(options),
-            )
-            .with_context(|| format!("opening the store {}", path.display()))?;
+        let pool = rt.block_on(backend::connect(&location, read_only))?;
         Ok(Store {
             pool,
             rt,
-            path: path.to_path_buf(),
+            backend: Backend::of(&location),
+            location,
+            read_only,
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store lives.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     /// Records the sweep and inserts its runs that the store does not know yet as
     /// `queued`; known runs keep their status and results. One transaction.
     pub fn plan(&self, sweep: &SweepRecord, runs: &[RunSpec]) -> Result<Vec<PlannedRun>> {
+        let now = self.backend.now();
         self.rt.block_on(async {
             let mut tx = self.pool.begin().await?;
             let spec = serde_json::to_string(sweep.spec)?;
             let sweep_id: i64 = sqlx::query_scalar(&format!(
                 "INSERT INTO sweeps (name, description, spec_json, source_file, created_at, updated_at,
                                      git_commit, git_dirty, host, anolab_version)
-                 VALUES (?, ?, ?, ?, {NOW}, {NOW}, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, {now}, {now}, $5, $6, $7, $8)
                  ON CONFLICT(name) DO UPDATE SET description = excluded.description,
                      spec_json = excluded.spec_json, source_file = excluded.source_file,
                      updated_at = excluded.updated_at, git_commit = excluded.git_commit,
@@ -318,11 +319,17 @@ impl Store {
             .bind(spec)
             .bind(sweep.source_file)
             .bind(&sweep.git_commit)
-            .bind(sweep.git_dirty)
+            .bind(sweep.git_dirty.map(i64::from))
             .bind(sweep.host)
             .bind(env!("CARGO_PKG_VERSION"))
             .fetch_one(&mut *tx)
             .await?;
+            // A sweep is what its file says now: runs planned by an earlier version of it
+            // stay in the store (and are reused if planned again) but leave the sweep.
+            sqlx::query("DELETE FROM sweep_runs WHERE sweep_id = $1")
+                .bind(sweep_id)
+                .execute(&mut *tx)
+                .await?;
 
             let mut planned = Vec::with_capacity(runs.len());
             for run in runs {
@@ -330,7 +337,7 @@ impl Store {
                 let inserted = sqlx::query(&format!(
                     "INSERT INTO runs (key, sweep_id, model, dataset, seed, fold, protocol,
                                        config_json, status, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', {NOW})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', {now})
                      ON CONFLICT(key) DO NOTHING"
                 ))
                 .bind(&run.key)
@@ -345,7 +352,7 @@ impl Store {
                 .await?
                 .rows_affected()
                     == 1;
-                let row = sqlx::query("SELECT id, status FROM runs WHERE key = ?")
+                let row = sqlx::query("SELECT id, status FROM runs WHERE key = $1")
                     .bind(&run.key)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -353,7 +360,7 @@ impl Store {
                 if inserted {
                     for (role, dependency) in &run.dependencies {
                         sqlx::query(
-                            "INSERT INTO run_dependencies (run_id, role, key) VALUES (?, ?, ?)",
+                            "INSERT INTO run_dependencies (run_id, role, key) VALUES ($1, $2, $3)",
                         )
                         .bind(id)
                         .bind(role)
@@ -370,7 +377,7 @@ impl Store {
                             Value::Null => (None, None),
                             other => (None, Some(other.to_string())),
                         };
-                        sqlx::query("INSERT INTO params (run_id, name, value_num, value_text) VALUES (?, ?, ?, ?)")
+                        sqlx::query("INSERT INTO params (run_id, name, value_num, value_text) VALUES ($1, $2, $3, $4)")
                             .bind(id)
                             .bind(name)
                             .bind(num)
@@ -379,30 +386,22 @@ impl Store {
                             .await?;
                     }
                 }
-                sqlx::query("INSERT OR IGNORE INTO sweep_runs (sweep_id, run_id) VALUES (?, ?)")
-                    .bind(sweep_id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO sweep_runs (sweep_id, run_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(sweep_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 planned.push(PlannedRun {
                     id,
                     key: run.key.clone(),
                     status: status(&row)?,
                 });
             }
-            // A sweep is what its file says now: runs planned by an earlier version of it
-            // stay in the store (and are reused if planned again) but leave the sweep.
-            let ids: Vec<i64> = planned.iter().map(|p| p.id).collect();
-            sqlx::query(
-                "DELETE FROM sweep_runs WHERE sweep_id = ?1
-                 AND run_id NOT IN (SELECT value FROM json_each(?2))",
-            )
-            .bind(sweep_id)
-            .bind(serde_json::to_string(&ids)?)
-            .execute(&mut *tx)
-            .await?;
             // New parameter names become new columns of the summary views.
-            views::refresh(&mut tx).await?;
+            views::refresh(&mut tx, self.backend).await?;
             tx.commit().await?;
             Ok(planned)
         })
@@ -419,7 +418,8 @@ impl Store {
             let mut n = 0;
             for id in ids {
                 n += sqlx::query(&format!(
-                    "UPDATE runs SET status = 'queued', error = NULL WHERE id = ? AND {condition}"
+                    "UPDATE runs SET status = 'queued', error = NULL, lease_until = NULL
+                     WHERE id = $1 AND {condition}"
                 ))
                 .bind(id)
                 .execute(&mut *tx)
@@ -431,183 +431,15 @@ impl Store {
         })
     }
 
-    /// Re-queues `running` runs whose process is gone: same host and the pid no longer
-    /// exists (Ctrl-C, kill), or a heartbeat older than ten minutes. Returns their keys.
-    pub fn reclaim_abandoned(&self, host: &str) -> Result<Vec<String>> {
-        self.rt.block_on(async {
-            let rows = sqlx::query(&format!(
-                "SELECT id, key, owner,
-                        heartbeat_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STALE_AFTER}') AS stale
-                 FROM runs WHERE status = 'running'"
-            ))
-            .fetch_all(&self.pool)
-            .await?;
-            let mut reclaimed = Vec::new();
-            for row in rows {
-                let owner: Option<String> = row.try_get("owner")?;
-                let stale: Option<bool> = row.try_get("stale")?;
-                let dead = owner
-                    .as_deref()
-                    .and_then(|o| o.rsplit_once(':'))
-                    .is_some_and(|(h, pid)| h == host && !Path::new("/proc").join(pid).exists());
-                if dead || stale.unwrap_or(true) {
-                    sqlx::query("UPDATE runs SET status = 'queued', owner = NULL WHERE id = ? AND status = 'running'")
-                        .bind(row.try_get::<i64, _>("id")?)
-                        .execute(&self.pool)
-                        .await?;
-                    reclaimed.push(row.try_get("key")?);
-                }
-            }
-            Ok(reclaimed)
-        })
-    }
-
-    /// Takes a queued run for this process and clears anything an earlier attempt
-    /// stored. Returns false if another process took it first.
-    pub fn claim(&self, id: i64, device: &str, owner: &str) -> Result<bool> {
-        self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
-            let taken = sqlx::query(&format!(
-                "UPDATE runs SET status = 'running', device = ?, owner = ?, error = NULL,
-                     started_at = {NOW}, heartbeat_at = {NOW}, finished_at = NULL,
-                     duration_s = NULL, best_epoch = NULL
-                 WHERE id = ? AND status = 'queued'"
-            ))
-            .bind(device)
-            .bind(owner)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if taken {
-                for table in ["metrics", "epochs", "scores", "artifacts"] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(taken)
-        })
-    }
-
-    pub fn heartbeat(&self, id: i64) -> Result<()> {
-        self.rt.block_on(async {
-            sqlx::query(&format!(
-                "UPDATE runs SET heartbeat_at = {NOW} WHERE id = ?"
-            ))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-            Ok(())
-        })
-    }
-
-    /// Stores one epoch's losses and validation values (and beats the heartbeat).
-    pub fn record_epoch(&self, id: i64, epoch: usize, values: &[(String, f64)]) -> Result<()> {
-        self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
-            for (name, value) in values {
-                sqlx::query("INSERT OR REPLACE INTO epochs (run_id, epoch, name, value) VALUES (?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(epoch as i64)
-                    .bind(name)
-                    .bind(value)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(&format!("UPDATE runs SET heartbeat_at = {NOW} WHERE id = ?"))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Writes a finished run's results and marks it done, in one transaction.
-    pub fn finish(&self, id: i64, result: &RunResult) -> Result<()> {
-        self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
-            for m in &result.metrics {
-                sqlx::query("INSERT OR REPLACE INTO metrics (run_id, split, name, value, protocol) VALUES (?, ?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(m.split.as_str())
-                    .bind(&m.name)
-                    .bind(m.value)
-                    .bind(&result.protocol)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for s in &result.scores {
-                let labels: Vec<u8> = s.labels.iter().map(|&l| u8::from(l)).collect();
-                let scores: Vec<u8> = s.scores.iter().flat_map(|v| v.to_le_bytes()).collect();
-                sqlx::query("INSERT OR REPLACE INTO scores (run_id, split, labels, scores, classes) VALUES (?, ?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(s.split.as_str())
-                    .bind(labels)
-                    .bind(scores)
-                    .bind(s.classes.join(","))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (kind, path) in &result.artifacts {
-                sqlx::query("INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)")
-                    .bind(id)
-                    .bind(kind)
-                    .bind(path)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(&format!(
-                "UPDATE runs SET status = 'done', n_params = ?, best_epoch = ?, duration_s = ?,
-                     finished_at = {NOW}, owner = NULL WHERE id = ?"
-            ))
-            .bind(result.n_params as i64)
-            .bind(result.best_epoch as i64)
-            .bind(result.duration_s)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
     /// Writes `metrics` over a done run's rows of the same (split, name), in one
     /// transaction (`anolab rescore`); other rows stay.
     pub fn replace_metrics(&self, id: i64, metrics: &[Metric], protocol: &str) -> Result<()> {
         self.rt.block_on(async {
             let mut tx = self.pool.begin().await?;
             for m in metrics {
-                sqlx::query("INSERT OR REPLACE INTO metrics (run_id, split, name, value, protocol) VALUES (?, ?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(m.split.as_str())
-                    .bind(&m.name)
-                    .bind(m.value)
-                    .bind(protocol)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_metric(&mut tx, id, m, protocol).await?;
             }
             tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Marks a run failed with its reason.
-    pub fn fail(&self, id: i64, error: &str, duration_s: f64) -> Result<()> {
-        self.rt.block_on(async {
-            sqlx::query(&format!(
-                "UPDATE runs SET status = 'failed', error = ?, duration_s = ?, finished_at = {NOW},
-                     owner = NULL WHERE id = ?"
-            ))
-            .bind(error)
-            .bind(duration_s)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
             Ok(())
         })
     }
@@ -618,9 +450,9 @@ impl Store {
             let rows = sqlx::query(&format!(
                 "SELECT {RUN_ROW_COLUMNS}
                  FROM runs r JOIN sweeps s ON s.id = r.sweep_id
-                 WHERE (?1 IS NULL OR r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s2
-                                                ON s2.id = sr.sweep_id WHERE s2.name = ?1))
-                   AND (?2 IS NULL OR r.status = ?2)
+                 WHERE ($1 IS NULL OR r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s2
+                                                ON s2.id = sr.sweep_id WHERE s2.name = $1))
+                   AND ($2 IS NULL OR r.status = $2)
                  ORDER BY r.id"
             ))
             .bind(sweep)
@@ -650,7 +482,7 @@ impl Store {
             let runs = sqlx::query(&format!(
                 "{CHOSEN} SELECT {RUN_ROW_COLUMNS}, r.config_json
                  FROM runs r JOIN sweeps s ON s.id = r.sweep_id
-                 WHERE r.id IN chosen ORDER BY r.id"
+                 WHERE r.id IN (SELECT id FROM chosen) ORDER BY r.id"
             ))
             .bind(id)
             .bind(sweep)
@@ -676,7 +508,7 @@ impl Store {
                 .collect();
             let params = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, name, value_num, value_text FROM params
-                 WHERE run_id IN chosen ORDER BY run_id, name"
+                 WHERE run_id IN (SELECT id FROM chosen) ORDER BY run_id, name"
             ))
             .bind(id)
             .bind(sweep)
@@ -690,7 +522,7 @@ impl Store {
             }
             let metrics = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, split, name, value FROM metrics
-                 WHERE run_id IN chosen ORDER BY run_id, split, name"
+                 WHERE run_id IN (SELECT id FROM chosen) ORDER BY run_id, split, name"
             ))
             .bind(id)
             .bind(sweep)
@@ -707,7 +539,7 @@ impl Store {
             }
             let artifacts = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, kind, path FROM artifacts
-                 WHERE run_id IN chosen ORDER BY run_id, kind"
+                 WHERE run_id IN (SELECT id FROM chosen) ORDER BY run_id, kind"
             ))
             .bind(id)
             .bind(sweep)
@@ -720,7 +552,7 @@ impl Store {
             }
             let dependencies = sqlx::query(&format!(
                 "{CHOSEN} SELECT run_id, role, key FROM run_dependencies
-                 WHERE run_id IN chosen ORDER BY run_id, role"
+                 WHERE run_id IN (SELECT id FROM chosen) ORDER BY run_id, role"
             ))
             .bind(id)
             .bind(sweep)
@@ -738,12 +570,11 @@ impl Store {
     /// The per-epoch values of the given runs, ordered by run, epoch and name.
     pub fn epochs(&self, run_ids: &[i64]) -> Result<Vec<EpochValue>> {
         self.rt.block_on(async {
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "SELECT run_id, epoch, name, value FROM epochs
-                 WHERE run_id IN (SELECT value FROM json_each(?))
-                 ORDER BY run_id, epoch, name",
-            )
-            .bind(serde_json::to_string(run_ids)?)
+                 WHERE run_id IN ({}) ORDER BY run_id, epoch, name",
+                id_list(run_ids)
+            ))
             .fetch_all(&self.pool)
             .await?;
             rows.iter()
@@ -762,11 +593,11 @@ impl Store {
     /// The stored labels, scores and classes of one split of the given runs, by run id.
     pub fn scores(&self, run_ids: &[i64], split: SplitName) -> Result<HashMap<i64, ScoreSet>> {
         self.rt.block_on(async {
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "SELECT run_id, labels, scores, classes FROM scores
-                 WHERE run_id IN (SELECT value FROM json_each(?)) AND split = ?",
-            )
-            .bind(serde_json::to_string(run_ids)?)
+                 WHERE run_id IN ({}) AND split = $1",
+                id_list(run_ids)
+            ))
             .bind(split.as_str())
             .fetch_all(&self.pool)
             .await?;
@@ -819,13 +650,12 @@ impl Store {
     pub fn sweep_document(&self, sweep: &str) -> Result<Value> {
         self.rt.block_on(async {
             let spec: Option<String> =
-                sqlx::query_scalar("SELECT spec_json FROM sweeps WHERE name = ?")
+                sqlx::query_scalar("SELECT spec_json FROM sweeps WHERE name = $1")
                     .bind(sweep)
                     .fetch_optional(&self.pool)
                     .await?;
-            let spec = spec.ok_or_else(|| {
-                anyhow!("no sweep `{sweep}` in the store {}", self.path.display())
-            })?;
+            let spec =
+                spec.ok_or_else(|| anyhow!("no sweep `{sweep}` in the store {}", self.location))?;
             serde_json::from_str(&spec)
                 .with_context(|| format!("the stored spec_json of sweep `{sweep}`"))
         })
@@ -833,9 +663,9 @@ impl Store {
 
     /// The `run_summary` rows of a sweep's runs, in run order.
     pub fn sweep_run_summary(&self, sweep: &str) -> Result<QueryResult> {
-        self.rt.block_on(query::fetch(
-            &self.pool,
-            sqlx::query("SELECT * FROM run_summary WHERE sweep = ? ORDER BY run_id").bind(sweep),
+        self.query(&format!(
+            "SELECT * FROM run_summary WHERE sweep = '{}' ORDER BY run_id",
+            sweep.replace('\'', "''")
         ))
     }
 
@@ -857,7 +687,7 @@ impl Store {
                             AS checkpoint,
                         (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'auc_roc')
                             AS auc_roc
-                 FROM runs r WHERE r.key = ?",
+                 FROM runs r WHERE r.key = $1",
             )
             .bind(key)
             .fetch_optional(&self.pool)
@@ -878,11 +708,63 @@ impl Store {
         self.details(None, Some(sweep))
     }
 
-    /// Runs the user's SQL. The store must have been opened read-only unless the user
-    /// asked to write.
+    /// Runs the user's SQL (any statements) with the rights the store was opened with:
+    /// a read-only store refuses every change.
     pub fn query(&self, sql: &str) -> Result<QueryResult> {
-        self.rt.block_on(query::fetch(&self.pool, sqlx::query(sql)))
+        self.rt
+            .block_on(query::fetch(&self.location, self.read_only, sql))
     }
+}
+
+/// `1, 2, 3`: ids (integers, so safe to write into SQL) for an `IN (…)` list; `NULL`
+/// for none, which matches nothing.
+fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "NULL".into();
+    }
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts or replaces one metric row of run `id`.
+async fn insert_metric(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    m: &Metric,
+    protocol: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO metrics (run_id, split, name, value, protocol) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run_id, split, name) DO UPDATE
+             SET value = excluded.value, protocol = excluded.protocol",
+    )
+    .bind(id)
+    .bind(m.split.as_str())
+    .bind(&m.name)
+    .bind(m.value)
+    .bind(protocol)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the lock that new SQLite stores are created and migrated under (see
+/// [`Store::open`]), creating the store's folder first.
+fn sqlite_open_lock(path: &Path) -> Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the folder of the store {}", path.display()))?;
+    }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock"); // anolab.sqlite → anolab.sqlite.lock
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("creating the migration lock {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("taking the migration lock {}", lock_path.display()))?;
+    Ok(lock)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! created, so the store recreates both from the parameter names present in `params`
 //! each time it may have gained new ones (opening for writing, planning a sweep).
 
-use sqlx::{Row, SqliteConnection};
+use super::Backend;
+use sqlx::{AnyConnection, Row};
 
 /// Parameters already shown as identity columns of `run_summary` (`seed`, `model`, ...).
 const IDENTITY_PARAMS: [&str; 5] = [
@@ -40,9 +41,10 @@ fn column_name(param: &str) -> String {
 }
 
 /// One parameter column of `run_summary`: `(param name, column name, kind)`.
-async fn param_columns(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String, String, Kind)>> {
+async fn param_columns(conn: &mut AnyConnection) -> sqlx::Result<Vec<(String, String, Kind)>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT name, value_num IS NOT NULL AS numeric, value_text FROM params ORDER BY name",
+        "SELECT DISTINCT name, CASE WHEN value_num IS NULL THEN 0 ELSE 1 END AS numeric, value_text
+         FROM params ORDER BY name",
     )
     .fetch_all(conn)
     .await?;
@@ -53,7 +55,7 @@ async fn param_columns(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String,
         if IDENTITY_PARAMS.contains(&name.as_str()) {
             continue;
         }
-        let numeric: bool = row.try_get("numeric")?;
+        let numeric = row.try_get::<i64, _>("numeric")? == 1;
         let text: Option<String> = row.try_get("value_text")?;
         // Integers keep their written form (`8`); bools are stored as 0/1 without text;
         // a null value (an unset optional setting) fits every kind.
@@ -81,15 +83,23 @@ async fn param_columns(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String,
 }
 
 /// Drops and recreates both views; run inside the caller's transaction.
-pub(super) async fn refresh(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+pub(super) async fn refresh(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Postgres {
+        // Processes refreshing at once would otherwise race on the views' catalog rows
+        // ("tuple concurrently updated"); released at commit.
+        sqlx::query("SELECT pg_advisory_xact_lock(7243531)")
+            .execute(&mut *conn)
+            .await?;
+    }
     let params = param_columns(&mut *conn).await?;
+    let integer = backend.integer();
     let param_sql: Vec<String> = params
         .iter()
         .map(|(name, column, kind)| {
             let value = match kind {
-                Kind::Integer => "CAST(value_num AS INTEGER)",
-                Kind::Real => "value_num",
-                Kind::Text => "value_text",
+                Kind::Integer => format!("CAST(value_num AS {integer})"),
+                Kind::Real => "value_num".into(),
+                Kind::Text => "value_text".into(),
             };
             format!(
                 "(SELECT {value} FROM params p WHERE p.run_id = r.id AND p.name = '{}') AS \"{column}\"",
@@ -125,9 +135,12 @@ pub(super) async fn refresh(conn: &mut SqliteConnection) -> sqlx::Result<()> {
     let stats: Vec<String> = METRICS
         .iter()
         .map(|m| {
+            let variance = format!(
+                "(sum({m} * {m}) - count({m}) * avg({m}) * avg({m})) / NULLIF(count({m}) - 1, 0)"
+            );
             format!(
                 "avg({m}) AS {m}_mean,
-                 sqrt(max(0.0, (sum({m} * {m}) - count({m}) * avg({m}) * avg({m})) / (count({m}) - 1))) AS {m}_std"
+                 sqrt(CASE WHEN {variance} < 0.0 THEN 0.0 ELSE {variance} END) AS {m}_std"
             )
         })
         .collect();

@@ -1,8 +1,9 @@
-//! The SQLite store: run state transitions, resume bookkeeping, read-only queries.
+//! The store, on SQLite and (when a server is given) PostgreSQL: run state
+//! transitions, resume bookkeeping, read-only queries, concurrent opening.
 
 use crate::common;
 
-use anolab::store::{Cell, Metric, Requeue, RunResult, ScoreSet, Store, SweepRecord};
+use anolab::store::{Cell, Location, Metric, Requeue, RunResult, ScoreSet, Store, SweepRecord};
 
 fn record<'a>(spec: &'a anolab::config::SweepSpec) -> SweepRecord<'a> {
     SweepRecord {
@@ -40,8 +41,14 @@ fn result() -> RunResult {
 #[test]
 fn runs_move_queued_running_done_and_failed() {
     let dir = tempfile::tempdir().unwrap();
-    let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
-    let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+    for location in common::stores(dir.path()) {
+        states(dir.path(), &location);
+    }
+}
+
+fn states(dir: &std::path::Path, location: &Location) {
+    let (spec, runs) = common::sweep(dir, common::TINY, &[]);
+    let store = Store::open(location).unwrap();
     let planned = store.plan(&record(&spec), &runs).unwrap();
     assert_eq!(planned.len(), 2);
     assert!(planned
@@ -65,13 +72,16 @@ fn runs_move_queued_running_done_and_failed() {
     );
 
     let (a, b) = (planned[0].id, planned[1].id);
-    assert!(store.claim(a, "cpu", "testhost:1").unwrap());
+    let attempt = store.claim(a, "cpu", "testhost:1").unwrap().unwrap();
+    assert_eq!(attempt.number, 1);
     assert!(
-        !store.claim(a, "cpu", "testhost:1").unwrap(),
+        store.claim(a, "cpu", "testhost:1").unwrap().is_none(),
         "a running run cannot be claimed twice"
     );
-    store.record_epoch(a, 0, &[("err_g".into(), 0.5)]).unwrap();
-    store.finish(a, &result()).unwrap();
+    store
+        .record_epoch(&attempt, 0, &[("err_g".into(), 0.5)])
+        .unwrap();
+    store.finish(&attempt, &result()).unwrap();
     let rows = store.runs(Some("tiny"), None).unwrap();
     assert_eq!(rows[0].status, anolab::kinds::RunStatus::Done);
     assert_eq!(rows[0].auc_roc, Some(0.75));
@@ -94,9 +104,9 @@ fn runs_move_queued_running_done_and_failed() {
         1
     );
 
-    assert!(store.claim(b, "cpu", "testhost:1").unwrap());
+    let attempt_b = store.claim(b, "cpu", "testhost:1").unwrap().unwrap();
     store
-        .fail(b, "training diverged: err_g = NaN at batch 3", 2.0)
+        .fail(&attempt_b, "training diverged: err_g = NaN at batch 3", 2.0)
         .unwrap();
     let failed = store
         .runs(None, Some(anolab::kinds::RunStatus::Failed))
@@ -115,7 +125,10 @@ fn runs_move_queued_running_done_and_failed() {
         1
     );
     assert_eq!(store.requeue(&[a, b], Requeue::All).unwrap(), 1);
-    assert!(store.claim(a, "cpu", "testhost:1").unwrap());
+    assert_eq!(
+        store.claim(a, "cpu", "testhost:1").unwrap().unwrap().number,
+        2
+    );
     assert_eq!(
         common::count(
             &store,
@@ -135,19 +148,29 @@ fn runs_move_queued_running_done_and_failed() {
 #[test]
 fn runs_of_dead_processes_are_reclaimed() {
     let dir = tempfile::tempdir().unwrap();
-    let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
-    let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+    for location in common::stores(dir.path()) {
+        dead_owner(dir.path(), &location);
+    }
+}
+
+fn dead_owner(dir: &std::path::Path, location: &Location) {
+    let (spec, runs) = common::sweep(dir, common::TINY, &[]);
+    let store = Store::open(location).unwrap();
     let planned = store.plan(&record(&spec), &runs).unwrap();
     let me = format!("testhost:{}", std::process::id());
     // pid 4194304 is above Linux's pid_max: that process cannot exist.
-    assert!(store
+    store
         .claim(planned[0].id, "cpu", "testhost:4194304")
-        .unwrap());
-    assert!(store.claim(planned[1].id, "cpu", &me).unwrap());
-    let reclaimed = store.reclaim_abandoned("testhost").unwrap();
+        .unwrap()
+        .unwrap();
+    store.claim(planned[1].id, "cpu", &me).unwrap().unwrap();
+    let reclaimed = store.reclaim_abandoned("testhost", 3).unwrap();
     assert_eq!(
         reclaimed,
-        vec![planned[0].key.clone()],
+        vec![format!(
+            "run {} was left running by a process that is gone; queued it again",
+            planned[0].key
+        )],
         "a live owner keeps its run"
     );
     assert_eq!(
@@ -162,14 +185,19 @@ fn runs_of_dead_processes_are_reclaimed() {
 #[test]
 fn queries_are_read_only_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.sqlite");
-    let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
-    Store::open(&path)
+    for location in common::stores(dir.path()) {
+        read_only(dir.path(), &location);
+    }
+}
+
+fn read_only(dir: &std::path::Path, path: &Location) {
+    let (spec, runs) = common::sweep(dir, common::TINY, &[]);
+    Store::open(path)
         .unwrap()
         .plan(&record(&spec), &runs)
         .unwrap();
 
-    let ro = Store::open_read_only(&path).unwrap();
+    let ro = Store::open_read_only(path).unwrap();
     let e = ro.query("DELETE FROM runs").unwrap_err().to_string();
     assert!(e.contains("read") && e.contains("--write"), "{e}");
     assert_eq!(
@@ -178,21 +206,33 @@ fn queries_are_read_only_unless_asked() {
         "nothing was deleted"
     );
     let e = ro.query("SELECT nope FROM runs").unwrap_err().to_string();
-    assert!(e.contains("no such column: nope"), "{e}");
+    assert!(
+        e == "SQLite: no such column: nope" || e == "PostgreSQL: column \"nope\" does not exist",
+        "{e}"
+    );
     let r = ro
-        .query("SELECT key, seed, 0.5 AS x, NULL AS n FROM runs ORDER BY seed")
+        .query(
+            "SELECT key, seed, 0.5 AS x, NULL AS n, avg(seed) OVER () AS m FROM runs ORDER BY seed",
+        )
         .unwrap();
-    assert_eq!(r.columns, ["key", "seed", "x", "n"]);
+    assert_eq!(r.columns, ["key", "seed", "x", "n", "m"]);
     assert_eq!(r.rows[1][1], Cell::Int(1));
     assert_eq!(r.rows[0][2], Cell::Real(0.5));
     assert_eq!(r.rows[0][3], Cell::Null);
-    assert!(Store::open_read_only(&dir.path().join("none.sqlite")).is_err());
-
-    let rw = Store::open(&path).unwrap();
     assert_eq!(
-        rw.query("PRAGMA journal_mode").unwrap().rows[0][0],
-        Cell::Text("wal".into())
+        r.rows[0][4],
+        Cell::Real(0.5),
+        "PostgreSQL's numeric reads too"
     );
+    assert!(Store::open_read_only(&dir.join("none.sqlite")).is_err());
+
+    let rw = Store::open(path).unwrap();
+    if let Location::Sqlite(_) = path {
+        assert_eq!(
+            rw.query("PRAGMA journal_mode").unwrap().rows[0][0],
+            Cell::Text("wal".into())
+        );
+    }
     rw.query("DELETE FROM sweep_runs").unwrap();
     assert_eq!(common::count(&rw, "SELECT count(*) FROM sweep_runs"), 0);
 }
@@ -204,14 +244,26 @@ fn queries_are_read_only_unless_asked() {
 fn many_openers_of_a_new_store_at_once_all_succeed() {
     for attempt in 0..5 {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("new.sqlite");
+        // PostgreSQL once: a new database is slower to make than a file.
+        let mut locations = vec![Location::Sqlite(dir.path().join("new.sqlite"))];
+        if attempt == 0 {
+            locations.extend(common::postgres());
+        }
+        for path in &locations {
+            open_at_once(attempt, path);
+        }
+    }
+}
+
+fn open_at_once(attempt: usize, path: &Location) {
+    {
         let barrier = std::sync::Barrier::new(8);
         let results: Vec<Result<(), String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
                 .map(|_| {
                     s.spawn(|| {
                         barrier.wait();
-                        Store::open(&path).map(|_| ()).map_err(|e| format!("{e:#}"))
+                        Store::open(path).map(|_| ()).map_err(|e| format!("{e:#}"))
                     })
                 })
                 .collect();
@@ -220,7 +272,7 @@ fn many_openers_of_a_new_store_at_once_all_succeed() {
         for r in &results {
             assert!(r.is_ok(), "attempt {attempt}: {r:?}");
         }
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(path).unwrap();
         assert_eq!(
             common::count(
                 &store,

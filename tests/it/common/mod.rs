@@ -76,3 +76,47 @@ pub fn flat(t: &candle_core::Tensor) -> Vec<f64> {
         .to_vec1()
         .unwrap()
 }
+
+/// The stores a test runs on: a new SQLite file in `dir`, and a new PostgreSQL database
+/// when `POSTGRES_TEST_URL` names a server (`.ci/run` starts one and sets it);
+/// without it the PostgreSQL half is skipped, and says so.
+pub fn stores(dir: &Path) -> Vec<anolab::store::Location> {
+    let mut stores = vec![anolab::store::Location::Sqlite(dir.join("store.sqlite"))];
+    stores.extend(postgres());
+    stores
+}
+
+/// A new, empty PostgreSQL database on the server `POSTGRES_TEST_URL` names (an
+/// admin URL such as `postgres://anolab@127.0.0.1:5433/postgres`), or `None`.
+pub fn postgres() -> Option<anolab::store::Location> {
+    use sqlx::{Connection, Executor};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let Ok(admin) = std::env::var("POSTGRES_TEST_URL") else {
+        eprintln!("(PostgreSQL half skipped: POSTGRES_TEST_URL is not set)");
+        return None;
+    };
+    let name = format!(
+        "anolab_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("POSTGRES_TEST_URL={admin}: {e}"));
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+    });
+    let (server, _) = admin
+        .rsplit_once('/')
+        .expect("POSTGRES_TEST_URL is a URL ending in /DATABASE");
+    Some(anolab::store::Location::Postgres(format!(
+        "{server}/{name}"
+    )))
+}

@@ -85,12 +85,12 @@ pub fn fill(
             + 0.05 * num(&params, "model.w_adv")
             + 0.01 * num(&params, "model.ndf").ln();
         let mut rng = SplitMix64::new(run.config.seed * 7919 + p.id as u64);
-        assert!(store.claim(p.id, "cpu", "fixture:1").unwrap());
+        let attempt = store.claim(p.id, "cpu", "fixture:1").unwrap().unwrap();
         for e in 0..epochs {
             let t = e as f64;
             store
                 .record_epoch(
-                    p.id,
+                    &attempt,
                     e,
                     &[
                         ("err_d".into(), 0.6 * (-t / 5.0).exp() + 0.1),
@@ -133,7 +133,7 @@ pub fn fill(
                     .to_string(),
             )],
         };
-        store.finish(p.id, &result).unwrap();
+        store.finish(&attempt, &result).unwrap();
     }
     (store, spec, runs)
 }
