@@ -252,7 +252,7 @@ impl Store {
         store
             .rt
             .block_on(async {
-                let mut tx = store.pool.begin().await?;
+                let mut tx = store.begin_write().await?;
                 views::refresh(&mut tx, store.backend).await?;
                 tx.commit().await
             })
@@ -291,6 +291,16 @@ impl Store {
         })
     }
 
+    /// A transaction that will write. SQLite's is immediate: it takes the write lock at
+    /// once (waiting its turn under the busy timeout), where a deferred one that read
+    /// first fails with "database is locked" as soon as another process wrote meanwhile.
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Where the store lives.
     pub fn location(&self) -> &Location {
         &self.location
@@ -301,7 +311,7 @@ impl Store {
     pub fn plan(&self, sweep: &SweepRecord, runs: &[RunSpec]) -> Result<Vec<PlannedRun>> {
         let now = self.backend.now();
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let spec = serde_json::to_string(sweep.spec)?;
             let sweep_id: i64 = sqlx::query_scalar(&format!(
                 "INSERT INTO sweeps (name, description, spec_json, source_file, created_at, updated_at,
@@ -414,7 +424,7 @@ impl Store {
             Requeue::All => "status IN ('failed', 'done')",
         };
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let mut n = 0;
             for id in ids {
                 n += sqlx::query(&format!(
@@ -435,7 +445,7 @@ impl Store {
     /// transaction (`anolab rescore`); other rows stay.
     pub fn replace_metrics(&self, id: i64, metrics: &[Metric], protocol: &str) -> Result<()> {
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             for m in metrics {
                 insert_metric(&mut tx, id, m, protocol).await?;
             }

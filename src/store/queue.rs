@@ -115,10 +115,7 @@ impl Store {
             claimable(lock)
         );
         self.rt.block_on(async {
-            let mut tx = match self.backend {
-                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                Backend::Postgres => self.pool.begin().await?,
-            };
+            let mut tx = self.begin_write().await?;
             let Some(row) = sqlx::query(&sql)
                 .bind(who.owner)
                 .bind(who.device)
@@ -193,7 +190,7 @@ impl Store {
         values: &[(String, f64)],
     ) -> Result<()> {
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             self.fence(&mut tx, attempt, "").await?;
             for (name, value) in values {
                 sqlx::query(
@@ -242,7 +239,7 @@ impl Store {
     pub fn finish(&self, attempt: &Attempt, result: &RunResult) -> Result<()> {
         let now = self.backend.now();
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             // The fence first: on PostgreSQL it also locks the run's row until commit.
             self.fence(&mut tx, attempt, "").await?;
             let id = attempt.run_id;
@@ -297,7 +294,7 @@ impl Store {
     pub fn fail(&self, attempt: &Attempt, error: &str, duration_s: f64) -> Result<()> {
         let now = self.backend.now();
         self.rt.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let n = sqlx::query(&format!(
                 "UPDATE runs SET status = 'failed', error = $1, duration_s = $2, finished_at = {now},
                      owner = NULL, lease_until = NULL
@@ -380,7 +377,7 @@ impl Store {
         } else {
             ("queued", None, "expired")
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Still the same attempt, still running: another worker may have reclaimed it.
         let n = sqlx::query(&format!(
             "UPDATE runs SET status = $1, error = $2, owner = NULL, lease_until = NULL,

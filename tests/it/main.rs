@@ -28,6 +28,7 @@ mod npy;
 mod paths;
 mod pipeline;
 mod plan;
+mod queue;
 mod report;
 mod rescore;
 mod series_metrics;

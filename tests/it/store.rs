@@ -285,3 +285,36 @@ fn open_at_once(attempt: usize, path: &Location) {
         );
     }
 }
+
+/// The same sweep trained into each engine stores the same numbers, and reports alike.
+#[test]
+fn a_sweep_stores_and_reports_the_same_numbers_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
+    let mut seen: Vec<(Location, Vec<(String, Option<f64>)>)> = Vec::new();
+    for location in common::stores(dir.path()) {
+        let store = Store::open(&location).unwrap();
+        let outcome =
+            anolab::runner::run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
+        assert_eq!((outcome.trained, outcome.failed.len()), (2, 0), "{location}");
+        let report = anolab::report::render(
+            &store,
+            "tiny",
+            &dir.path().join(format!("report{}", seen.len())),
+            &anolab::report::ReportOptions::default(),
+        )
+        .unwrap()
+        .expect("a report of done runs");
+        assert!(report.markdown.is_file());
+        let aucs = store
+            .runs(Some("tiny"), None)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.key, r.auc_roc))
+            .collect();
+        seen.push((location, aucs));
+    }
+    for (location, aucs) in &seen[1..] {
+        assert_eq!(aucs, &seen[0].1, "{location} vs {}", seen[0].0);
+    }
+}
