@@ -189,7 +189,7 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
             unit: "s",
             samples: measure(opts.repeats.min(5), || {
                 round += 1;
-                let store = Store::open(&dir.join(format!("bench{round}.sqlite")))?;
+                let store = Store::open(dir.join(format!("bench{round}.sqlite")))?;
                 store_round_trip(&store)
             })?,
         });

@@ -38,6 +38,15 @@ pub enum Command {
     /// it renews: start any number, on any machines that reach the store (`anolab sweep
     /// FILE --enqueue --db postgres://…` queues the runs; see README "Many machines").
     Worker(WorkerArgs),
+    /// Queue a sweep and write a Slurm job array whose tasks run `anolab worker` on the
+    /// shared store (`--submit` submits it with sbatch).
+    Slurm(SlurmArgs),
+    /// Queue a sweep and write a Kubernetes Indexed Job whose pods run `anolab worker`
+    /// on the shared store (apply it with `kubectl apply -f`).
+    K8s(K8sArgs),
+    /// Where a sweep stands: runs per status, each running run with its worker (host:pid,
+    /// device, epoch, last heartbeat), throughput over the last 10 minutes and an ETA.
+    Status(StatusArgs),
     /// Run SQL against the store (read-only unless --write). Tables: sweeps, runs, sweep_runs,
     /// run_dependencies, params, metrics, epochs, scores, artifacts; views: run_summary,
     /// sweep_summary.
@@ -173,6 +182,87 @@ pub struct WorkerArgs {
 }
 
 #[derive(Args)]
+pub struct LaunchArgs {
+    /// The sweep file (YAML).
+    pub file: PathBuf,
+    /// Overrides `key=value`, as for `anolab sweep`.
+    pub overrides: Vec<String>,
+    /// Workers (array tasks, pods) started at once.
+    #[arg(long, default_value_t = 4)]
+    pub workers: usize,
+    #[arg(long, default_value_t = 4)]
+    pub cpus_per_worker: usize,
+    /// GPUs per worker (its jobs go round-robin over cuda:0..G-1).
+    #[arg(long, default_value_t = 0)]
+    pub gpus_per_worker: usize,
+    /// Runs each worker trains at once (`anolab worker --jobs`).
+    #[arg(long, default_value_t = 1)]
+    pub jobs_per_worker: usize,
+    /// The workers' lease (see `anolab worker --lease-seconds`).
+    #[arg(long, default_value_t = anolab::store::DEFAULT_LEASE.as_secs())]
+    pub lease_seconds: u64,
+    /// The folder workers start in, where the sweep's relative data paths hold
+    /// (default: the current folder).
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// Where to write the job file (default: <artifacts>/<sweep>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = anolab::config::sweep::DEFAULT_MAX_RUNS)]
+    pub max_runs: usize,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args)]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+    /// Wall-time limit of each task, e.g. 04:00:00.
+    #[arg(long)]
+    pub time: Option<String>,
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Memory per task, e.g. 16G.
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// The anolab binary the tasks run (default: this one; it must be reachable from
+    /// the compute nodes).
+    #[arg(long)]
+    pub anolab: Option<PathBuf>,
+    /// Submit the array with sbatch after writing it.
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Args)]
+pub struct K8sArgs {
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+    /// The container image (anolab on its PATH, the sweep's data under --workdir).
+    #[arg(long)]
+    pub image: String,
+    /// The Secret that holds the store's URL under key `url`.
+    #[arg(long, default_value = "anolab-store")]
+    pub db_secret: String,
+    /// The PersistentVolumeClaim mounted as the artifacts folder in every pod.
+    #[arg(long, default_value = "anolab-artifacts")]
+    pub artifacts_claim: String,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The sweep (default: every run in the store).
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Print again every 10 seconds until nothing is queued or running.
+    #[arg(long)]
+    pub watch: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Args)]
 pub struct DbArg {
     /// The store: a SQLite file (checkpoints and figures go beside it), or a
     /// postgres://USER@HOST:PORT/DATABASE URL that many machines share.
@@ -265,6 +355,9 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Sweep(args) => sweep(args, false),
         Command::Run(args) => sweep(args, true),
         Command::Worker(args) => worker(args),
+        Command::Status(args) => status(args).map(|_| true),
+        Command::Slurm(args) => slurm(args).map(|_| true),
+        Command::K8s(args) => k8s(args).map(|_| true),
         Command::Query(args) => query(args).map(|_| true),
         Command::Runs(args) => runs(args).map(|_| true),
         Command::Show(args) => show(args).map(|_| true),
@@ -318,12 +411,10 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         },
     };
     if args.enqueue {
-        runner::load_data(&plan::with_dependencies(&runs))?;
-        let total = runner::enqueue(&store, &spec, &runs, &opts)?;
-        let pending = store.pending(Some(&spec.name))?;
+        enqueue(&store, &spec, &runs, &opts)?;
         println!(
-            "sweep `{}`: {total} runs planned, {} queued ({} can start now); start workers with\n  anolab worker --db {} --sweep {} --exit-when-idle",
-            spec.name, pending.queued, pending.claimable, args.db.db, spec.name
+            "start workers with\n  anolab worker --db {} --sweep {} --exit-when-idle",
+            args.db.db, spec.name
         );
         return Ok(true);
     }
@@ -376,6 +467,140 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     Ok(false)
 }
 
+/// Plans a sweep into the queue (its data checked first) and says what is queued.
+fn enqueue(store: &Store, spec: &SweepSpec, runs: &[RunSpec], opts: &SweepOptions) -> Result<()> {
+    runner::load_data(&plan::with_dependencies(runs))?;
+    let total = runner::enqueue(store, spec, runs, opts)?;
+    let pending = store.pending(Some(&spec.name))?;
+    println!(
+        "sweep `{}`: {total} runs planned, {} queued ({} can start now)",
+        spec.name, pending.queued, pending.claimable
+    );
+    Ok(())
+}
+
+/// Queues the launcher's sweep and returns what every task runs.
+fn launch_plan(args: &LaunchArgs, anolab_binary: PathBuf) -> Result<anolab::launch::Launch> {
+    let overrides = args
+        .overrides
+        .iter()
+        .map(|o| config::parse_override(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (spec, runs) = plan::load(&args.file, &overrides, args.max_runs)?;
+    if args.workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    let store = Store::open(&args.db.db)?;
+    let cwd = std::env::current_dir().context("the current folder")?;
+    let absolute = |p: PathBuf| if p.is_absolute() { p } else { cwd.join(p) };
+    let artifacts = absolute(args.db.results_dir());
+    anolab::paths::dir_under(&artifacts, Path::new(&spec.name))?;
+    let opts = SweepOptions {
+        jobs: 1,
+        devices: DeviceSpec::Cpu,
+        force: false,
+        rerun_failed: false,
+        results_dir: artifacts.clone(),
+        source_file: args.file.display().to_string(),
+        log: runner::LogFormat::Quiet,
+    };
+    enqueue(&store, &spec, &runs, &opts)?;
+    let db = match &args.db.db {
+        Location::Sqlite(path) => Location::Sqlite(absolute(path.clone())),
+        url => url.clone(),
+    };
+    Ok(anolab::launch::Launch {
+        sweep: spec.name.clone(),
+        workers: args.workers,
+        db,
+        artifacts,
+        workdir: absolute(args.workdir.clone().unwrap_or_else(|| cwd.clone())),
+        anolab: absolute(anolab_binary),
+        cpus_per_worker: args.cpus_per_worker,
+        gpus_per_worker: args.gpus_per_worker,
+        jobs_per_worker: args.jobs_per_worker,
+        lease_seconds: args.lease_seconds,
+    })
+}
+
+fn slurm(args: SlurmArgs) -> Result<()> {
+    let binary = match &args.anolab {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().context("finding the anolab binary")?,
+    };
+    let launch = launch_plan(&args.launch, binary)?;
+    let script = anolab::launch::slurm_script(
+        &launch,
+        &anolab::launch::SlurmOptions {
+            time: args.time.clone(),
+            partition: args.partition.clone(),
+            mem: args.mem.clone(),
+        },
+    );
+    let out = args
+        .launch
+        .out
+        .clone()
+        .unwrap_or_else(|| launch.artifacts.join(&launch.sweep).join("slurm.sbatch"));
+    std::fs::write(&out, script).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} array tasks)", out.display(), launch.workers);
+    if args.submit {
+        let submitted = std::process::Command::new("sbatch")
+            .arg("--parsable")
+            .arg(&out)
+            .output()
+            .context("running sbatch (is Slurm installed here?)")?;
+        if !submitted.status.success() {
+            bail!(
+                "sbatch {} failed: {}",
+                out.display(),
+                String::from_utf8_lossy(&submitted.stderr).trim()
+            );
+        }
+        let job = String::from_utf8_lossy(&submitted.stdout)
+            .trim()
+            .to_string();
+        println!(
+            "submitted job {job}; follow it with `anolab status --db {} --sweep {} --watch`",
+            launch.db, launch.sweep
+        );
+    } else {
+        println!("submit it with: sbatch {}", out.display());
+    }
+    Ok(())
+}
+
+fn k8s(args: K8sArgs) -> Result<()> {
+    let Location::Postgres(_) = &args.launch.db.db else {
+        bail!("pods on many nodes need a store they all reach: give --db postgres://…");
+    };
+    let launch = launch_plan(&args.launch, PathBuf::from("anolab"))?;
+    let job = anolab::launch::kubernetes_job(
+        &launch,
+        &anolab::launch::KubernetesOptions {
+            image: args.image.clone(),
+            db_secret: args.db_secret.clone(),
+            artifacts_claim: args.artifacts_claim.clone(),
+        },
+    );
+    let out = args
+        .launch
+        .out
+        .clone()
+        .unwrap_or_else(|| launch.artifacts.join(&launch.sweep).join("k8s-job.json"));
+    std::fs::write(&out, serde_json::to_string_pretty(&job)? + "\n")
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} (an Indexed Job of {} pods); then:\n  kubectl create secret generic {} --from-literal=url='<the --db URL, {}>'\n  kubectl apply -f {}",
+        out.display(),
+        launch.workers,
+        args.db_secret,
+        args.launch.db.db,
+        out.display()
+    );
+    Ok(())
+}
+
 fn worker(args: WorkerArgs) -> Result<bool> {
     let store = Store::open(&args.db.db)?;
     let results = args.db.results_dir();
@@ -410,6 +635,86 @@ fn worker(args: WorkerArgs) -> Result<bool> {
                            "lost": outcome.lost}),
     );
     Ok(outcome.failed == 0)
+}
+
+fn status(args: StatusArgs) -> Result<()> {
+    let store = Store::open_read_only(&args.db.db)?;
+    if let Some(sweep) = &args.sweep {
+        if !store.sweeps()?.contains(sweep) {
+            bail!("no sweep `{sweep}` in the store {}", args.db.db);
+        }
+    }
+    loop {
+        let s = store.queue_status(args.sweep.as_deref())?;
+        let count = |status: RunStatus| {
+            s.counts
+                .iter()
+                .find(|(st, _)| *st == status)
+                .map_or(0, |(_, n)| *n)
+        };
+        let counts: Vec<String> = s
+            .counts
+            .iter()
+            .map(|(status, n)| format!("{n} {status}"))
+            .collect();
+        let queued = count(RunStatus::Queued);
+        println!(
+            "{}: {} ({} of the queued can start now)",
+            args.sweep.as_deref().unwrap_or("all sweeps"),
+            counts.join(", "),
+            s.claimable
+        );
+        let per_hour = s.finished_recently as f64 * 3600.0 / anolab::store::RECENT_S as f64;
+        if s.finished_recently > 0 {
+            let left = queued + s.running.len() as i64;
+            println!(
+                "throughput: {per_hour:.1} runs/hour (last {} min); ETA for {left} runs: {}",
+                anolab::store::RECENT_S / 60,
+                runner::format_duration(left as f64 / per_hour * 3600.0)
+            );
+        } else {
+            println!(
+                "throughput: no run finished in the last {} min",
+                anolab::store::RECENT_S / 60
+            );
+        }
+        if !s.running.is_empty() {
+            let header: Vec<String> = [
+                "run",
+                "model",
+                "worker",
+                "device",
+                "attempt",
+                "epoch",
+                "running",
+                "heartbeat",
+            ]
+            .map(String::from)
+            .to_vec();
+            let rows: Vec<Vec<String>> = s
+                .running
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.key.clone(),
+                        r.model.clone(),
+                        r.owner.clone(),
+                        r.device.clone(),
+                        r.attempt.to_string(),
+                        r.epoch.map_or("-".into(), |e| (e + 1).to_string()),
+                        runner::format_duration(r.running_s),
+                        format!("{} ago", runner::format_duration(r.heartbeat_age_s)),
+                    ]
+                })
+                .collect();
+            println!("{}", report::text_table(&header, &rows));
+        }
+        if !args.watch || queued + s.running.len() as i64 == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        println!();
+    }
 }
 
 fn print_dry_run(spec: &SweepSpec, runs: &[RunSpec], db: &Location) -> Result<()> {

@@ -2,13 +2,15 @@
 //!
 //! Data flows one way: [`config`] (YAML + env + CLI → run configs) → [`plan`] (keyed runs
 //! and their dependencies) → [`store`] → [`runner`] → [`data`] and [`models`] (train,
-//! score) → [`metrics`] → [`store`] → [`report`]. [`registry`], [`kinds`], [`scale`],
+//! score) → [`metrics`] → [`store`] → [`report`]; [`launch`] writes the cluster jobs
+//! whose tasks run the runner against a shared store. [`registry`], [`kinds`], [`scale`],
 //! [`rng`] and [`paths`] are leaves every stage may use. See README.md ("Layout").
 
 pub mod bench;
 pub mod config;
 pub mod data;
 pub mod kinds;
+pub mod launch;
 pub mod metrics;
 pub mod models;
 pub mod nn;

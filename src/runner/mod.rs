@@ -10,7 +10,7 @@ mod progress;
 mod train;
 
 pub use device::DeviceSpec;
-pub use progress::LogFormat;
+pub use progress::{duration as format_duration, LogFormat};
 
 use crate::config::{RunConfig, SweepSpec};
 use crate::data::Split;

@@ -224,7 +224,8 @@ impl RunProgress<'_> {
 }
 
 /// `75.0` → `1m15s`; `3725.0` → `1h02m`.
-fn duration(seconds: f64) -> String {
+/// `42s`, `3m05s`, `2h10m`.
+pub fn duration(seconds: f64) -> String {
     let s = seconds.round() as u64;
     match s {
         0..60 => format!("{s}s"),

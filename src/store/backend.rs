@@ -41,6 +41,16 @@ impl FromStr for Location {
     }
 }
 
+impl Location {
+    /// The location as `--db` takes it (a PostgreSQL URL with its password, if any).
+    pub fn as_arg(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => url.clone(),
+        }
+    }
+}
+
 impl From<&Path> for Location {
     fn from(path: &Path) -> Location {
         Location::Sqlite(path.to_path_buf())
@@ -113,6 +123,16 @@ impl Backend {
             Backend::Postgres => format!(
                 "to_char((clock_timestamp() + interval '{seconds} seconds') AT TIME ZONE 'UTC', \
                  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            ),
+        }
+    }
+
+    /// Seconds from the time text in `column` to now, as a float.
+    pub fn seconds_since(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("(julianday('now') - julianday({column})) * 86400.0"),
+            Backend::Postgres => format!(
+                "CAST(extract(epoch FROM (clock_timestamp() - CAST({column} AS timestamptz))) AS DOUBLE PRECISION)"
             ),
         }
     }

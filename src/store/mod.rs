@@ -15,7 +15,10 @@ mod views;
 
 pub use backend::Location;
 pub use query::{Cell, QueryResult};
-pub use queue::{Attempt, Claimant, Claimed, LeaseLost, Pending, DEFAULT_LEASE};
+pub use queue::{
+    Attempt, Claimant, Claimed, LeaseLost, Pending, QueueStatus, RunningRun, DEFAULT_LEASE,
+    RECENT_S,
+};
 
 use crate::kinds::{RunStatus, SplitName};
 use crate::plan::RunSpec;

@@ -10,6 +10,7 @@
 //! module decides nothing about how a run is trained.
 
 use super::{insert_metric, Backend, RunResult, Store};
+use crate::kinds::RunStatus;
 use anyhow::{anyhow, Result};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -51,6 +52,36 @@ pub struct Pending {
     pub queued: i64,
     pub claimable: i64,
     pub running: i64,
+}
+
+/// Where a sweep (or the whole store) stands, for `anolab status`.
+#[derive(Debug, Clone, Default)]
+pub struct QueueStatus {
+    /// Runs per status, in `RunStatus::ALL` order.
+    pub counts: Vec<(RunStatus, i64)>,
+    /// Runs that can start now (queued, dependencies done).
+    pub claimable: i64,
+    pub running: Vec<RunningRun>,
+    /// Runs finished (done or failed) in the last [`RECENT_S`] seconds.
+    pub finished_recently: i64,
+}
+
+/// The window over which `anolab status` measures throughput.
+pub const RECENT_S: i64 = 600;
+
+/// A run being trained, and by whom.
+#[derive(Debug, Clone)]
+pub struct RunningRun {
+    pub key: String,
+    pub model: String,
+    /// `host:pid` of the worker.
+    pub owner: String,
+    pub device: String,
+    pub attempt: i64,
+    /// The last epoch stored, if any.
+    pub epoch: Option<i64>,
+    pub heartbeat_age_s: f64,
+    pub running_s: f64,
 }
 
 /// A worker's write was refused: its attempt is no longer the run's current one (the
@@ -450,6 +481,77 @@ impl Store {
                 claimable: row.try_get("claimable")?,
                 running: row.try_get("running")?,
             })
+        })
+    }
+}
+
+impl Store {
+    /// Counts per status, the running runs with their workers, and recent throughput
+    /// of `sweep` (every sweep: `None`).
+    pub fn queue_status(&self, sweep: Option<&str>) -> Result<QueueStatus> {
+        let of_sweep = "($1 IS NULL OR r.id IN (SELECT sr.run_id FROM sweep_runs sr
+                         JOIN sweeps s ON s.id = sr.sweep_id WHERE s.name = $1))";
+        let b = self.backend;
+        let counts_sql = format!(
+            "SELECT r.status, count(*) AS n FROM runs r WHERE {of_sweep} GROUP BY r.status"
+        );
+        let running_sql = format!(
+            "SELECT r.key, r.model, COALESCE(r.owner, '') AS owner, COALESCE(r.device, '') AS device,
+                    r.attempt, (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS epoch,
+                    {} AS heartbeat_age, {} AS running_s
+             FROM runs r WHERE r.status = 'running' AND {of_sweep} ORDER BY r.id",
+            b.seconds_since("r.heartbeat_at"),
+            b.seconds_since("r.started_at")
+        );
+        let recent_sql = format!(
+            "SELECT count(*) FROM runs r WHERE r.status IN ('done', 'failed')
+                 AND r.finished_at >= {} AND {of_sweep}",
+            b.now_plus(-RECENT_S)
+        );
+        let pending = self.pending(sweep)?;
+        self.rt.block_on(async {
+            let mut status = QueueStatus {
+                claimable: pending.claimable,
+                ..Default::default()
+            };
+            let rows = sqlx::query(&counts_sql)
+                .bind(sweep)
+                .fetch_all(&self.pool)
+                .await?;
+            for s in RunStatus::ALL {
+                let n = rows
+                    .iter()
+                    .find(|r| r.try_get::<String, _>("status").ok().as_deref() == Some(s.as_str()))
+                    .map(|r| r.try_get::<i64, _>("n"))
+                    .transpose()?
+                    .unwrap_or(0);
+                status.counts.push((s, n));
+            }
+            for r in sqlx::query(&running_sql)
+                .bind(sweep)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                status.running.push(RunningRun {
+                    key: r.try_get("key")?,
+                    model: r.try_get("model")?,
+                    owner: r.try_get("owner")?,
+                    device: r.try_get("device")?,
+                    attempt: r.try_get("attempt")?,
+                    epoch: r.try_get("epoch")?,
+                    heartbeat_age_s: r
+                        .try_get::<Option<f64>, _>("heartbeat_age")?
+                        .unwrap_or(f64::NAN),
+                    running_s: r
+                        .try_get::<Option<f64>, _>("running_s")?
+                        .unwrap_or(f64::NAN),
+                });
+            }
+            status.finished_recently = sqlx::query_scalar(&recent_sql)
+                .bind(sweep)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(status)
         })
     }
 }

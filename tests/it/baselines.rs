@@ -91,7 +91,7 @@ model: [{ name: template }, { name: template, statistic: median }]
 train: { epochs: 1 }
 ";
     let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
-    let store = anolab::store::Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = anolab::store::Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome =
         anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
             .unwrap();

@@ -108,7 +108,7 @@ fn the_teacher_is_trained_once_for_all_students() {
     assert!(runs.iter().all(|r| r.dependencies.len() == 1
         && r.dependencies[0].0 == "teacher"
         && r.dependencies[0].1.key == teacher_key));
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     assert_eq!(outcome.trained, 5, "one teacher + four students");
@@ -222,7 +222,7 @@ fn the_teacher_is_trained_once_for_all_students() {
 fn a_failed_teacher_fails_its_students_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), KD, &["train.lr=1e30", "model.beta=0"]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 0);
     assert_eq!(outcome.failed.len(), 3, "{:?}", outcome.failed);

@@ -101,7 +101,7 @@ train: {{ epochs: 1, batch_size: 16, lr: 1.0e-3 }}
             file.display()
         );
         let (spec, runs) = common::sweep(dir.path(), &yaml, &[]);
-        let store = Store::open(&dir.path().join(format!("s{length}.sqlite"))).unwrap();
+        let store = Store::open(dir.path().join(format!("s{length}.sqlite"))).unwrap();
         let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
         assert!(outcome.failed.is_empty(), "{length}: {:?}", outcome.failed);
         // The student's teacher has the beatgan alternative's settings: the same run.

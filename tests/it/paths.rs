@@ -35,7 +35,7 @@ fn a_link_in_the_results_folder_is_not_followed() {
     // A sweep whose checkpoint folder is such a link: the run fails with that reason
     // and nothing lands outside.
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &["seeds=0"]);
-    let store = Store::open(&root.join("anolab.sqlite")).unwrap();
+    let store = Store::open(root.join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(&root)).unwrap();
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert!(

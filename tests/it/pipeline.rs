@@ -11,7 +11,7 @@ use anolab::store::{Cell, Store};
 fn a_sweep_trains_stores_resumes_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!((outcome.trained, outcome.already_done), (2, 0));
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
@@ -97,7 +97,7 @@ fn a_sweep_trains_stores_resumes_and_reports() {
 fn parallel_jobs_train_every_run_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &["seeds=0,1,2"]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let opts = SweepOptions {
         jobs: 2,
         ..common::options(dir.path())
@@ -119,7 +119,7 @@ fn a_failing_run_does_not_stop_the_sweep() {
     // Two learning rates as an axis: one trains, 1e30 diverges.
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &["train.lr=1e30,1e-3", "seeds=0"]);
     assert_eq!(runs.len(), 2);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 1);
     assert_eq!(outcome.failed.len(), 1);
@@ -163,7 +163,7 @@ fn bad_data_refuses_the_sweep_before_anything_is_queued() {
         &["dataset.records=[[\"208\"], [\"999\"]]", "model.nz=4,8"],
     );
     assert_eq!(runs.len(), 2 * 2 * 2);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let e = run_sweep(&store, &spec, &runs, &common::options(dir.path()))
         .unwrap_err()
         .to_string();
@@ -199,7 +199,7 @@ fn bad_data_refuses_the_sweep_before_anything_is_queued() {
 fn a_diverging_run_is_recorded_failed_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &["train.lr=1e30", "seeds=0"]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     let error = &outcome.failed[0].2;
@@ -219,7 +219,7 @@ fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
         common::TINY,
         &["eval.protocol=paper", "seeds=0", "train.epochs=2"],
     );
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert_eq!(
         common::count(
@@ -251,7 +251,7 @@ fn paper_protocol_validates_with_batch_statistics() {
         common::TINY,
         &["eval.protocol=paper,clean", "seeds=0", "train.epochs=2"],
     );
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     let values = |name: &str| -> Vec<Vec<Cell>> {
         store
@@ -285,7 +285,7 @@ train: { epochs: 2, batch_size: 32, lr: 1.0e-3 }
 seeds: [0]
 ";
     let (spec, runs) = common::sweep(dir.path(), yaml, &[]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     let value = |split: &str, name: &str| -> f64 {

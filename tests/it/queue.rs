@@ -352,8 +352,7 @@ fn killed_and_restarted_workers_finish_a_sweep_exactly_once() {
             };
             // SAFETY: signalling a child process we started.
             unsafe { libc::kill(live[i].id() as i32, signal) };
-            live[i].wait().unwrap();
-            live.remove(i);
+            live.remove(i).wait().unwrap();
             kills += 1;
             spawn(&mut live);
         }

@@ -407,7 +407,7 @@ train: { epochs: 1, batch_size: 32, lr: 1.0e-3 }
 seeds: [0, 1, 2]
 ";
     let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome =
         anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
             .unwrap();
@@ -467,7 +467,7 @@ model: [{ name: template }, { name: pca, n_components: 4 }, { name: random }]
 train: { epochs: 1 }
 ";
     let (spec, runs) = crate::common::sweep(dir.path(), yaml, &[]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome =
         anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(dir.path()))
             .unwrap();

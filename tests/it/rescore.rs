@@ -32,7 +32,7 @@ seeds: [0, 1]
         concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/network_in.csv"),
     );
     let (spec, runs) = crate::common::sweep(dir.path(), &yaml, &[]);
-    let store = Store::open(&dir.path().join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &crate::common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 4, "{:?}", outcome.failed);
     let before = metric_rows(&store);

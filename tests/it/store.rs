@@ -224,7 +224,7 @@ fn read_only(dir: &std::path::Path, path: &Location) {
         Cell::Real(0.5),
         "PostgreSQL's numeric reads too"
     );
-    assert!(Store::open_read_only(&dir.join("none.sqlite")).is_err());
+    assert!(Store::open_read_only(dir.join("none.sqlite")).is_err());
 
     let rw = Store::open(path).unwrap();
     if let Location::Sqlite(_) = path {
@@ -291,12 +291,18 @@ fn open_at_once(attempt: usize, path: &Location) {
 fn a_sweep_stores_and_reports_the_same_numbers_on_every_engine() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, runs) = common::sweep(dir.path(), common::TINY, &[]);
-    let mut seen: Vec<(Location, Vec<(String, Option<f64>)>)> = Vec::new();
+    // (store, (key, test AUC) of each run)
+    type Seen = Vec<(Location, Vec<(String, Option<f64>)>)>;
+    let mut seen: Seen = Vec::new();
     for location in common::stores(dir.path()) {
         let store = Store::open(&location).unwrap();
         let outcome =
             anolab::runner::run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
-        assert_eq!((outcome.trained, outcome.failed.len()), (2, 0), "{location}");
+        assert_eq!(
+            (outcome.trained, outcome.failed.len()),
+            (2, 0),
+            "{location}"
+        );
         let report = anolab::report::render(
             &store,
             "tiny",

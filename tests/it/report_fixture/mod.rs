@@ -68,7 +68,7 @@ pub fn fill(
         .iter()
         .map(|c| RunSpec::new(c.clone(), "fixture-data"))
         .collect();
-    let store = Store::open(&dir.join("anolab.sqlite")).unwrap();
+    let store = Store::open(dir.join("anolab.sqlite")).unwrap();
     let record = SweepRecord {
         name: &spec.name,
         description: spec.description.as_deref(),
