@@ -9,8 +9,8 @@ use crate::models::beatgan::BeatganConfig;
 use crate::models::{Build, Detector, Finished, InputShape, ModelConfig, TrainConfig, MODEL_NAMES};
 use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
-use crate::store::{Metric, RunResult, ScoreSet, Store, SweepRecord};
-use anyhow::Result;
+use crate::store::{Location, Metric, RunResult, ScoreSet, Store, SweepRecord};
+use anyhow::{Context, Result};
 use candle_core::Device;
 use std::path::Path;
 use std::time::Instant;
@@ -33,7 +33,7 @@ impl Timing {
 }
 
 /// The benchmark groups, as `--only` names them.
-pub const ITEMS: [&str; 7] = [
+pub const ITEMS: [&str; 8] = [
     "step",
     "epochs",
     "baselines",
@@ -41,6 +41,7 @@ pub const ITEMS: [&str; 7] = [
     "metrics",
     "extraction",
     "store",
+    "queue",
 ];
 
 /// What to run; `repeats` measurements of each item (after one warm-up).
@@ -51,6 +52,8 @@ pub struct BenchOptions<'a> {
     /// MIT-BIH folder for the 44-record extraction; skipped when absent.
     pub mitdb: Option<&'a Path>,
     pub device: &'a Device,
+    /// A PostgreSQL server for the queue benchmark (each sample in a new sweep there).
+    pub postgres: Option<Location>,
 }
 
 const LENGTH: usize = 320;
@@ -194,9 +197,111 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
             })?,
         });
     }
+    // 7. The queue: claims and finishes of no-op runs by many workers on one store.
+    if opts.wants("queue") {
+        let mut round = 0;
+        let mut engines = vec![(Location::Sqlite(dir.join("queue.sqlite")), 8, 400)];
+        match &opts.postgres {
+            Some(url) => engines.push((url.clone(), 32, 2000)),
+            None => eprintln!("queue on PostgreSQL skipped: no --postgres URL"),
+        }
+        for (location, workers, runs) in engines {
+            progress(&format!("queue on {location}"));
+            let store = Store::open(&location)?;
+            out.push(Timing {
+                name: format!(
+                    "queue: claim + finish, {workers} workers on {}, {runs} no-op runs",
+                    match location {
+                        Location::Sqlite(_) => "SQLite",
+                        Location::Postgres(_) => "PostgreSQL",
+                    }
+                ),
+                unit: "runs/s",
+                samples: measure(opts.repeats.min(3), || {
+                    round += 1;
+                    queue_throughput(&store, &location, workers, runs, round)
+                })?,
+            });
+        }
+    }
     // Best effort: a leftover folder in the temp dir harms nothing.
     let _ = std::fs::remove_dir_all(&dir);
     Ok(out)
+}
+
+/// Plans `runs` no-op runs in a new sweep, then times `workers` threads, each with its
+/// own connections (as separate processes would have), claiming and finishing them
+/// until none is left. Returns runs per second.
+fn queue_throughput(
+    store: &Store,
+    location: &Location,
+    workers: usize,
+    runs: usize,
+    round: usize,
+) -> Result<f64> {
+    let config: RunConfig = serde_json::from_value(serde_json::json!({
+        "dataset": { "name": "mitdb" },
+        "model": { "name": "random" },
+    }))?;
+    let specs: Vec<RunSpec> = (0..runs)
+        .map(|i| RunSpec::new(config.clone(), &format!("queue-bench-{round}-{i}")))
+        .collect();
+    let name = format!("queue_bench_{}_{round}", std::process::id());
+    let document = serde_json::json!({ "name": name });
+    let record = SweepRecord {
+        name: &name,
+        description: None,
+        spec: &document,
+        source_file: "bench",
+        git_commit: None,
+        git_dirty: None,
+        host: "bench",
+    };
+    store.plan(&record, &specs).context("plan")?;
+    let stores: Vec<Store> = (0..workers)
+        .map(|_| Store::open(location))
+        .collect::<Result<_>>()?;
+    let result = RunResult {
+        n_params: 0,
+        best_epoch: 0,
+        protocol: "clean".into(),
+        duration_s: 0.0,
+        metrics: Vec::new(),
+        scores: Vec::new(),
+        artifacts: Vec::new(),
+    };
+    let start = Instant::now();
+    let claimed: Vec<Result<usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(w, store)| {
+                let (name, result) = (&name, &result);
+                s.spawn(move || -> Result<usize> {
+                    let owner = format!("bench:{w}");
+                    let who = crate::store::Claimant {
+                        owner: &owner,
+                        device: "cpu",
+                        lease: crate::store::DEFAULT_LEASE,
+                    };
+                    let mut n = 0;
+                    while let Some(c) = store.claim_next(Some(name), &who).context("claim")? {
+                        store.finish(&c.attempt, result).context("finish")?;
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a bench worker"))
+            .collect()
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    let total: usize = claimed.into_iter().sum::<Result<usize>>()?;
+    anyhow::ensure!(total == runs, "{total} of {runs} runs were claimed");
+    Ok(runs as f64 / seconds)
 }
 
 /// One epoch of each registered model at its defaults: the conv models on 1,024 windows

@@ -90,9 +90,13 @@ pub struct BenchArgs {
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Run only these (repeatable): step, epochs, baselines, scoring, metrics, extraction,
-    /// store.
+    /// store, queue.
     #[arg(long)]
     pub only: Vec<String>,
+    /// A PostgreSQL store for the queue benchmark (32 workers), e.g.
+    /// postgres://anolab@127.0.0.1:5433/postgres; without it only SQLite's (8 workers).
+    #[arg(long)]
+    pub postgres: Option<Location>,
 }
 
 #[derive(Args)]
@@ -1016,6 +1020,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         only: args.only,
         mitdb: Some(&args.mitdb),
         device: &device,
+        postgres: args.postgres,
     };
     let timings = anolab::bench::run(&opts, |name| eprintln!("timing {name} ..."))?;
     let header: Vec<String> = ["benchmark", "unit", "median", "min", "max", "n"]

@@ -390,13 +390,23 @@ impl Store {
                             Value::Null => (None, None),
                             other => (None, Some(other.to_string())),
                         };
-                        sqlx::query("INSERT INTO params (run_id, name, value_num, value_text) VALUES ($1, $2, $3, $4)")
+                        // No NULL float is bound: sqlx 0.8's Any driver sends one to
+                        // PostgreSQL as a `real` (f32), and the statement, prepared with
+                        // that type, then refuses the next row's f64.
+                        let query = match num {
+                            Some(num) => sqlx::query(
+                                "INSERT INTO params (run_id, name, value_num, value_text) VALUES ($1, $2, $3, $4)",
+                            )
                             .bind(id)
                             .bind(name)
-                            .bind(num)
-                            .bind(text)
-                            .execute(&mut *tx)
-                            .await?;
+                            .bind(num),
+                            None => sqlx::query(
+                                "INSERT INTO params (run_id, name, value_num, value_text) VALUES ($1, $2, NULL, $3)",
+                            )
+                            .bind(id)
+                            .bind(name),
+                        };
+                        query.bind(text).execute(&mut *tx).await?;
                     }
                 }
                 sqlx::query(

@@ -324,3 +324,42 @@ fn a_sweep_stores_and_reports_the_same_numbers_on_every_engine() {
         assert_eq!(aucs, &seen[0].1, "{location} vs {}", seen[0].0);
     }
 }
+
+/// Unset (null) settings between numeric ones are stored on every engine (sqlx's Any
+/// driver once sent PostgreSQL a null float as f32, and the next row's f64 was refused).
+#[test]
+fn null_and_numeric_parameters_mix_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let config: anolab::config::RunConfig = serde_json::from_value(serde_json::json!({
+        "dataset": { "name": "mitdb" },
+        "model": { "name": "random" },
+    }))
+    .unwrap();
+    let runs: Vec<anolab::plan::RunSpec> = (0..3)
+        .map(|i| anolab::plan::RunSpec::new(config.clone(), &format!("fingerprint{i}")))
+        .collect();
+    let nulls = runs[0].params().iter().filter(|(_, v)| v.is_null()).count();
+    assert!(nulls > 0, "the config has unset settings");
+    let document = serde_json::json!({"name": "mixed"});
+    let record = SweepRecord {
+        name: "mixed",
+        description: None,
+        spec: &document,
+        source_file: "-",
+        git_commit: None,
+        git_dirty: None,
+        host: "testhost",
+    };
+    for location in common::stores(dir.path()) {
+        let store = Store::open(&location).unwrap();
+        store.plan(&record, &runs).unwrap();
+        assert_eq!(
+            common::count(
+                &store,
+                "SELECT count(*) FROM params WHERE value_num IS NULL AND value_text IS NULL"
+            ),
+            3 * nulls as i64,
+            "{location}"
+        );
+    }
+}
