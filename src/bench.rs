@@ -123,7 +123,11 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
             name: "beatgan train step (batch 64, 1x320, ndf 32, nz 50)".into(),
             unit: "s",
             samples: measure(opts.repeats, || {
-                seconds(|| model.fit_epoch(&batch, &mut rng, &mut || {}).map(|_| ()))
+                seconds(|| {
+                    model
+                        .fit_epoch(&batch, &mut rng, &mut || Ok(()))
+                        .map(|_| ())
+                })
             })?,
         });
     }
@@ -345,7 +349,7 @@ fn model_epochs(
             ),
             unit: "s",
             samples: measure(opts.repeats.min(3), || {
-                seconds(|| m.fit_epoch(data, rng, &mut || {}).map(|_| ()))
+                seconds(|| m.fit_epoch(data, rng, &mut || Ok(())).map(|_| ()))
             })?,
         });
     }
@@ -376,7 +380,7 @@ fn baselines(
             samples: measure(repeats, || {
                 seconds(|| {
                     let mut m = build(&config, train, shape, opts.device, &[])?;
-                    m.fit_epoch(&fit_data, &mut rng, &mut || {})?;
+                    m.fit_epoch(&fit_data, &mut rng, &mut || Ok(()))?;
                     m.score(&to_score).map(|_| ())
                 })
             })?,

@@ -631,12 +631,12 @@ fn worker(args: WorkerArgs) -> Result<bool> {
     let outcome = runner::work(&store, &opts, runner::Known::default())?;
     opts.log.emit(
         &format!(
-            "worker done: claimed {}, trained {}, failed {}, lost their lease {}",
-            outcome.claimed, outcome.trained, outcome.failed, outcome.lost
+            "worker done: claimed {}, trained {}, failed {}, lost their lease {}, stopped and put back {}",
+            outcome.claimed, outcome.trained, outcome.failed, outcome.lost, outcome.released
         ),
         serde_json::json!({"event": "worker_done", "claimed": outcome.claimed,
                            "trained": outcome.trained, "failed": outcome.failed,
-                           "lost": outcome.lost}),
+                           "lost": outcome.lost, "released": outcome.released}),
     );
     Ok(outcome.failed == 0)
 }

@@ -43,6 +43,10 @@ fn main() -> ExitCode {
         cli::Command::Worker(args) => args.jobs,
         _ => 1,
     };
+    if let cli::Command::Sweep(_) | cli::Command::Worker(_) = &cli.command {
+        // Still single-threaded here: the handlers are in place before any thread.
+        anolab::runner::stop::install();
+    }
     if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // Still single-threaded here. See `runner::threads_per_job`.
         let threads = anolab::runner::threads_per_job(jobs);

@@ -13,7 +13,7 @@ CREATE TABLE attempts (
     device     TEXT NOT NULL,
     started_at TEXT NOT NULL,
     ended_at   TEXT,
-    outcome    TEXT,                     -- done | failed | expired | released | requeued
+    outcome    TEXT,                     -- done | failed | expired | interrupted | released
     error      TEXT,
     PRIMARY KEY (run_id, attempt)
 );

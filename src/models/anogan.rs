@@ -215,11 +215,24 @@ fn networks(
 }
 
 impl Detector for AnoGan {
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        super::train::save_training_state(
+            &[("opt_g", &self.opt_g), ("opt_d", &self.opt_d)],
+            &[("noise", &self.noise)],
+        )
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        super::train::load_training_state(
+            state,
+            &mut [("opt_g", &mut self.opt_g), ("opt_d", &mut self.opt_d)],
+            &mut [("noise", &mut self.noise)],
+        )
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let (bs, device) = (self.batch_size, self.device.clone());
         train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {

@@ -208,11 +208,21 @@ impl Autoencoder {
 }
 
 impl Detector for Autoencoder {
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        super::train::save_training_state(&[("opt", &self.opt)], &[("noise", &self.noise)])
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        super::train::load_training_state(
+            state,
+            &mut [("opt", &mut self.opt)],
+            &mut [("noise", &mut self.noise)],
+        )
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let names: &[&'static str] = match self.variant {
             Variant::Plain => &["loss", "err_rec"],

@@ -188,11 +188,24 @@ impl BeatGan {
 }
 
 impl Detector for BeatGan {
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        super::train::save_training_state(
+            &[("opt_g", &self.opt_g), ("opt_d", &self.opt_d)],
+            &[("reinit_rng", &self.reinit_rng)],
+        )
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        super::train::load_training_state(
+            state,
+            &mut [("opt_g", &mut self.opt_g), ("opt_d", &mut self.opt_d)],
+            &mut [("reinit_rng", &mut self.reinit_rng)],
+        )
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let (bs, device) = (self.batch_size, self.device.clone());
         train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {

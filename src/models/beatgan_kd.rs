@@ -167,11 +167,18 @@ pub struct Student {
 }
 
 impl Detector for Student {
+    // The teacher is frozen: the student's training state is all there is.
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        self.student.training_state()
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        self.student.set_training_state(state)
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let bs = self.student.batch_size();
         let (student, distill) = (&mut self.student, &self.distill);

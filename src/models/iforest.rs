@@ -208,7 +208,7 @@ impl Detector for Iforest {
         &mut self,
         train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         anyhow::ensure!(train.n >= 2, "iforest needs at least 2 training windows");
         let samples = self.cfg.max_samples.min(train.n);
@@ -245,7 +245,7 @@ impl Detector for Iforest {
             let var = &data[name];
             var.set(&Tensor::from_vec(values, var.dims(), var.device())?)?;
         }
-        on_batch();
+        on_batch()?;
         Ok(Vec::new())
     }
 

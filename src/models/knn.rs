@@ -118,7 +118,7 @@ impl Detector for Knn {
         &mut self,
         train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         anyhow::ensure!(
             train.n >= self.cfg.k,
@@ -128,7 +128,7 @@ impl Detector for Knn {
         );
         let d = train.channels * train.length;
         self.train = Some((train.data.clone(), squared_norms(&train.data, d)));
-        on_batch();
+        on_batch()?;
         Ok(Vec::new())
     }
 

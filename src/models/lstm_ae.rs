@@ -102,11 +102,17 @@ impl LstmAe {
 }
 
 impl Detector for LstmAe {
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        super::train::save_training_state(&[("opt", &self.opt)], &[])
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        super::train::load_training_state(state, &mut [("opt", &mut self.opt)], &mut [])
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let (bs, device) = (self.batch_size, self.device.clone());
         train_epoch(train, bs, &device, rng, &["err_rec"], on_batch, |x| {

@@ -112,9 +112,9 @@ impl Detector for MatrixProfile {
         &mut self,
         _train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
-        on_batch();
+        on_batch()?;
         Ok(Vec::new())
     }
 

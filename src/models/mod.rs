@@ -46,7 +46,7 @@ pub trait Detector: Send {
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses>;
     /// Anomaly score per window (higher = more anomalous), in eval mode.
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>>;
@@ -96,6 +96,18 @@ pub trait Detector: Send {
             var.set(&saved.to_device(var.device())?)?;
         }
         Ok(())
+    }
+    /// What training carries from one epoch to the next besides the weights (optimiser
+    /// moments and steps, noise generators), so that a run resumed from an epoch-end
+    /// checkpoint continues exactly as if never stopped. `None`: this model does not
+    /// resume (fitted in one pass, or its optimiser state lives on a GPU); an
+    /// interrupted run of it starts again.
+    fn training_state(&self) -> anyhow::Result<Option<Snapshot>> {
+        Ok(None)
+    }
+    /// Restores what [`Detector::training_state`] returned.
+    fn set_training_state(&mut self, _state: &Snapshot) -> anyhow::Result<()> {
+        anyhow::bail!("this model does not resume from checkpoints")
     }
     /// Writes every variable to a safetensors file.
     fn save(&self, path: &Path) -> anyhow::Result<()> {

@@ -168,7 +168,7 @@ impl Detector for Pca {
         &mut self,
         train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let d = train.channels * train.length;
         anyhow::ensure!(train.n >= 2, "pca needs at least 2 training windows");
@@ -213,7 +213,7 @@ impl Detector for Pca {
         self.set(KEPT, vec![kept as f64])?;
         let explained = values[..kept].iter().sum::<f64>() / values.iter().sum::<f64>();
         // Not a loss: what the fit kept, per epoch like the trained models' losses.
-        on_batch();
+        on_batch()?;
         Ok(vec![
             ("n_components", kept as f64),
             ("explained_variance", explained),

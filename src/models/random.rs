@@ -44,9 +44,9 @@ impl Detector for Random {
         &mut self,
         _train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
-        on_batch();
+        on_batch()?;
         Ok(Vec::new())
     }
 

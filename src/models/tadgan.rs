@@ -539,11 +539,32 @@ pub fn dtw(a: &[f64], b: &[f64]) -> f64 {
 }
 
 impl Detector for TadGan {
+    fn training_state(&self) -> anyhow::Result<Option<super::Snapshot>> {
+        super::train::save_training_state(
+            &[
+                ("opt_eg", &self.opt_eg),
+                ("opt_cx", &self.opt_cx),
+                ("opt_cz", &self.opt_cz),
+            ],
+            &[("noise", &self.noise)],
+        )
+    }
+    fn set_training_state(&mut self, state: &super::Snapshot) -> anyhow::Result<()> {
+        super::train::load_training_state(
+            state,
+            &mut [
+                ("opt_eg", &mut self.opt_eg),
+                ("opt_cx", &mut self.opt_cx),
+                ("opt_cz", &mut self.opt_cz),
+            ],
+            &mut [("noise", &mut self.noise)],
+        )
+    }
     fn fit_epoch(
         &mut self,
         train: &Windows,
         rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         let (bs, device) = (self.batch_size, self.device.clone());
         let losses = train_epoch(train, bs, &device, rng, &LOSS_NAMES, on_batch, |x| {

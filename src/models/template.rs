@@ -126,7 +126,7 @@ impl Detector for Template {
         &mut self,
         train: &Windows,
         _rng: &mut SplitMix64,
-        on_batch: &mut dyn FnMut(),
+        on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<EpochLosses> {
         anyhow::ensure!(train.n > 0, "the template needs training windows");
         let template = summarise(train, self.statistic);
@@ -136,7 +136,7 @@ impl Detector for Template {
             let var = &data[TEMPLATE];
             var.set(&Tensor::from_vec(template, var.dims(), var.device())?)?;
         }
-        on_batch();
+        on_batch()?;
         Ok(vec![("err_rec", err_rec)])
     }
 

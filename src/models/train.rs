@@ -5,10 +5,12 @@
 //! It owns no model and no epoch-level decision (model selection, validation and storage
 //! are the runner's).
 
-use super::EpochLosses;
+use super::{EpochLosses, Snapshot};
 use crate::data::Windows;
+use crate::nn::adam::Adam;
 use crate::registry::{check, check_positive};
 use crate::rng::SplitMix64;
+use anyhow::Context;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +99,7 @@ pub fn train_epoch(
     device: &Device,
     rng: &mut SplitMix64,
     names: &[&'static str],
-    on_batch: &mut dyn FnMut(),
+    on_batch: &mut dyn FnMut() -> anyhow::Result<()>,
     mut step: impl FnMut(&Tensor) -> anyhow::Result<Vec<f64>>,
 ) -> anyhow::Result<EpochLosses> {
     let mut order: Vec<usize> = (0..train.n).collect();
@@ -116,7 +118,7 @@ pub fn train_epoch(
         for (s, v) in sums.iter_mut().zip(values) {
             *s += v;
         }
-        on_batch();
+        on_batch()?;
     }
     Ok(names
         .iter()
@@ -185,4 +187,45 @@ pub fn reconstruct_windows(
 /// Mean over all but the first axis: one value per window.
 pub fn mean_per_window(t: &Tensor) -> candle_core::Result<Tensor> {
     t.flatten_from(1)?.mean(1)
+}
+
+/// A model's training state (see `Detector::training_state`) from its optimisers and
+/// noise generators, each under its field's name; `None` if an optimiser cannot save
+/// its state (variables on a GPU).
+pub fn save_training_state(
+    optimisers: &[(&str, &Adam)],
+    rngs: &[(&str, &SplitMix64)],
+) -> anyhow::Result<Option<Snapshot>> {
+    let mut state = Snapshot::new();
+    for (name, opt) in optimisers {
+        if !opt.save_state(name, &mut state)? {
+            return Ok(None);
+        }
+    }
+    for (name, rng) in rngs {
+        // The u64 state through i64, bit for bit (safetensors has no u64 in candle).
+        let bits = rng.state() as i64;
+        state.insert(format!("{name}.state"), Tensor::new(&[bits], &Device::Cpu)?);
+    }
+    Ok(Some(state))
+}
+
+/// Restores what [`save_training_state`] saved into the same optimisers and generators.
+pub fn load_training_state(
+    state: &Snapshot,
+    optimisers: &mut [(&str, &mut Adam)],
+    rngs: &mut [(&str, &mut SplitMix64)],
+) -> anyhow::Result<()> {
+    for (name, opt) in optimisers.iter_mut() {
+        opt.load_state(name, state)?;
+    }
+    for (name, rng) in rngs.iter_mut() {
+        let key = format!("{name}.state");
+        let bits = state
+            .get(&key)
+            .with_context(|| format!("the checkpoint lacks `{key}`"))?
+            .to_vec1::<i64>()?;
+        **rng = SplitMix64::new(bits[0] as u64);
+    }
+    Ok(())
 }

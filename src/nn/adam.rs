@@ -96,6 +96,66 @@ impl Optimizer for Adam {
     }
 }
 
+impl Adam {
+    /// Adds the optimiser's state (step count and both moments of every variable) to
+    /// `out` under `prefix`, for an epoch-end checkpoint. `false`: the state lives in
+    /// candle's optimiser (variables on a GPU) and cannot be saved.
+    pub fn save_state(
+        &self,
+        prefix: &str,
+        out: &mut std::collections::HashMap<String, candle_core::Tensor>,
+    ) -> Result<bool> {
+        if self.other.is_some() {
+            return Ok(false);
+        }
+        let cpu = candle_core::Device::Cpu;
+        out.insert(
+            format!("{prefix}.step"),
+            candle_core::Tensor::new(&[i64::from(self.step_t)], &cpu)?,
+        );
+        for (i, (_, moments)) in self.cpu.iter().enumerate() {
+            let moments = moments.lock().expect("adam moments");
+            for (name, values) in [("m", &moments.m), ("v", &moments.v)] {
+                out.insert(
+                    format!("{prefix}.{i}.{name}"),
+                    candle_core::Tensor::from_slice(values, values.len(), &cpu)?,
+                );
+            }
+        }
+        Ok(true)
+    }
+
+    /// Restores what [`Adam::save_state`] saved under `prefix`, for the same variables.
+    pub fn load_state(
+        &mut self,
+        prefix: &str,
+        state: &std::collections::HashMap<String, candle_core::Tensor>,
+    ) -> Result<()> {
+        let get = |name: String| {
+            state
+                .get(&name)
+                .ok_or_else(|| candle_core::Error::Msg(format!("the checkpoint lacks `{name}`")))
+        };
+        let step = get(format!("{prefix}.step"))?.to_vec1::<i64>()?;
+        self.step_t = i32::try_from(step[0])
+            .map_err(|_| candle_core::Error::Msg(format!("{prefix}.step out of range")))?;
+        for (i, (var, moments)) in self.cpu.iter().enumerate() {
+            let mut moments = moments.lock().expect("adam moments");
+            let m = get(format!("{prefix}.{i}.m"))?.to_vec1::<f32>()?;
+            let v = get(format!("{prefix}.{i}.v"))?.to_vec1::<f32>()?;
+            if !(m.is_empty() || m.len() == var.elem_count()) || m.len() != v.len() {
+                candle_core::bail!(
+                    "{prefix}.{i}: moments of {} values for a variable of {}",
+                    m.len(),
+                    var.elem_count()
+                );
+            }
+            *moments = Moments { m, v };
+        }
+        Ok(())
+    }
+}
+
 impl InplaceOp2 for Step<'_> {
     fn name(&self) -> &'static str {
         "adam-step"

@@ -7,6 +7,8 @@
 
 mod device;
 mod progress;
+mod resume;
+pub mod stop;
 mod train;
 
 pub use device::DeviceSpec;
@@ -255,6 +257,8 @@ pub struct WorkOutcome {
     pub failed: usize,
     /// Attempts whose lease was lost while they trained: their results were dropped.
     pub lost: usize,
+    /// Runs put back in the queue because a stop was asked for (a signal).
+    pub released: usize,
 }
 
 /// How long an idle worker waits before it looks at the queue again.
@@ -343,10 +347,11 @@ impl Worker<'_> {
         };
         let sweep = self.opts.sweep.as_deref();
         loop {
-            if self
-                .opts
-                .max_runs
-                .is_some_and(|n| self.claimed.load(Ordering::SeqCst) >= n)
+            if stop::requested()
+                || self
+                    .opts
+                    .max_runs
+                    .is_some_and(|n| self.claimed.load(Ordering::SeqCst) >= n)
             {
                 return Ok(());
             }
@@ -388,6 +393,7 @@ impl Worker<'_> {
                 Trained::Done => outcome.trained += 1,
                 Trained::Failed => outcome.failed += 1,
                 Trained::Lost => outcome.lost += 1,
+                Trained::Released => outcome.released += 1,
             }
         }
     }
@@ -466,6 +472,18 @@ impl Worker<'_> {
             Err(panic) => anyhow::anyhow!("panicked: {}", panic_message(&panic)),
         };
         drop(shown);
+        if error.downcast_ref::<stop::Stopped>().is_some() {
+            return match self.store.release(attempt) {
+                Ok(()) => {
+                    self.progress.note(&format!(
+                        "run {}: stopped on request; back in the queue",
+                        run.key
+                    ));
+                    Trained::Released
+                }
+                Err(e) => self.failed(claimed, &label, &format!("{e:#}"), seconds),
+            };
+        }
         if lost.load(Ordering::SeqCst) || error.downcast_ref::<LeaseLost>().is_some() {
             self.progress.note(&format!("run {}: {error:#}", run.key));
             return Trained::Lost;
@@ -553,6 +571,8 @@ enum Trained {
     Done,
     Failed,
     Lost,
+    /// Stopped on request and put back in the queue.
+    Released,
 }
 
 /// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a run the sweep does not

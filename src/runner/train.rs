@@ -2,6 +2,7 @@
 //! scoring and the metrics of the run's protocol.
 
 use super::progress::RunProgress;
+use super::resume::{Checkpoint, LoopState};
 use crate::config::Protocol;
 use crate::data::Split;
 use crate::kinds::SplitName;
@@ -86,7 +87,26 @@ pub(super) fn train_and_evaluate(
         seed: cfg.seed,
         dependencies,
     })?;
-    let fitted = fit(job, detector.as_mut(), store, shown, val_has_both)?;
+    let run_dir = crate::paths::dir_under(results_dir, &Path::new("runs").join(&run.key))?;
+    let checkpoint = Checkpoint::new(&run_dir);
+    let fitted = fit(
+        job,
+        detector.as_mut(),
+        store,
+        shown,
+        val_has_both,
+        &checkpoint,
+    );
+    // Kept for the next attempt only when this one was stopped or lost its lease; a
+    // run that finished training or failed starts over if it is ever trained again.
+    let interrupted = fitted.as_ref().err().is_some_and(|e| {
+        e.downcast_ref::<super::stop::Stopped>().is_some()
+            || e.downcast_ref::<crate::store::LeaseLost>().is_some()
+    });
+    if !interrupted {
+        checkpoint.clear();
+    }
+    let fitted = fitted?;
     let best_epoch = fitted.best_epoch;
 
     let val_scores = detector.score(&split.val)?;
@@ -143,8 +163,7 @@ pub(super) fn train_and_evaluate(
             .map(|(name, value)| (SplitName::Test, name, value)),
     );
 
-    let checkpoint = crate::paths::dir_under(results_dir, &Path::new("runs").join(&run.key))?
-        .join("model.safetensors");
+    let checkpoint = run_dir.join("model.safetensors");
     detector.save(&checkpoint)?;
 
     Ok(RunResult {
@@ -184,13 +203,16 @@ struct Fitted {
 }
 
 /// The epoch loop: trains, scores validation, stores each epoch's values, keeps the best
-/// epoch by the protocol's merit and restores it at the end.
+/// epoch by the protocol's merit and restores it at the end. After every epoch but the
+/// last it writes a checkpoint, and it starts from an earlier attempt's checkpoint when
+/// there is one (its epochs are stored again: the claim cleared them).
 fn fit(
     job: Job,
     detector: &mut dyn Detector,
     store: &Store,
     shown: &RunProgress,
     val_has_both: bool,
+    checkpoint: &Checkpoint,
 ) -> Result<Fitted> {
     let Job {
         run,
@@ -200,13 +222,35 @@ fn fit(
     } = job;
     let (cfg, protocol) = (&run.config, run.config.eval.protocol);
     let epochs = cfg.train.epochs;
-    shown.set_batches(epochs * detector.batches_per_epoch(split.train.n));
     let mut rng = SplitMix64::new(cfg.seed ^ BATCH_ORDER_STREAM);
     let mut val_rng = SplitMix64::new(cfg.seed ^ VAL_ORDER_STREAM);
     let mut best: Option<(f64, usize, Snapshot)> = None;
     let (mut fit_s, mut val_score_s) = (0.0, 0.0);
-    for epoch in 0..epochs {
-        let mut on_batch = || shown.batch();
+    let mut first_epoch = 0;
+    let mut records: Vec<Vec<(String, f64)>> = Vec::new();
+    if let Some((state, best_weights)) = checkpoint.load(&run.key, detector)? {
+        for (epoch, values) in state.epochs.iter().enumerate() {
+            store.record_epoch(attempt, epoch, values)?;
+        }
+        rng = SplitMix64::new(state.batch_rng);
+        val_rng = SplitMix64::new(state.val_rng);
+        (fit_s, val_score_s) = (state.fit_s, state.val_score_s);
+        best = state
+            .best
+            .zip(best_weights)
+            .map(|((merit, epoch), weights)| (merit, epoch, weights));
+        first_epoch = state.next_epoch;
+        records = state.epochs;
+        shown.note(&format!(
+            "resumed from the checkpoint after epoch {first_epoch} of {epochs}"
+        ));
+    }
+    shown.set_batches((epochs - first_epoch) * detector.batches_per_epoch(split.train.n));
+    for epoch in first_epoch..epochs {
+        let mut on_batch = || {
+            shown.batch();
+            super::stop::check()
+        };
         let fit_start = Instant::now();
         let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
         fit_s += fit_start.elapsed().as_secs_f64();
@@ -250,6 +294,20 @@ fn fit(
             best = Some((merit, epoch, detector.snapshot()?));
         }
         shown.epoch(epoch, epochs, &values);
+        records.push(values);
+        if epoch + 1 < epochs {
+            let state = LoopState {
+                key: run.key.clone(),
+                next_epoch: epoch + 1,
+                best: best.as_ref().map(|(m, e, _)| (*m, *e)),
+                batch_rng: rng.state(),
+                val_rng: val_rng.state(),
+                fit_s,
+                val_score_s,
+                epochs: records.clone(),
+            };
+            checkpoint.save(&*detector, best.as_ref().map(|(_, _, w)| w), &state)?;
+        }
     }
     let (_, best_epoch, snapshot) = best.expect("at least one epoch");
     detector.restore(&snapshot)?;

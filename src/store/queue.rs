@@ -346,6 +346,28 @@ impl Store {
         })
     }
 
+    /// Puts the run of `attempt` back in the queue at its worker's request (a stop
+    /// signal); unlike an expired lease this does not count against the attempt limit.
+    pub fn release(&self, attempt: &Attempt) -> Result<()> {
+        self.rt.block_on(async {
+            let mut tx = self.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE runs SET status = 'queued', owner = NULL, lease_until = NULL
+                 WHERE id = $1 AND attempt = $2 AND status = 'running'",
+            )
+            .bind(attempt.run_id)
+            .bind(attempt.number)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                end_attempt(&mut tx, self.backend, attempt, "released", None).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Puts back in the queue the `running` runs that nobody holds any more: their lease
     /// expired (the worker died, hung, or lost the store), or their owner ran on `host`
     /// and its process is gone (Ctrl-C, kill: no need to wait for the lease). A run

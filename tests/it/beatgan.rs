@@ -70,13 +70,18 @@ fn training_reduces_reconstruction_loss_and_ranks_anomalies() {
     let mut m = model(0);
     let mut rng = SplitMix64::new(0);
     let mut batches = 0;
-    let first = m.fit_epoch(&train, &mut rng, &mut || batches += 1).unwrap();
+    let first = m
+        .fit_epoch(&train, &mut rng, &mut || {
+            batches += 1;
+            Ok(())
+        })
+        .unwrap();
     assert_eq!(batches, 8);
     let names: Vec<&str> = first.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, ["err_d", "err_g", "err_g_rec", "err_g_adv"]);
     let mut last = first.clone();
     for _ in 0..29 {
-        last = m.fit_epoch(&train, &mut rng, &mut || {}).unwrap();
+        last = m.fit_epoch(&train, &mut rng, &mut || Ok(())).unwrap();
     }
     assert!(
         last[2].1 < 0.5 * first[2].1,
@@ -104,9 +109,9 @@ fn same_seed_same_model_and_save_load_round_trips() {
     let test = windows(20, true, 4);
     let mut a = model(7);
     let mut b = model(7);
-    a.fit_epoch(&train, &mut SplitMix64::new(1), &mut || {})
+    a.fit_epoch(&train, &mut SplitMix64::new(1), &mut || Ok(()))
         .unwrap();
-    b.fit_epoch(&train, &mut SplitMix64::new(1), &mut || {})
+    b.fit_epoch(&train, &mut SplitMix64::new(1), &mut || Ok(()))
         .unwrap();
     let sa = a.score(&test).unwrap();
     assert_eq!(
@@ -135,7 +140,7 @@ fn snapshot_restore_brings_back_the_weights() {
     let mut m = model(3);
     let snap = m.snapshot().unwrap();
     let before = m.score(&test).unwrap();
-    m.fit_epoch(&train, &mut SplitMix64::new(2), &mut || {})
+    m.fit_epoch(&train, &mut SplitMix64::new(2), &mut || Ok(()))
         .unwrap();
     assert_ne!(m.score(&test).unwrap(), before);
     m.restore(&snap).unwrap();

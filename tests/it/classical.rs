@@ -46,7 +46,7 @@ fn windows(rows: &Value) -> Windows {
 fn model(yaml: Value, train: &Windows, seed: u64) -> Box<dyn Detector> {
     let cfg: ModelConfig = serde_json::from_value(yaml).unwrap();
     let mut m = build(&cfg, &TrainConfig::default(), InputShape::of(train), seed).unwrap();
-    m.fit_epoch(train, &mut SplitMix64::new(0), &mut || {})
+    m.fit_epoch(train, &mut SplitMix64::new(0), &mut || Ok(()))
         .unwrap();
     m
 }

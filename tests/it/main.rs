@@ -32,6 +32,7 @@ mod plan;
 mod queue;
 mod report;
 mod rescore;
+mod resume;
 mod series_metrics;
 mod store;
 mod synthetic;

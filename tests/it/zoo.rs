@@ -100,7 +100,7 @@ fn train(m: &mut dyn Detector, split: &Split, epochs: usize, watch: &str) -> (f6
     let mut rng = SplitMix64::new(1);
     let mut values = Vec::new();
     for _ in 0..epochs {
-        let losses = m.fit_epoch(&split.train, &mut rng, &mut || {}).unwrap();
+        let losses = m.fit_epoch(&split.train, &mut rng, &mut || Ok(())).unwrap();
         let v = losses
             .iter()
             .find(|(n, _)| *n == watch)
@@ -167,9 +167,9 @@ fn round_trips(name: &str) {
 fn round_trips_on(name: &str, split: &Split, model: &dyn Fn(u64) -> Box<dyn Detector>) {
     let mut a = model(7);
     let mut b = model(7);
-    a.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || {})
+    a.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || Ok(()))
         .unwrap();
-    b.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || {})
+    b.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || Ok(()))
         .unwrap();
     let test = split.test.select(&(0..16).collect::<Vec<_>>());
     let sa = a.score(&test).unwrap();
@@ -192,7 +192,7 @@ fn round_trips_on(name: &str, split: &Split, model: &dyn Fn(u64) -> Box<dyn Dete
     );
 
     let snap = a.snapshot().unwrap();
-    a.fit_epoch(&split.train, &mut SplitMix64::new(2), &mut || {})
+    a.fit_epoch(&split.train, &mut SplitMix64::new(2), &mut || Ok(()))
         .unwrap();
     assert_ne!(a.score(&test).unwrap(), sa);
     a.restore(&snap).unwrap();
@@ -407,7 +407,7 @@ fn ganomaly_2d_ranks_an_unseen_digit() {
     let mut rng = SplitMix64::new(1);
     let mut best: Option<(f64, usize, anolab::models::Snapshot)> = None;
     for epoch in 0..8 {
-        m.fit_epoch(&split.train, &mut rng, &mut || {}).unwrap();
+        m.fit_epoch(&split.train, &mut rng, &mut || Ok(())).unwrap();
         let val = m.score(&split.val).unwrap();
         let val_loss = val.iter().sum::<f64>() / val.len() as f64;
         if best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
@@ -498,11 +498,11 @@ fn template_save_load_round_trips() {
     let shape = InputShape::of(&split.train);
     let mut a = build(&cfg, &train, shape, 0).unwrap();
     let untrained = a.score(&split.test).unwrap();
-    a.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || {})
+    a.fit_epoch(&split.train, &mut SplitMix64::new(1), &mut || Ok(()))
         .unwrap();
     let trained = a.score(&split.test).unwrap();
     assert_ne!(untrained, trained);
-    a.fit_epoch(&split.train, &mut SplitMix64::new(2), &mut || {})
+    a.fit_epoch(&split.train, &mut SplitMix64::new(2), &mut || Ok(()))
         .unwrap();
     assert_eq!(
         a.score(&split.test).unwrap(),
