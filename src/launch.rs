@@ -92,6 +92,9 @@ pub fn slurm_script(launch: &Launch, slurm: &SlurmOptions) -> String {
         // A preempted task goes back in the queue; its run is taken back by whichever
         // worker looks first (the lease, or at once on the same node).
         "#SBATCH --requeue".into(),
+        // Two minutes before the time limit the worker is told to stop: it finishes the
+        // batch, puts its run back (with its last epoch-end checkpoint) and exits.
+        "#SBATCH --signal=B:USR1@120".into(),
     ];
     if let Some(t) = &slurm.time {
         lines.push(format!("#SBATCH --time={t}"));

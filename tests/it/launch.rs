@@ -69,6 +69,7 @@ fn a_slurm_array_of_workers_trains_the_queued_sweep() {
         "#SBATCH --array=0-2",
         "#SBATCH --cpus-per-task=1",
         "#SBATCH --requeue",
+        "#SBATCH --signal=B:USR1@120",
         "#SBATCH --time=00:10:00",
         &format!("#SBATCH --chdir={}", dir.path().display()),
         &format!(
