@@ -458,7 +458,10 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         &store,
         &spec.name,
         &report_dir,
-        &report::ReportOptions::default(),
+        &report::ReportOptions {
+            artifacts: results.clone(),
+            ..Default::default()
+        },
     )?;
     if outcome.failed.is_empty() {
         return Ok(true);
@@ -974,6 +977,7 @@ fn report_cmd(args: ReportArgs) -> Result<()> {
     let opts = report::ReportOptions {
         runs: args.run.clone(),
         skip_overlays: args.no_overlays,
+        artifacts: args.db.results_dir(),
     };
     for name in sweeps {
         println!("== sweep `{name}`");

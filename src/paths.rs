@@ -1,7 +1,8 @@
 //! Where the harness may write: folders under a results root, reached by plain names
 //! only and never through a symbolic link, so that neither a name from a sweep file
 //! nor a link planted in the results folder sends a checkpoint or a figure elsewhere.
-//! It creates folders; it writes no file.
+//! It creates folders and resolves the artifact paths the store records; it writes no
+//! file.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Component, Path, PathBuf};
@@ -37,4 +38,18 @@ pub fn dir_under(root: &Path, relative: &Path) -> Result<PathBuf> {
         }
     }
     Ok(path)
+}
+
+/// The file an `artifacts` row names, on this machine: runs record their files relative
+/// to the artifacts root (`runs/<key>/model.safetensors`), so that every machine that
+/// mounts the root reads them wherever it mounts it. Absolute paths (stores written
+/// before) are kept; so is an older path relative to the working folder that exists.
+pub fn artifact(root: &Path, recorded: &str) -> PathBuf {
+    let recorded = Path::new(recorded);
+    let under_root = root.join(recorded);
+    if under_root.exists() || !recorded.exists() {
+        under_root
+    } else {
+        recorded.to_path_buf()
+    }
 }

@@ -34,6 +34,9 @@ pub struct ReportOptions {
     pub runs: Vec<String>,
     /// Leave out the input-vs-reconstruction figures (they load data and checkpoints).
     pub skip_overlays: bool,
+    /// The artifacts root the runs' checkpoints are recorded under (empty: the working
+    /// folder).
+    pub artifacts: PathBuf,
 }
 
 /// One figure, as PNG and SVG, with the caption `report.md` gives it.

@@ -165,6 +165,8 @@ pub(super) fn train_and_evaluate(
 
     let checkpoint = run_dir.join("model.safetensors");
     detector.save(&checkpoint)?;
+    // Recorded relative to the artifacts root (see `paths::artifact`).
+    let recorded = Path::new("runs").join(&run.key).join("model.safetensors");
 
     Ok(RunResult {
         n_params: detector.n_params(),
@@ -189,7 +191,7 @@ pub(super) fn train_and_evaluate(
                 classes: split.test.classes.clone(),
             },
         ],
-        artifacts: vec![("checkpoint".into(), checkpoint.display().to_string())],
+        artifacts: vec![("checkpoint".into(), recorded.display().to_string())],
     })
 }
 

@@ -178,6 +178,7 @@ fn the_teacher_is_trained_once_for_all_students() {
     let opts = anolab::report::ReportOptions {
         runs: Vec::new(),
         skip_overlays: true,
+        ..Default::default()
     };
     let report = anolab::report::render(&store, "kd", &out, &opts)
         .unwrap()

@@ -53,7 +53,12 @@ fn a_sweep_trains_stores_resumes_and_reports() {
     let artifacts = store.query("SELECT path FROM artifacts").unwrap();
     for row in &artifacts.rows {
         let Cell::Text(p) = &row[0] else { panic!() };
-        assert!(std::fs::metadata(p).unwrap().len() > 1000, "checkpoint {p}");
+        // Recorded relative to the artifacts root (the results folder).
+        let file = anolab::paths::artifact(dir.path(), p);
+        assert!(
+            std::fs::metadata(&file).unwrap().len() > 1000,
+            "checkpoint {p}"
+        );
     }
 
     // Again: nothing is trained twice.

@@ -228,6 +228,7 @@ fn chosen_runs_and_unknown_runs() {
         &ReportOptions {
             runs: keys.to_vec(),
             skip_overlays: true,
+            ..Default::default()
         },
     )
     .unwrap()
@@ -251,6 +252,7 @@ fn chosen_runs_and_unknown_runs() {
         &ReportOptions {
             runs: vec!["zzzz".into()],
             skip_overlays: true,
+            ..Default::default()
         },
     )
     .unwrap_err()
@@ -416,6 +418,7 @@ seeds: [0, 1, 2]
     let opts = ReportOptions {
         runs: Vec::new(),
         skip_overlays: true,
+        ..Default::default()
     };
     let r = report::render(&store, "vs", &out, &opts).unwrap().unwrap();
     let md = std::fs::read_to_string(&r.markdown).unwrap();
@@ -475,6 +478,7 @@ train: { epochs: 1 }
     let opts = ReportOptions {
         runs: Vec::new(),
         skip_overlays: true,
+        ..Default::default()
     };
     let r = report::render(&store, "digits_cd", &dir.path().join("report"), &opts)
         .unwrap()
@@ -485,4 +489,48 @@ train: { epochs: 1 }
         "{:?}\n{md}",
         r.notes
     );
+}
+
+/// Checkpoints are recorded relative to the artifacts root, so a report drawn where the
+/// folder is mounted elsewhere (another machine, a moved folder) still finds them.
+#[test]
+fn reports_find_checkpoints_under_a_moved_artifacts_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = crate::common::sweep(dir.path(), crate::common::TINY, &["seeds=0"]);
+    let first = dir.path().join("first");
+    {
+        let store = anolab::store::Store::open(first.join("store.sqlite")).unwrap();
+        let outcome =
+            anolab::runner::run_sweep(&store, &spec, &runs, &crate::common::options(&first))
+                .unwrap();
+        assert_eq!(outcome.trained, 1);
+        let stored = store.query("SELECT path FROM artifacts").unwrap();
+        assert_eq!(
+            stored.rows[0][0],
+            anolab::store::Cell::Text(format!("runs/{}/model.safetensors", runs[0].key))
+        );
+    }
+    let moved = dir.path().join("moved");
+    std::fs::rename(&first, &moved).unwrap();
+    let store = anolab::store::Store::open_read_only(moved.join("store.sqlite")).unwrap();
+    let r = report::render(
+        &store,
+        "tiny",
+        &moved.join("report"),
+        &ReportOptions {
+            artifacts: moved.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert!(
+        !r.notes.iter().any(|n| n.contains("missing")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r
+        .figures
+        .iter()
+        .any(|f| f.files[0].to_string_lossy().contains("overlay_")));
 }

@@ -70,12 +70,17 @@ pub(super) fn overlay(
     scores: &ScoreSet,
     label: &str,
     cache: &mut SplitCache,
+    artifacts: &Path,
 ) -> Result<std::result::Result<OverlayFigure, String>> {
-    let Some((_, checkpoint)) = run.artifacts.iter().find(|(k, _)| k == "checkpoint") else {
+    let Some((_, recorded)) = run.artifacts.iter().find(|(k, _)| k == "checkpoint") else {
         return Ok(Err("no checkpoint stored".into()));
     };
-    if !Path::new(checkpoint).is_file() {
-        return Ok(Err(format!("checkpoint file {checkpoint} is missing")));
+    let checkpoint = crate::paths::artifact(artifacts, recorded);
+    if !checkpoint.is_file() {
+        return Ok(Err(format!(
+            "checkpoint file {} is missing",
+            checkpoint.display()
+        )));
     }
     let cfg: RunConfig = serde_json::from_str(&run.config_json)
         .with_context(|| format!("reading the stored config of run {}", run.row.key))?;
@@ -115,8 +120,8 @@ pub(super) fn overlay(
         dependencies: &[],
     })?;
     detector
-        .load(Path::new(checkpoint))
-        .with_context(|| format!("loading the checkpoint {checkpoint}"))?;
+        .load(&checkpoint)
+        .with_context(|| format!("loading the checkpoint {}", checkpoint.display()))?;
     let chosen = pick(scores);
     let windows = test.select(&chosen);
     let seen = match input_length {
@@ -280,7 +285,7 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
             let Some(s) = scores.get(&run.row.id) else {
                 continue;
             };
-            match overlay(run, s, &ctx.label(i), &mut cache) {
+            match overlay(run, s, &ctx.label(i), &mut cache, &opts.artifacts) {
                 Ok(Ok(fig)) => out.add(
                     figure::save(out_dir, &format!("overlay_{}", run.row.key), &fig)?,
                     format!("Test windows of {} (normal: median and 95th-percentile score; abnormal: the median-scored window of each class) with the model's reconstruction; the shaded area is the reconstruction error.", ctx.label(i)),
