@@ -10,7 +10,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(npy wfdb_header atr table sweep_yaml)
+  targets=(npy npz wfdb_header wfdb_dat atr rdann table nab_labels sweep_yaml scores_blob)
 fi
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

@@ -159,8 +159,17 @@ pub fn read_label_windows(path: &Path, signal: &str) -> Result<Vec<[i64; 2]>, Da
         path: path.to_path_buf(),
         cause,
     })?;
+    parse_label_windows(path, &text, signal)
+}
+
+/// [`read_label_windows`] on the text of the label file `path`.
+pub fn parse_label_windows(
+    path: &Path,
+    text: &str,
+    signal: &str,
+) -> Result<Vec<[i64; 2]>, DataError> {
     let all: BTreeMap<String, Vec<Vec<String>>> =
-        serde_json::from_str(&text).map_err(|e| DataError::Cell {
+        serde_json::from_str(text).map_err(|e| DataError::Cell {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),

@@ -40,41 +40,43 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 /// Reads a `.npy` file, or one array of a `.npz` archive given as `file.npz:array`.
 pub fn read(path: &Path) -> Result<Array, DataError> {
     let file = file_of(path);
-    let io = |cause| DataError::Io {
+    let bytes = std::fs::read(&file).map_err(|cause| DataError::Io {
         path: file.clone(),
         cause,
+    })?;
+    match npz_member(path) {
+        None => parse(path, &bytes),
+        Some(member) => parse_npz(path, &bytes, &member),
+    }
+}
+
+/// Array `member` (`member.npy`) of the `.npz` archive `bytes`, stored or deflated;
+/// `path` (`file.npz:member`) names it in errors.
+pub fn parse_npz(path: &Path, bytes: &[u8], member: &str) -> Result<Array, DataError> {
+    let content = |problem: String| DataError::Content {
+        path: file_of(path),
+        problem,
     };
-    let bytes = match npz_member(path) {
-        None => std::fs::read(path).map_err(io)?,
-        Some(member) => {
-            let content = |problem: String| DataError::Content {
-                path: file.clone(),
-                problem,
-            };
-            let archive = std::fs::File::open(&file).map_err(io)?;
-            let mut archive = zip::ZipArchive::new(archive)
-                .map_err(|e| content(format!("not a readable .npz (zip) archive: {e}")))?;
-            let names: Vec<String> = archive
-                .file_names()
-                .filter_map(|n| n.ok().map(|n| n.to_string()))
-                .collect();
-            let mut entry = archive.by_name(&format!("{member}.npy")).map_err(|_| {
-                content(format!(
-                    "no array `{member}` in the archive; it holds {}",
-                    names.join(", ")
-                ))
-            })?;
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| {
-                content(format!(
-                    "array `{member}` ({} in the archive) cannot be read: {e}",
-                    entry.compression()
-                ))
-            })?;
-            bytes
-        }
-    };
-    parse(path, &bytes)
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| content(format!("not a readable .npz (zip) archive: {e}")))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .collect();
+    let mut entry = archive.by_name(&format!("{member}.npy")).map_err(|_| {
+        content(format!(
+            "no array `{member}` in the archive; it holds {}",
+            names.join(", ")
+        ))
+    })?;
+    let mut array = Vec::new();
+    std::io::Read::read_to_end(&mut entry, &mut array).map_err(|e| {
+        content(format!(
+            "array `{member}` ({} in the archive) cannot be read: {e}",
+            entry.compression()
+        ))
+    })?;
+    parse(path, &array)
 }
 
 /// The file behind a reader path: `beats.npz:windows` → `beats.npz`.

@@ -244,6 +244,12 @@ pub fn read_signals(dir: &Path, header: &Header) -> Result<Vec<Vec<i16>>, DataEr
         path: path.clone(),
         cause,
     })?;
+    decode_212(&path, header, &bytes)
+}
+
+/// [`read_signals`] on the bytes of the signal file `path`.
+pub fn decode_212(path: &Path, header: &Header, bytes: &[u8]) -> Result<Vec<Vec<i16>>, DataError> {
+    let path = path.to_path_buf();
     let n_channels = header.signals.len();
     let total = header.n_samples * n_channels;
     // Two 12-bit samples per 3 bytes; an odd final sample takes 2 bytes.
@@ -276,7 +282,13 @@ pub fn read_signals(dir: &Path, header: &Header) -> Result<Vec<Vec<i16>>, DataEr
         push(u16::from(*b0) | (u16::from(*b1) & 0x0F) << 8);
     }
     for (i, (spec, samples)) in header.signals.iter().zip(&channels).enumerate() {
-        let first = i32::from(samples[0]);
+        let Some(&first) = samples.first() else {
+            return Err(DataError::Content {
+                path,
+                problem: "the header declares no samples".into(),
+            });
+        };
+        let first = i32::from(first);
         if first != spec.init_value {
             return Err(DataError::Content {
                 path,
@@ -490,7 +502,11 @@ pub fn parse_atr(path: &Path, bytes: &[u8]) -> Result<Vec<Annotation>, DataError
 /// (`Time Sample # Type Sub Chan Num`), then one annotation per line with those six
 /// whitespace-separated columns, optionally followed by a TAB and the aux text.
 pub fn read_rdann_txt(path: &Path) -> Result<Vec<Annotation>, DataError> {
-    let text = read_text(path)?;
+    parse_rdann_txt(path, &read_text(path)?)
+}
+
+/// [`read_rdann_txt`] on the text of `path`.
+pub fn parse_rdann_txt(path: &Path, text: &str) -> Result<Vec<Annotation>, DataError> {
     let line_err = |line: usize, problem: String| DataError::Line {
         path: path.to_path_buf(),
         line,

@@ -627,34 +627,14 @@ impl Store {
             rows.iter()
                 .map(|r| {
                     let run_id: i64 = r.try_get("run_id")?;
-                    let labels: Vec<u8> = r.try_get("labels")?;
-                    let bytes: Vec<u8> = r.try_get("scores")?;
-                    let classes: String = r.try_get("classes")?;
-                    if bytes.len() != 8 * labels.len() {
-                        return Err(anyhow!(
-                            "run {run_id}, split {split}: {} score bytes for {} labels (8 bytes per score)",
-                            bytes.len(),
-                            labels.len()
-                        ));
-                    }
-                    let scores = bytes
-                        .chunks_exact(8)
-                        .map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8")))
-                        .collect();
-                    let classes: Vec<String> = if classes.is_empty() {
-                        Vec::new()
-                    } else {
-                        classes.split(',').map(String::from).collect()
-                    };
-                    Ok((
-                        run_id,
-                        ScoreSet {
-                            split,
-                            labels: labels.iter().map(|&l| l != 0).collect(),
-                            scores,
-                            classes,
-                        },
-                    ))
+                    let scores = decode_scores(
+                        split,
+                        &r.try_get::<Vec<u8>, _>("labels")?,
+                        &r.try_get::<Vec<u8>, _>("scores")?,
+                        &r.try_get::<String, _>("classes")?,
+                    )
+                    .map_err(|e| anyhow!("run {run_id}, split {split}: {e}"))?;
+                    Ok((run_id, scores))
                 })
                 .collect()
         })
@@ -737,6 +717,44 @@ impl Store {
         self.rt
             .block_on(query::fetch(&self.location, self.read_only, sql))
     }
+}
+
+/// A split's stored labels (a byte each), scores (little-endian f64 each) and classes
+/// (comma-separated, or empty), checked against each other.
+pub fn decode_scores(
+    split: SplitName,
+    labels: &[u8],
+    scores: &[u8],
+    classes: &str,
+) -> Result<ScoreSet, String> {
+    if scores.len() != 8 * labels.len() {
+        return Err(format!(
+            "{} score bytes for {} labels (8 bytes per score)",
+            scores.len(),
+            labels.len()
+        ));
+    }
+    let classes: Vec<String> = if classes.is_empty() {
+        Vec::new()
+    } else {
+        classes.split(',').map(String::from).collect()
+    };
+    if !classes.is_empty() && classes.len() != labels.len() {
+        return Err(format!(
+            "{} classes for {} labels",
+            classes.len(),
+            labels.len()
+        ));
+    }
+    Ok(ScoreSet {
+        split,
+        labels: labels.iter().map(|&l| l != 0).collect(),
+        scores: scores
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8")))
+            .collect(),
+        classes,
+    })
 }
 
 /// `1, 2, 3`: ids (integers, so safe to write into SQL) for an `IN (…)` list; `NULL`

@@ -18,6 +18,7 @@ mod distill;
 mod fuzz_corpus;
 mod gp;
 mod groups;
+mod hostile;
 mod launch;
 mod lengths;
 mod logs;
