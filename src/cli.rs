@@ -536,6 +536,12 @@ fn slurm(args: SlurmArgs) -> Result<()> {
         None => std::env::current_exe().context("finding the anolab binary")?,
     };
     let launch = launch_plan(&args.launch, binary)?;
+    if matches!(launch.db, Location::Sqlite(_)) && launch.workers > 1 {
+        eprintln!(
+            "warning: a SQLite store is safe for workers on one node only (its file on a local disk); \
+             for tasks on several nodes give --db postgres://…"
+        );
+    }
     let script = anolab::launch::slurm_script(
         &launch,
         &anolab::launch::SlurmOptions {

@@ -351,44 +351,49 @@ impl Worker<'_> {
             lease: self.opts.lease,
         };
         let sweep = self.opts.sweep.as_deref();
+        let mut store_errors = 0;
         loop {
-            if stop::requested()
-                || self
-                    .opts
-                    .max_runs
-                    .is_some_and(|n| self.claimed.load(Ordering::SeqCst) >= n)
-            {
+            if stop::requested() {
                 return Ok(());
             }
-            for note in self
-                .store
-                .reclaim_abandoned(&self.host, self.opts.max_attempts)?
-            {
-                self.progress.note(&note);
+            // A slot of `--max-runs` is taken before the claim, so that jobs claiming
+            // at once cannot overshoot it; given back if nothing was claimed.
+            let slot = self.claimed.fetch_add(1, Ordering::SeqCst);
+            if self.opts.max_runs.is_some_and(|n| slot >= n) {
+                self.claimed.fetch_sub(1, Ordering::SeqCst);
+                return Ok(());
             }
             // Counted active before the claim, so that a sibling never sees an empty
             // queue and no run in flight between this claim and its training.
             self.active.fetch_add(1, Ordering::SeqCst);
-            let claimed = self.store.claim_next(sweep, &who);
+            let claimed = self.claim(sweep, &who);
             let claimed = match claimed {
-                Ok(Some(c)) => c,
+                Ok(Some(c)) => {
+                    store_errors = 0;
+                    c
+                }
                 other => {
                     self.active.fetch_sub(1, Ordering::SeqCst);
-                    other?;
-                    if self.store.fail_orphans()? > 0 {
-                        continue;
-                    }
-                    if self.active.load(Ordering::SeqCst) > 0 {
-                        std::thread::sleep(SIBLING_POLL);
-                    } else if self.opts.exit_when_idle {
-                        return Ok(());
-                    } else {
-                        std::thread::sleep(IDLE_POLL);
+                    self.claimed.fetch_sub(1, Ordering::SeqCst);
+                    let idle = other.and_then(|_| self.idle(sweep));
+                    match idle {
+                        Ok(Idle::Exit) => return Ok(()),
+                        Ok(Idle::Again) => store_errors = 0,
+                        // A store that restarts or stays busy for a while must not end a
+                        // long-lived worker; one that stays away does.
+                        Err(e) if store_errors < MAX_STORE_ERRORS => {
+                            store_errors += 1;
+                            self.progress.note(&format!(
+                                "the store failed ({e:#}); trying again in {} s ({store_errors}/{MAX_STORE_ERRORS})",
+                                IDLE_POLL.as_secs()
+                            ));
+                            std::thread::sleep(IDLE_POLL);
+                        }
+                        Err(e) => return Err(e),
                     }
                     continue;
                 }
             };
-            self.claimed.fetch_add(1, Ordering::SeqCst);
             let result = self.train_claimed(&claimed, &device);
             self.active.fetch_sub(1, Ordering::SeqCst);
             self.progress.run_ended();
@@ -401,6 +406,40 @@ impl Worker<'_> {
                 Trained::Released => outcome.released += 1,
             }
         }
+    }
+
+    /// Puts abandoned runs back in the queue, then claims the next claimable run.
+    fn claim(&self, sweep: Option<&str>, who: &Claimant) -> Result<Option<Claimed>> {
+        for note in self
+            .store
+            .reclaim_abandoned(&self.host, self.opts.max_attempts)?
+        {
+            self.progress.note(&note);
+        }
+        self.store.claim_next(sweep, who)
+    }
+
+    /// Nothing could be claimed: whether to look again (after a pause) or stop. A
+    /// worker waits while its sibling jobs train (they may unblock dependents) and
+    /// while runs are held elsewhere (they unblock dependents when done, or come back
+    /// to the queue when their worker dies, and someone must be there to take them).
+    fn idle(&self, sweep: Option<&str>) -> Result<Idle> {
+        if self.store.fail_orphans()? > 0 {
+            return Ok(Idle::Again);
+        }
+        if self.active.load(Ordering::SeqCst) > 0 {
+            std::thread::sleep(SIBLING_POLL);
+            return Ok(Idle::Again);
+        }
+        let pending = self.store.pending(sweep)?;
+        if pending.claimable > 0 {
+            return Ok(Idle::Again);
+        }
+        if self.opts.exit_when_idle && pending.running == 0 {
+            return Ok(Idle::Exit);
+        }
+        std::thread::sleep(IDLE_POLL);
+        Ok(Idle::Again)
     }
 
     /// Trains one claimed run and stores what came of it.
@@ -570,6 +609,15 @@ impl Worker<'_> {
         Ok(split)
     }
 }
+
+/// What a worker with nothing to claim does next.
+enum Idle {
+    Again,
+    Exit,
+}
+
+/// Store errors in a row a worker rides out (about 20 s) before it gives up.
+const MAX_STORE_ERRORS: usize = 10;
 
 /// How one claimed run ended.
 enum Trained {

@@ -12,6 +12,9 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The tensor that records which epoch the tensor file belongs to.
+const NEXT_EPOCH: &str = "meta.next_epoch";
+
 /// The epoch loop's state after a finished epoch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoopState {
@@ -67,6 +70,12 @@ impl Checkpoint {
                 tensors.insert(format!("{prefix}{name}"), t.to_device(&Device::Cpu)?);
             }
         }
+        // Ties the two files together: a JSON file beside tensors of another epoch (a
+        // kill between the two renames) is not used.
+        tensors.insert(
+            NEXT_EPOCH.into(),
+            candle_core::Tensor::new(&[state.next_epoch as i64], &Device::Cpu)?,
+        );
         let json = serde_json::to_vec(state)?;
         // The tensors first: a JSON file always names tensors that are complete.
         write_atomically(&self.tensors, |tmp| {
@@ -97,6 +106,13 @@ impl Checkpoint {
         }
         let all = candle_core::safetensors::load(&self.tensors, &Device::Cpu)
             .with_context(|| format!("reading the checkpoint {}", self.tensors.display()))?;
+        let tensors_epoch = all
+            .get(NEXT_EPOCH)
+            .and_then(|t| t.to_vec1::<i64>().ok())
+            .and_then(|v| v.first().copied());
+        if tensors_epoch != Some(state.next_epoch as i64) {
+            return Ok(None);
+        }
         let group = |prefix: &str| -> Snapshot {
             all.iter()
                 .filter_map(|(n, t)| n.strip_prefix(prefix).map(|n| (n.to_string(), t.clone())))

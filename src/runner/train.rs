@@ -10,7 +10,7 @@ use crate::metrics;
 use crate::models::{Build, Detector, Finished, InputShape, Snapshot};
 use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
-use crate::store::{Attempt, Metric, RunResult, ScoreSet, Store};
+use crate::store::{Attempt, LeaseLost, Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use std::path::Path;
@@ -101,9 +101,10 @@ pub(super) fn train_and_evaluate(
     // run that finished training or failed starts over if it is ever trained again.
     let interrupted = fitted.as_ref().err().is_some_and(|e| {
         e.downcast_ref::<super::stop::Stopped>().is_some()
-            || e.downcast_ref::<crate::store::LeaseLost>().is_some()
+            || e.downcast_ref::<LeaseLost>().is_some()
     });
     if !interrupted {
+        still_held(store, job.attempt)?;
         checkpoint.clear();
     }
     let fitted = fitted?;
@@ -164,6 +165,7 @@ pub(super) fn train_and_evaluate(
     );
 
     let checkpoint = run_dir.join("model.safetensors");
+    still_held(store, job.attempt)?;
     detector.save(&checkpoint)?;
     // Recorded relative to the artifacts root (see `paths::artifact`).
     let recorded = Path::new("runs").join(&run.key).join("model.safetensors");
@@ -193,6 +195,20 @@ pub(super) fn train_and_evaluate(
         ],
         artifacts: vec![("checkpoint".into(), recorded.display().to_string())],
     })
+}
+
+/// Err([`LeaseLost`]) when `attempt` no longer holds its run: a worker whose lease
+/// lapsed must not touch the files of the attempt that has the run now.
+fn still_held(store: &Store, attempt: &Attempt) -> Result<()> {
+    if store.renew(attempt)? {
+        Ok(())
+    } else {
+        Err(LeaseLost {
+            run_id: attempt.run_id,
+            number: attempt.number,
+        }
+        .into())
+    }
 }
 
 /// What training kept: the selected epoch (its weights restored into the detector) and

@@ -48,6 +48,10 @@ pub(super) async fn fetch(location: &Location, read_only: bool, sql: &str) -> Re
                 .await
                 .map_err(|e| anyhow!("opening the store {location}: {e}"))?;
             if read_only {
+                // The session too: statements after a `COMMIT` in the user's text stay
+                // read-only.
+                conn.execute("SET default_transaction_read_only = on")
+                    .await?;
                 conn.execute("BEGIN TRANSACTION READ ONLY").await?;
             }
             let result = postgres_rows(&mut conn, sql).await;

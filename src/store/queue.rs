@@ -431,16 +431,19 @@ impl Store {
             ("queued", None, "expired")
         };
         let mut tx = self.begin_write().await?;
-        // Still the same attempt, still running: another worker may have reclaimed it.
+        // Still the same attempt, still running, and (unless its process is gone) still
+        // expired: another worker may have reclaimed it, or its own renewed the lease.
         let n = sqlx::query(&format!(
             "UPDATE runs SET status = $1, error = $2, owner = NULL, lease_until = NULL,
                  finished_at = CASE WHEN $1 = 'failed' THEN {now} ELSE NULL END
-             WHERE id = $3 AND attempt = $4 AND status = 'running'"
+             WHERE id = $3 AND attempt = $4 AND status = 'running'
+               AND ($5 = 1 OR lease_until < {now})"
         ))
         .bind(status)
         .bind(&error)
         .bind(attempt.run_id)
         .bind(attempt.number)
+        .bind(i64::from(gone))
         .execute(&mut *tx)
         .await?
         .rows_affected();

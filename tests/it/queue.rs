@@ -401,3 +401,42 @@ fn killed_and_restarted_workers_finish_a_sweep_exactly_once() {
         );
     }
 }
+
+/// A worker told to exit when idle waits while a run is held elsewhere: when that
+/// worker's lease expires, it takes the run back and trains it, and only then exits.
+#[test]
+fn an_idle_worker_waits_for_runs_held_elsewhere_and_takes_them_when_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(dir.path(), common::TINY, &["seeds=0"]);
+    let db = dir.path().join("store.sqlite");
+    let store = Store::open(&db).unwrap();
+    store.plan(&record(&spec), &runs).unwrap();
+    let held = Claimant {
+        owner: "elsewhere:1",
+        device: "cpu",
+        lease: Duration::from_secs(2),
+    };
+    store.claim_next(None, &held).unwrap().unwrap();
+    let log = dir.path().join("worker.log");
+    let status = start_worker(dir.path(), &db.display().to_string(), &log)
+        .wait()
+        .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{text}");
+    assert!(
+        text.contains("the lease of attempt 1 expired; queued it again"),
+        "{text}"
+    );
+    let done = store.runs(None, Some(RunStatus::Done)).unwrap();
+    assert_eq!(done.len(), 1, "{text}");
+    assert_eq!(
+        store
+            .query("SELECT outcome FROM attempts ORDER BY attempt")
+            .unwrap()
+            .rows,
+        [
+            vec![anolab::store::Cell::Text("expired".into())],
+            vec![anolab::store::Cell::Text("done".into())]
+        ]
+    );
+}

@@ -200,6 +200,8 @@ fn read_only(dir: &std::path::Path, path: &Location) {
     let ro = Store::open_read_only(path).unwrap();
     let e = ro.query("DELETE FROM runs").unwrap_err().to_string();
     assert!(e.contains("read") && e.contains("--write"), "{e}");
+    // Ending the read-only transaction inside the query does not make it writable.
+    assert!(ro.query("COMMIT; DELETE FROM runs").is_err());
     assert_eq!(
         common::count(&ro, "SELECT count(*) FROM runs"),
         2,
