@@ -104,7 +104,7 @@ pub(super) fn train_and_evaluate(
             || e.downcast_ref::<LeaseLost>().is_some()
     });
     if !interrupted {
-        still_held(store, job.attempt)?;
+        store.still_holds(job.attempt)?;
         checkpoint.clear();
     }
     let fitted = fitted?;
@@ -165,7 +165,7 @@ pub(super) fn train_and_evaluate(
     );
 
     let checkpoint = run_dir.join("model.safetensors");
-    still_held(store, job.attempt)?;
+    store.still_holds(job.attempt)?;
     detector.save(&checkpoint)?;
     // Recorded relative to the artifacts root (see `paths::artifact`).
     let recorded = Path::new("runs").join(&run.key).join("model.safetensors");
@@ -195,20 +195,6 @@ pub(super) fn train_and_evaluate(
         ],
         artifacts: vec![("checkpoint".into(), recorded.display().to_string())],
     })
-}
-
-/// Err([`LeaseLost`]) when `attempt` no longer holds its run: a worker whose lease
-/// lapsed must not touch the files of the attempt that has the run now.
-fn still_held(store: &Store, attempt: &Attempt) -> Result<()> {
-    if store.renew(attempt)? {
-        Ok(())
-    } else {
-        Err(LeaseLost {
-            run_id: attempt.run_id,
-            number: attempt.number,
-        }
-        .into())
-    }
 }
 
 /// What training kept: the selected epoch (its weights restored into the detector) and

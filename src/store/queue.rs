@@ -93,6 +93,15 @@ pub struct LeaseLost {
     pub number: i64,
 }
 
+impl From<&Attempt> for LeaseLost {
+    fn from(attempt: &Attempt) -> LeaseLost {
+        LeaseLost {
+            run_id: attempt.run_id,
+            number: attempt.number,
+        }
+    }
+}
+
 /// Runs of `sweep` (`$3`, NULL: every sweep), or the one run `$4`, that may be claimed:
 /// queued, with every dependency done. The `{lock}` clause follows `LIMIT 1`.
 fn claimable(lock: &str) -> String {
@@ -257,11 +266,17 @@ impl Store {
         if n == 1 {
             Ok(())
         } else {
-            Err(LeaseLost {
-                run_id: attempt.run_id,
-                number: attempt.number,
-            }
-            .into())
+            Err(LeaseLost::from(attempt).into())
+        }
+    }
+
+    /// [`Store::renew`], or Err([`LeaseLost`]) when `attempt` no longer holds its run:
+    /// a worker that lost its lease must not touch the files of the newer attempt.
+    pub fn still_holds(&self, attempt: &Attempt) -> Result<()> {
+        if self.renew(attempt)? {
+            Ok(())
+        } else {
+            Err(LeaseLost::from(attempt).into())
         }
     }
 
