@@ -204,21 +204,26 @@ impl Store {
 
     /// Renews the lease of `attempt`; `false` when it is no longer the run's attempt.
     pub fn renew(&self, attempt: &Attempt) -> Result<bool> {
-        let sql = format!(
+        self.rt.block_on(async {
+            let mut conn = self.pool.acquire().await?;
+            self.renew_on(&mut conn, attempt).await
+        })
+    }
+
+    /// [`Store::renew`] on `conn` (inside the caller's transaction, if any).
+    async fn renew_on(&self, conn: &mut AnyConnection, attempt: &Attempt) -> Result<bool> {
+        let n = sqlx::query(&format!(
             "UPDATE runs SET heartbeat_at = {}, lease_until = {}
              WHERE id = $1 AND attempt = $2 AND status = 'running'",
             self.backend.now(),
             self.lease_end(attempt.lease)
-        );
-        self.rt.block_on(async {
-            let n = sqlx::query(&sql)
-                .bind(attempt.run_id)
-                .bind(attempt.number)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-            Ok(n == 1)
-        })
+        ))
+        .bind(attempt.run_id)
+        .bind(attempt.number)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// Stores one epoch's losses and validation values and renews the lease, or refuses
@@ -231,7 +236,7 @@ impl Store {
     ) -> Result<()> {
         self.rt.block_on(async {
             let mut tx = self.begin_write().await?;
-            self.fence(&mut tx, attempt, "").await?;
+            self.fence(&mut tx, attempt).await?;
             for (name, value) in values {
                 sqlx::query(
                     "INSERT INTO epochs (run_id, epoch, name, value) VALUES ($1, $2, $3, $4)
@@ -249,21 +254,10 @@ impl Store {
         })
     }
 
-    /// Renews `attempt`'s lease and sets `extra` (`, column = …`) inside the caller's
-    /// transaction, or fails with [`LeaseLost`] (the transaction is then dropped unused).
-    async fn fence(&self, conn: &mut AnyConnection, attempt: &Attempt, extra: &str) -> Result<()> {
-        let n = sqlx::query(&format!(
-            "UPDATE runs SET heartbeat_at = {}, lease_until = {}{extra}
-             WHERE id = $1 AND attempt = $2 AND status = 'running'",
-            self.backend.now(),
-            self.lease_end(attempt.lease)
-        ))
-        .bind(attempt.run_id)
-        .bind(attempt.number)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if n == 1 {
+    /// Renews `attempt`'s lease inside the caller's transaction, or fails with
+    /// [`LeaseLost`] (the transaction is then dropped unused).
+    async fn fence(&self, conn: &mut AnyConnection, attempt: &Attempt) -> Result<()> {
+        if self.renew_on(conn, attempt).await? {
             Ok(())
         } else {
             Err(LeaseLost::from(attempt).into())
@@ -287,7 +281,7 @@ impl Store {
         self.rt.block_on(async {
             let mut tx = self.begin_write().await?;
             // The fence first: on PostgreSQL it also locks the run's row until commit.
-            self.fence(&mut tx, attempt, "").await?;
+            self.fence(&mut tx, attempt).await?;
             let id = attempt.run_id;
             for m in &result.metrics {
                 insert_metric(&mut tx, id, m, &result.protocol).await?;
