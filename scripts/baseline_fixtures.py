@@ -99,6 +99,10 @@ for values in [[0.81, 0.84, 0.79], [0.9, 0.88, 0.93, 0.91, 0.87]]:
     intervals.append({"values": values, "lo": float(lo), "hi": float(hi)})
 out["t_interval"] = intervals
 
+# Nemenyi's q_0.05 (Demsar 2006): the studentized range quantile, infinite df, over sqrt 2.
+out["nemenyi_q_05"] = {str(k): float(stats.studentized_range.ppf(0.95, k, np.inf) / np.sqrt(2))
+                       for k in range(2, 31)}
+
 # VUS-ROC / VUS-PR as tsb-ad's get_metrics computes them (generate_curve, version "opt").
 from TSB_AD.evaluation.basic_metrics import generate_curve
 import importlib.metadata

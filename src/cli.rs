@@ -379,12 +379,12 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
         .map(|o| config::parse_override(o))
         .collect::<Result<Vec<_>, _>>()?;
     let (spec, runs) = plan::load(&args.file, &overrides, args.max_runs)?;
-    if exactly_one && spec.runs.len() != 1 {
+    if exactly_one && spec.len() != 1 {
         let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
         bail!(
             "`anolab run` trains exactly one run, but {} expands to {} (axes: {}); use `anolab sweep`",
             args.file.display(),
-            spec.runs.len(),
+            spec.len(),
             axes.join(", ")
         );
     }
@@ -392,7 +392,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
     if args.dry_run {
         print_dry_run(&spec, &runs, &args.db.db)?;
         // The data checks a sweep makes before queueing anything.
-        runner::load_data(&plan::with_dependencies(&runs))?;
+        runner::load_data(&runs)?;
         return Ok(true);
     }
 
@@ -476,7 +476,7 @@ fn sweep(args: SweepArgs, exactly_one: bool) -> Result<bool> {
 
 /// Plans a sweep into the queue (its data checked first) and says what is queued.
 fn enqueue(store: &Store, spec: &SweepSpec, runs: &[RunSpec], opts: &SweepOptions) -> Result<()> {
-    runner::load_data(&plan::with_dependencies(runs))?;
+    runner::load_data(runs)?;
     let total = runner::enqueue(store, spec, runs, opts)?;
     let pending = store.pending(Some(&spec.name))?;
     println!(
@@ -1090,7 +1090,7 @@ fn datasets(args: DatasetsArgs) -> Result<()> {
                 .collect::<Result<Vec<_>, _>>()?;
             let spec = config::load_sweep(file, &overrides)?;
             let mut seen = Vec::new();
-            for run in spec.runs {
+            for run in spec.runs() {
                 let entry = (run.dataset, run.fold);
                 if !seen.contains(&entry) {
                     seen.push(entry);

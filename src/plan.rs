@@ -88,8 +88,7 @@ pub fn load(
 pub fn resolve(sweep: &SweepSpec) -> Result<Vec<RunSpec>> {
     let mut fingerprints: HashMap<String, String> = HashMap::new();
     sweep
-        .runs
-        .iter()
+        .runs()
         .map(|config| {
             let id = serde_json::to_string(&config.dataset)?;
             let fingerprint = match fingerprints.get(&id) {
@@ -100,7 +99,7 @@ pub fn resolve(sweep: &SweepSpec) -> Result<Vec<RunSpec>> {
                     f
                 }
             };
-            Ok(RunSpec::new(config.clone(), &fingerprint))
+            Ok(RunSpec::new(config, &fingerprint))
         })
         .collect()
 }

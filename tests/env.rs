@@ -28,8 +28,8 @@ fn environment_sits_between_file_and_cli() {
     let from_env = load_sweep(&path, &[]).unwrap();
     let from_cli = load_sweep(&path, &[parse_override("train.beta2=0.9").unwrap()]).unwrap();
     std::env::remove_var("ANOLAB_TRAIN__BETA2");
-    assert_eq!(from_env.runs[0].train.beta2, 0.99);
-    assert_eq!(from_cli.runs[0].train.beta2, 0.9);
+    assert_eq!(from_env.runs().next().unwrap().train.beta2, 0.99);
+    assert_eq!(from_cli.runs().next().unwrap().train.beta2, 0.9);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Sweep expansion: list values are axes, their cartesian product (times `seeds` and
-//! `folds`) is the list of run configs, each validated. Keys are `plan`'s; this reads
-//! no data file.
+//! `folds`) is the sweep's runs, each validated. The runs are never held as a list
+//! here: run i is decoded from i ([`Grid`]), so a large sweep streams through whoever
+//! takes its runs. Keys are `plan`'s; this reads no data file.
 //!
 //! A run's `train:` settings come from three layers: the model's paper defaults
 //! (`ModelSpec::train_defaults`) < the sweep's `train:` < the model's own `train:` block
@@ -35,7 +36,8 @@ const RUN_SECTIONS: &[&str] = &["dataset", "model", "train", "eval"];
 /// Sections chosen whole by name (`model=ae` on the command line): the registries'.
 pub const GROUPS: &[&str] = &["dataset", "model"];
 
-/// A loaded sweep: its identity, the merged document as given, and its runs.
+/// A loaded sweep: its identity, the merged document as given, and its runs
+/// ([`SweepSpec::runs`], resolved one at a time as they are taken).
 #[derive(Debug, Clone)]
 pub struct SweepSpec {
     pub name: String,
@@ -44,9 +46,10 @@ pub struct SweepSpec {
     pub document: Value,
     /// The keys that vary, in expansion order (`seed` and `fold` included when they vary).
     pub axes: Vec<Axis>,
-    /// Groups of axes that move together (`zip:`).
+    /// Groups of axes that move together (`zip:`) at the top level (groups inside one
+    /// alternative of a section are that alternative's business).
     pub zip: Vec<Vec<String>>,
-    pub runs: Vec<RunConfig>,
+    grid: Grid,
     /// How `anolab report` draws this sweep; not part of any run.
     pub report: ReportSpec,
 }
@@ -148,6 +151,26 @@ impl ReportSpec {
 }
 
 impl SweepSpec {
+    /// How many runs the sweep has.
+    pub fn len(&self) -> usize {
+        self.grid.len
+    }
+
+    /// Whether the sweep has no runs (never true for a loaded sweep).
+    pub fn is_empty(&self) -> bool {
+        self.grid.len == 0
+    }
+
+    /// The runs' configs in expansion order (the last axis varies fastest), each
+    /// resolved as it is taken: nothing holds the whole list.
+    pub fn runs(&self) -> impl ExactSizeIterator<Item = RunConfig> + '_ {
+        (0..self.grid.len).map(|i| {
+            self.grid
+                .config(i)
+                .expect("every run was resolved and validated when the sweep was loaded")
+        })
+    }
+
     /// The grid's dimensions for people: `model.nz (4) × model.ndf+model.ngf (2) × seed (2)`.
     pub fn describe_grid(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
@@ -342,14 +365,20 @@ pub(super) fn expand(doc: Value, max_runs: usize) -> Result<SweepSpec, String> {
         Value::Object(d)
     };
 
+    let mut alternative_zips = Vec::new();
     for section in RUN_SECTIONS {
         if let Some(Value::Array(items)) = top.get(*section) {
-            let expanded = expand_alternatives(section, items, max_runs)?;
-            top.insert(section.to_string(), Value::Array(expanded));
+            let expanded = expand_alternatives(section, items, &zip, max_runs)?;
+            alternative_zips.extend(expanded.zips);
+            top.insert(section.to_string(), Value::Array(expanded.alternatives));
         }
     }
-    let base = Value::Object(top);
+    let top_zip: Vec<Vec<String>> = zip
+        .into_iter()
+        .filter(|g| !alternative_zips.contains(g))
+        .collect();
     let mut axes = Vec::new();
+    let base = Value::Object(top);
     find_axes("", &base, &mut axes)?;
     for (key, values) in [("fold", &folds), ("seed", &seeds)] {
         axes.push(Axis {
@@ -357,40 +386,95 @@ pub(super) fn expand(doc: Value, max_runs: usize) -> Result<SweepSpec, String> {
             values: values.iter().map(|v| Value::from(*v)).collect(),
         });
     }
-
-    let dims = dimensions(&axes, &zip)?;
-    let counts: Vec<(String, usize)> = dims
-        .iter()
-        .map(|d| {
-            let keys: Vec<&str> = d.iter().map(|&a| axes[a].key.as_str()).collect();
-            (keys.join("+"), axes[d[0]].values.len())
-        })
-        .collect();
-    bounded(&counts, max_runs, "the sweep")?;
-    let mut runs = Vec::new();
-    for point in cartesian(&axes, &dims) {
-        let mut doc = base.clone();
-        for (axis, value) in point {
-            set_path(&mut doc, &axes[axis].key, axes[axis].values[value].clone());
+    let grid = Grid::new(base, axes, &top_zip, max_runs, "the sweep")?;
+    // Every run is resolved and checked once here, and dropped: errors come at load
+    // time, naming the key, and memory does not grow with the sweep.
+    for i in 0..grid.len {
+        let config = grid.config(i)?;
+        if i == 0 {
+            let settings: Vec<String> = params(&config).into_iter().map(|(k, _)| k).collect();
+            report.check_keys(&settings)?;
         }
-        let config = resolve_run(doc)?;
-        config.validate()?;
-        runs.push(config);
     }
+    let mut axes = grid.axes.clone();
     axes.retain(|a| a.values.len() > 1);
-    if let Some(first) = runs.first() {
-        let settings: Vec<String> = params(first).into_iter().map(|(k, _)| k).collect();
-        report.check_keys(&settings)?;
-    }
     Ok(SweepSpec {
         name,
         description,
         document,
         axes,
-        zip,
-        runs,
+        zip: top_zip,
+        grid,
         report,
     })
+}
+
+/// A sweep's runs without a list of them: the document with its lists taken out, the
+/// axes, and the independent dimensions (an axis, or a zip group moving together);
+/// run i is the i-th combination, the last dimension varying fastest.
+#[derive(Debug, Clone)]
+struct Grid {
+    base: Value,
+    axes: Vec<Axis>,
+    dims: Vec<Vec<usize>>,
+    len: usize,
+}
+
+impl Grid {
+    /// The grid of `base`'s `axes` (at most `max_runs` combinations; `what` names the
+    /// grid in the refusal).
+    fn new(
+        mut base: Value,
+        axes: Vec<Axis>,
+        zip: &[Vec<String>],
+        max_runs: usize,
+        what: &str,
+    ) -> Result<Grid, String> {
+        let dims = dimensions(&axes, zip)?;
+        let counts: Vec<(String, usize)> = dims
+            .iter()
+            .map(|d| {
+                let keys: Vec<&str> = d.iter().map(|&a| axes[a].key.as_str()).collect();
+                (keys.join("+"), axes[d[0]].values.len())
+            })
+            .collect();
+        let len = bounded(&counts, max_runs, what)?;
+        // Each run's document starts as a copy of the base: without its lists that copy
+        // costs the document's size, not the grid's.
+        for axis in &axes {
+            set_path(&mut base, &axis.key, Value::Null);
+        }
+        Ok(Grid {
+            base,
+            axes,
+            dims,
+            len,
+        })
+    }
+
+    /// The document of combination `i`.
+    fn document(&self, mut i: usize) -> Value {
+        let mut doc = self.base.clone();
+        for dim in self.dims.iter().rev() {
+            let n = self.axes[dim[0]].values.len();
+            for &axis in dim {
+                set_path(
+                    &mut doc,
+                    &self.axes[axis].key,
+                    self.axes[axis].values[i % n].clone(),
+                );
+            }
+            i /= n;
+        }
+        doc
+    }
+
+    /// Run `i`'s config, resolved and validated.
+    fn config(&self, i: usize) -> Result<RunConfig, String> {
+        let config = resolve_run(self.document(i))?;
+        config.validate()?;
+        Ok(config)
+    }
 }
 
 /// One run's document as its config, with the training layers of the module comment.
@@ -549,15 +633,28 @@ fn dimensions(axes: &[Axis], zip: &[Vec<String>]) -> Result<Vec<Vec<usize>>, Str
     Ok(dims)
 }
 
+/// A section given as a list of alternatives, each expanded by its own lists, and the
+/// `zip` groups that lay inside one alternative.
+struct Alternatives {
+    alternatives: Vec<Value>,
+    zips: Vec<Vec<String>>,
+}
+
 /// `model: [{name: ae, nz: [8, 16]}, {name: lstm_ae}]`: a whole section given as a list
 /// of alternatives (models or datasets whose keys differ) is one axis; each alternative
-/// is first expanded by its own lists (here: ae/8, ae/16, lstm_ae).
+/// is first expanded by its own lists (here: ae/8, ae/16, lstm_ae). A `zip` group whose
+/// keys are lists of one alternative (`model.student_ndf`, `model.student_ngf` of a
+/// `beatgan_kd` beside baselines) moves them together inside it.
 fn expand_alternatives(
     section: &str,
     items: &[Value],
+    zip: &[Vec<String>],
     max_runs: usize,
-) -> Result<Vec<Value>, String> {
-    let mut out = Vec::new();
+) -> Result<Alternatives, String> {
+    let mut out = Alternatives {
+        alternatives: Vec::new(),
+        zips: Vec::new(),
+    };
     for item in items {
         if !item.is_object() {
             return Err(format!(
@@ -567,48 +664,48 @@ fn expand_alternatives(
         let wrapped = Value::Object(Map::from_iter([(section.to_string(), item.clone())]));
         let mut axes = Vec::new();
         find_axes("", &wrapped, &mut axes)?;
-        let dims: Vec<Vec<usize>> = (0..axes.len()).map(|i| vec![i]).collect();
-        let counts: Vec<(String, usize)> = axes
-            .iter()
-            .map(|a| (a.key.clone(), a.values.len()))
-            .collect();
-        let n = bounded(&counts, max_runs, &format!("an alternative of `{section}`"))?;
+        let is_axis = |key: &String| axes.iter().any(|a| &a.key == key);
+        let mut groups = Vec::new();
+        for group in zip {
+            match group.iter().find(|k| !is_axis(k)) {
+                _ if !group.iter().any(is_axis) => {}
+                None => groups.push(group.clone()),
+                Some(missing) => {
+                    return Err(format!(
+                        "`zip` group [{}]: `{missing}` is not a list in the alternative of `{section}` that lists the others ({})",
+                        group.join(", "),
+                        item.get("name").map_or("unnamed".into(), Value::to_string)
+                    ))
+                }
+            }
+        }
+        let grid = Grid::new(
+            wrapped,
+            axes,
+            &groups,
+            max_runs,
+            &format!("an alternative of `{section}`"),
+        )?;
         bounded(
-            &[(section.to_string(), out.len() + n)],
+            &[(section.to_string(), out.alternatives.len() + grid.len)],
             max_runs,
             &format!("`{section}`"),
         )?;
-        for point in cartesian(&axes, &dims) {
-            let mut doc = wrapped.clone();
-            for (axis, value) in point {
-                set_path(&mut doc, &axes[axis].key, axes[axis].values[value].clone());
+        for i in 0..grid.len {
+            out.alternatives.push(grid.document(i)[section].take());
+        }
+        for group in groups {
+            if !out.zips.contains(&group) {
+                out.zips.push(group);
             }
-            out.push(doc[section].take());
         }
     }
-    if out.is_empty() {
+    if out.alternatives.is_empty() {
         return Err(format!(
             "`{section}` is an empty list: give at least one alternative"
         ));
     }
     Ok(out)
-}
-
-/// Every combination of one value index per dimension, as (axis, value index) pairs;
-/// the last dimension varies fastest.
-fn cartesian(axes: &[Axis], dims: &[Vec<usize>]) -> Vec<Vec<(usize, usize)>> {
-    dims.iter().fold(vec![Vec::new()], |acc, dim| {
-        let len = axes[dim[0]].values.len();
-        acc.into_iter()
-            .flat_map(|prefix| {
-                (0..len).map(move |v| {
-                    let mut p = prefix.clone();
-                    p.extend(dim.iter().map(|&a| (a, v)));
-                    p
-                })
-            })
-            .collect()
-    })
 }
 
 fn set_path(doc: &mut Value, dotted: &str, value: Value) {

@@ -218,8 +218,12 @@ pub fn critical_difference(treatments: &[Treatment]) -> Result<CriticalDifferenc
             common.len()
         ));
     }
-    let cd = nemenyi_cd(k, common.len())
-        .ok_or_else(|| format!("{k} models: the Nemenyi table stops at 10"))?;
+    let cd = nemenyi_cd(k, common.len()).ok_or_else(|| {
+        format!(
+            "{k} models over {} runs: no critical difference",
+            common.len()
+        )
+    })?;
     let table: Vec<Vec<f64>> = common
         .iter()
         .map(|key| treatments.iter().map(|t| t.values[*key]).collect())

@@ -152,17 +152,32 @@ pub fn render(
 /// `beatgan nz=32, w_adv=1.0, seed 1`: the model, the run's swept settings and its seed.
 fn run_label(summary: &Summary, runs: &[RunDetail], i: usize) -> String {
     let run = &runs[i];
-    let group = summary
-        .groups
+    let group_of = |i: usize| {
+        summary
+            .groups
+            .iter()
+            .find(|g| g.members.contains(&i))
+            .expect("every run is in a group")
+    };
+    let group = group_of(i);
+    // Only the settings this model was swept over name it: `ae seed 0`, not `ae ndf=,
+    // beta1=0.5 seed 0` because other models of the sweep have an ndf or another beta1.
+    let same_model: Vec<&crate::report::Group> = runs
         .iter()
-        .find(|g| g.members.contains(&i))
-        .expect("every run is in a group");
+        .enumerate()
+        .filter(|(_, r)| r.row.model == run.row.model)
+        .map(|(j, _)| group_of(j))
+        .collect();
     let settings: Vec<String> = summary
         .axes
         .iter()
-        .zip(&group.values)
-        .filter(|(a, _)| *a != "model.name")
-        .map(|(a, v)| format!("{}={v}", figure::short(a)))
+        .enumerate()
+        .filter(|(a, name)| {
+            *name != "model.name"
+                && !group.values[*a].is_empty()
+                && same_model.iter().any(|g| g.values[*a] != group.values[*a])
+        })
+        .map(|(a, name)| format!("{}={}", figure::short(name), group.values[a]))
         .collect();
     format!(
         "{}{}{} seed {}",

@@ -128,18 +128,15 @@ pub fn run_sweep(
     runs: &[RunSpec],
     opts: &SweepOptions,
 ) -> Result<SweepOutcome> {
+    let labels = run_labels(sweep, runs);
     let runs = plan::with_dependencies(runs);
     let splits = load_data(&runs)?;
-    let planned = enqueue(store, sweep, &runs, opts)?;
+    let planned = plan_in_store(store, sweep, &runs, opts)?;
     let before = store.runs(Some(&sweep.name), None)?;
     let already_done = before
         .iter()
         .filter(|r| r.status == RunStatus::Done)
         .count();
-    let labels: HashMap<String, String> = runs
-        .iter()
-        .map(|r| (r.key.clone(), run_label(sweep, &runs, r)))
-        .collect();
     let known: HashMap<String, RunSpec> = runs.into_iter().map(|r| (r.key.clone(), r)).collect();
     let work_opts = WorkOptions {
         jobs: opts.jobs,
@@ -185,8 +182,19 @@ pub fn run_sweep(
 /// Plans a sweep's runs (dependencies included) in the store, trains nothing, and
 /// returns how many runs the sweep has: `anolab sweep --enqueue`, for workers to take.
 /// Runs left `running` by processes that are gone go back to the queue; `--force` and
-/// `--rerun-failed` queue done or failed runs again. Bad data refuses the sweep first.
+/// `--rerun-failed` queue done or failed runs again. The caller checks the data first
+/// ([`load_data`]).
 pub fn enqueue(
+    store: &Store,
+    sweep: &SweepSpec,
+    runs: &[RunSpec],
+    opts: &SweepOptions,
+) -> Result<usize> {
+    plan_in_store(store, sweep, &plan::with_dependencies(runs), opts)
+}
+
+/// [`enqueue`] of runs already in dependency order.
+fn plan_in_store(
     store: &Store,
     sweep: &SweepSpec,
     runs: &[RunSpec],
@@ -203,8 +211,7 @@ pub fn enqueue(
         git_dirty,
         host: &host,
     };
-    let runs = plan::with_dependencies(runs);
-    let planned = store.plan(&record, &runs)?;
+    let planned = store.plan(&record, runs)?;
     for note in store.reclaim_abandoned(&host, DEFAULT_MAX_ATTEMPTS)? {
         eprintln!("{note}");
     }
@@ -630,29 +637,39 @@ enum Trained {
 
 /// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a run the sweep does not
 /// list itself is named by its role for the runs that need it (`teacher beatgan seed=0`).
-fn run_label(sweep: &SweepSpec, runs: &[RunSpec], run: &RunSpec) -> String {
-    let c = &run.config;
-    if !sweep.runs.contains(c) {
-        let role = runs
+/// How progress lines name each run: a run of the sweep by its values on the sweep's
+/// axes (`nz=16 seed=1`), a run it depends on by its role (`teacher beatgan seed=0 fold=0`).
+fn run_labels(sweep: &SweepSpec, runs: &[RunSpec]) -> HashMap<String, String> {
+    fn dependencies(run: &RunSpec, labels: &mut HashMap<String, String>) {
+        for (role, d) in &run.dependencies {
+            let c = &d.config;
+            labels.entry(d.key.clone()).or_insert_with(|| {
+                format!("{role} {} seed={} fold={}", c.model.name(), c.seed, c.fold)
+            });
+            dependencies(d, labels);
+        }
+    }
+    let mut labels = HashMap::new();
+    for run in runs {
+        let parts: Vec<String> = sweep
+            .axes
             .iter()
-            .flat_map(|r| &r.dependencies)
-            .find(|(_, d)| d.key == run.key)
-            .map_or("dependency", |(role, _)| role.as_str());
-        return format!("{role} {} seed={} fold={}", c.model.name(), c.seed, c.fold);
+            .map(|axis| {
+                let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
+                format!("{short}={}", axis.value_of(&run.config))
+            })
+            .collect();
+        let label = if parts.is_empty() {
+            run.config.model.name().to_string()
+        } else {
+            parts.join(" ")
+        };
+        labels.insert(run.key.clone(), label);
     }
-    let parts: Vec<String> = sweep
-        .axes
-        .iter()
-        .map(|axis| {
-            let short = axis.key.rsplit('.').next().unwrap_or(&axis.key);
-            format!("{short}={}", axis.value_of(&run.config))
-        })
-        .collect();
-    if parts.is_empty() {
-        run.config.model.name().to_string()
-    } else {
-        parts.join(" ")
+    for run in runs {
+        dependencies(run, &mut labels);
     }
+    labels
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

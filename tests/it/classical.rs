@@ -6,7 +6,7 @@
 
 use crate::common::build;
 use anolab::data::Windows;
-use anolab::metrics::compare::{friedman, nemenyi_cd, wilcoxon_greater};
+use anolab::metrics::compare::{friedman, nemenyi_cd, nemenyi_q, wilcoxon_greater};
 use anolab::metrics::intervals::t_interval;
 use anolab::models::{Detector, InputShape, ModelConfig, TrainConfig};
 use anolab::rng::SplitMix64;
@@ -213,7 +213,24 @@ fn wilcoxon_friedman_and_t_intervals_match_scipy() {
     assert_eq!(t_interval(&[0.8, 0.9]), None, "fewer than three values");
     // Demšar (2006): CD = 2.569 √(4·5 / (6·14)) for 4 methods on 14 data sets.
     assert!((nemenyi_cd(4, 14).unwrap() - 1.2536).abs() < 1e-4);
-    assert_eq!(nemenyi_cd(11, 5), None);
+    // q_0.05 computed, against SciPy's studentized range (infinite df) / √2 for 2–30
+    // treatments, and Demšar's Table 5(a) for 2–10 (printed to 3 decimals, some truncated).
+    for (k, want) in f["nemenyi_q_05"].as_object().unwrap() {
+        let k: usize = k.parse().unwrap();
+        let got = nemenyi_q(k, 0.05);
+        assert!(
+            (got - want.as_f64().unwrap()).abs() < 1e-6,
+            "k = {k}: {got} vs {want}"
+        );
+    }
+    let demsar = [
+        1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164,
+    ];
+    for (k, q) in (2..).zip(demsar) {
+        assert!((nemenyi_q(k, 0.05) - q).abs() < 1e-3, "k = {k}");
+    }
+    assert!(nemenyi_cd(13, 3).is_some());
+    assert_eq!(nemenyi_cd(1, 5), None);
 }
 
 #[test]

@@ -28,8 +28,7 @@ fn keys(path: &std::path::Path, overrides: &[&str]) -> Vec<String> {
         .collect();
     load_sweep(path, &overrides)
         .unwrap()
-        .runs
-        .into_iter()
+        .runs()
         .map(|c| RunSpec::new(c, "data-fingerprint").key)
         .collect()
 }
@@ -38,11 +37,12 @@ fn keys(path: &std::path::Path, overrides: &[&str]) -> Vec<String> {
 fn lists_are_axes_and_seeds_multiply() {
     let dir = tempfile::tempdir().unwrap();
     let spec = load_sweep(&write(&dir, "s.yaml", SWEEP), &[]).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
     assert_eq!(spec.name, "t");
-    assert_eq!(spec.runs.len(), 2 * 2 * 3);
+    assert_eq!(spec.len(), 2 * 2 * 3);
     let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
     assert_eq!(axes, ["model.nz", "model.w_adv", "seed"]);
-    let first = &spec.runs[0];
+    let first = &runs[0];
     assert_eq!(first.train.epochs, 2);
     assert_eq!(first.train.lr, 2.0e-4);
     assert_eq!(
@@ -91,7 +91,8 @@ fn changing_a_value_changes_the_key() {
     assert!(base.iter().all(|k| !changed.contains(k)));
     // The same data under another fingerprint is another run too.
     let spec = load_sweep(&path, &[]).unwrap();
-    let c = spec.runs[0].clone();
+    let runs: Vec<_> = spec.runs().collect();
+    let c = runs[0].clone();
     assert_ne!(RunSpec::new(c.clone(), "a").key, RunSpec::new(c, "b").key);
 }
 
@@ -109,8 +110,8 @@ fn overrides_replace_values_and_make_axes() {
     .map(|o| parse_override(o).unwrap())
     .collect();
     let spec = load_sweep(&path, &o).unwrap();
-    assert_eq!(spec.runs.len(), 3 * 2);
-    assert!(spec.runs.iter().all(|r| r.seed == 5 && r.train.lr == 2e-4));
+    assert_eq!(spec.len(), 3 * 2);
+    assert!(spec.runs().all(|r| r.seed == 5 && r.train.lr == 2e-4));
     let axes: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
     assert_eq!(axes, ["model.ndf", "model.w_adv"]);
 }
@@ -205,8 +206,9 @@ seeds: [3]
 ";
     let dir = tempfile::tempdir().unwrap();
     let spec = load_sweep(&write(&dir, "kd.yaml", kd), &[]).unwrap();
-    assert_eq!(spec.runs.len(), 2);
-    let student = &spec.runs[1];
+    let runs: Vec<_> = spec.runs().collect();
+    assert_eq!(spec.len(), 2);
+    let student = &runs[1];
     let dependencies = student.dependencies();
     let [("teacher", teacher)] = &dependencies[..] else {
         panic!("a student has one teacher: {dependencies:?}")
@@ -222,8 +224,7 @@ seeds: [3]
     assert!(teacher.dependencies().is_empty());
     // Both students share one teacher run.
     let keys: Vec<String> = spec
-        .runs
-        .iter()
+        .runs()
         .map(|c| RunSpec::new(c.clone(), "d").dependencies[0].1.key.clone())
         .collect();
     assert_eq!(keys[0], keys[1]);
@@ -242,13 +243,12 @@ fn zip_moves_axes_together() {
     let dir = tempfile::tempdir().unwrap();
     let spec = load_sweep(&write(&dir, "z.yaml", &zipped), &[]).unwrap();
     assert_eq!(
-        spec.runs.len(),
+        spec.len(),
         2 * 3,
         "nz and w_adv move together: 2 settings × 3 seeds"
     );
     let pairs: Vec<(usize, f64)> = spec
-        .runs
-        .iter()
+        .runs()
         .map(|r| {
             let ModelConfig::Beatgan(m) = &r.model else {
                 panic!()
@@ -279,18 +279,19 @@ seeds: [0, 1]
 ";
     let dir = tempfile::tempdir().unwrap();
     let spec = load_sweep(&write(&dir, "m.yaml", mixed), &[]).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
     assert_eq!(
-        spec.runs.len(),
+        spec.len(),
         3 * 2,
         "beatgan/8, beatgan/16, lstm_ae, each × 2 seeds"
     );
-    let names: Vec<&str> = spec.runs.iter().map(|r| r.model.name()).collect();
+    let names: Vec<&str> = spec.runs().map(|r| r.model.name()).collect();
     assert_eq!(
         names,
         ["beatgan", "beatgan", "beatgan", "beatgan", "lstm_ae", "lstm_ae"]
     );
     let model_axis = spec.axes.iter().find(|a| a.key == "model").unwrap();
-    let label = |i: usize| model_axis.value_of(&spec.runs[i]);
+    let label = |i: usize| model_axis.value_of(&runs[i]);
     assert_eq!(label(4), "lstm_ae nz=32");
     assert_eq!(label(2), "beatgan nz=16");
     let e = error_of(&mixed.replace("nz: 32", "ndf: 32"), &[]);
@@ -358,7 +359,7 @@ fn a_typo_sized_sweep_is_refused_before_expansion() {
         "{e}"
     );
     let fine = anolab::config::load_sweep_limited(&path, &overrides[..1], 2000).unwrap();
-    assert_eq!(fine.runs.len(), 2000);
+    assert_eq!(fine.len(), 2000);
 }
 
 #[test]
@@ -393,5 +394,39 @@ fn yaml_nan_and_infinity_are_named_not_unit() {
     assert_eq!(
         e,
         "override `model.w_adv=.nan`: a setting must be a finite number, found NaN"
+    );
+}
+
+#[test]
+fn zip_reaches_inside_one_alternative_of_a_section() {
+    let kd = "
+name: z
+dataset: { name: mitdb }
+model:
+  - { name: beatgan_kd, teacher: { nz: 16 }, student_ndf: [4, 8], student_ngf: [4, 8], alpha: [0.0, 0.5] }
+  - { name: template }
+seeds: [0, 1]
+zip: [[model.student_ndf, model.student_ngf]]
+";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load_sweep(&write(&dir, "z.yaml", kd), &[]).unwrap();
+    assert_eq!(
+        spec.len(),
+        (2 * 2 + 1) * 2,
+        "widths move together inside the student: (2 widths × 2 alphas + template) × 2 seeds"
+    );
+    let widths: Vec<(usize, usize)> = spec
+        .runs()
+        .filter_map(|r| match r.model {
+            ModelConfig::BeatganKd(m) => Some((m.student_ndf, m.student_ngf)),
+            _ => None,
+        })
+        .collect();
+    assert!(widths.iter().all(|(d, g)| d == g), "{widths:?}");
+    assert!(spec.zip.is_empty(), "the group belongs to the alternative");
+    let e = error_of(&kd.replace("student_ngf: [4, 8]", "student_ngf: 4"), &[]);
+    assert!(
+        e.contains("model.student_ngf") && e.contains("not a list in the alternative"),
+        "{e}"
     );
 }

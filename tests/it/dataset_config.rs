@@ -21,9 +21,10 @@ fn example_sweeps_parse_and_their_data_loads() {
         "experiments/nab_signals.yaml",
     ] {
         let spec = sweep(file, &[]).unwrap();
-        let dataset = &spec.runs[0].dataset;
+        let runs: Vec<_> = spec.runs().collect();
+        let dataset = &runs[0].dataset;
         if let DatasetConfig::Nab(c) = dataset {
-            assert_eq!(spec.runs.len(), 6, "one run per signal");
+            assert_eq!(spec.len(), 6, "one run per signal");
             if !c.path.is_dir() {
                 println!("skipped loading {file}: ../shared/data/nab not found");
                 continue;
@@ -38,10 +39,11 @@ fn example_sweeps_parse_and_their_data_loads() {
 #[test]
 fn a_list_of_classes_is_an_axis() {
     let spec = sweep("experiments/csv_series.yaml", &[]).unwrap();
-    assert_eq!(spec.runs.len(), 1);
+    assert_eq!(spec.len(), 1);
     let spec = sweep("experiments/ucr_ecg.yaml", &["dataset.normal_class=1,2,3"]).unwrap();
-    assert_eq!(spec.runs.len(), 3 * 2);
-    let DatasetConfig::Ucr(c) = &spec.runs[2].dataset else {
+    let runs: Vec<_> = spec.runs().collect();
+    assert_eq!(spec.len(), 3 * 2);
+    let DatasetConfig::Ucr(c) = &runs[2].dataset else {
         panic!()
     };
     assert_eq!(c.normal_class, "2");
@@ -70,9 +72,11 @@ fn invalid_combinations_name_the_key() {
 #[test]
 fn default_threshold_leaves_existing_run_keys_alone() {
     let spec = sweep("experiments/quickstart.yaml", &[]).unwrap();
-    let canonical = serde_json::to_string(&spec.runs[0]).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
+    let canonical = serde_json::to_string(&runs[0]).unwrap();
     assert!(!canonical.contains("\"threshold\""), "{canonical}");
     let spec = sweep("experiments/csv_series.yaml", &[]).unwrap();
-    let canonical = serde_json::to_string(&spec.runs[0]).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
+    let canonical = serde_json::to_string(&runs[0]).unwrap();
     assert!(canonical.contains("\"threshold\":\"orion\""), "{canonical}");
 }

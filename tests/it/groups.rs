@@ -25,8 +25,7 @@ fn load(text: &str, overrides: &[&str]) -> Result<SweepSpec, String> {
 }
 
 fn keys(spec: &SweepSpec) -> Vec<String> {
-    spec.runs
-        .iter()
+    spec.runs()
         .map(|c| RunSpec::new(c.clone(), "data").key)
         .collect()
 }
@@ -34,18 +33,19 @@ fn keys(spec: &SweepSpec) -> Vec<String> {
 #[test]
 fn a_group_override_replaces_the_whole_model_and_makes_an_axis() {
     let spec = load(SWEEP, &["model=ae,lstm_ae", "model.nz=16"]).unwrap();
-    let names: Vec<&str> = spec.runs.iter().map(|r| r.model.name()).collect();
+    let runs: Vec<_> = spec.runs().collect();
+    let names: Vec<&str> = spec.runs().map(|r| r.model.name()).collect();
     assert_eq!(names, ["ae", "ae", "lstm_ae", "lstm_ae"]);
-    let ModelConfig::Ae(ae) = &spec.runs[0].model else {
-        panic!("{:?}", spec.runs[0].model)
+    let ModelConfig::Ae(ae) = &runs[0].model else {
+        panic!("{:?}", runs[0].model)
     };
     assert_eq!(
         (ae.nz, ae.ndf),
         (16, 32),
         "the key after the group applies to it; the file's ndf went with beatgan"
     );
-    let ModelConfig::LstmAe(lstm) = &spec.runs[2].model else {
-        panic!("{:?}", spec.runs[2].model)
+    let ModelConfig::LstmAe(lstm) = &runs[2].model else {
+        panic!("{:?}", runs[2].model)
     };
     assert_eq!(lstm.nz, 16);
     assert_eq!(spec.describe_grid(), "model (2) × seed (2)");
@@ -57,7 +57,8 @@ fn a_group_override_replaces_the_whole_model_and_makes_an_axis() {
 #[test]
 fn a_dataset_group_override_replaces_the_dataset() {
     let spec = load(SWEEP, &["dataset=synthetic", "dataset.length=160"]).unwrap();
-    let text = serde_json::to_value(&spec.runs[0].dataset).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
+    let text = serde_json::to_value(&runs[0].dataset).unwrap();
     assert_eq!(text["length"], 160);
     assert_eq!(
         text["n_train"], 1024,
@@ -99,8 +100,7 @@ model: [{ name: beatgan }, { name: ganomaly }, { name: tadgan }, { name: knn }]
 ";
 
 fn train_of(spec: &SweepSpec, model: &str) -> Vec<TrainConfig> {
-    spec.runs
-        .iter()
+    spec.runs()
         .filter(|r| r.model.name() == model)
         .map(|r| r.train.clone())
         .collect()
@@ -135,6 +135,7 @@ model:
 train: { epochs: 3, lr: 5.0e-4 }
 ";
     let spec = load(text, &[]).unwrap();
+    let runs: Vec<_> = spec.runs().collect();
     let epochs = |spec: &SweepSpec, model: &str| -> Vec<(usize, f64)> {
         train_of(spec, model)
             .iter()
@@ -144,7 +145,7 @@ train: { epochs: 3, lr: 5.0e-4 }
     assert_eq!(epochs(&spec, "beatgan"), [(3, 5e-4)]);
     assert_eq!(epochs(&spec, "ganomaly"), [(2, 1e-3), (4, 1e-3)]);
     // The block is the run's `train` (so it is in the key), not a model setting.
-    let params: Vec<String> = anolab::config::sweep::params(&spec.runs[1])
+    let params: Vec<String> = anolab::config::sweep::params(&runs[1])
         .into_iter()
         .map(|(k, _)| k)
         .collect();
@@ -152,7 +153,7 @@ train: { epochs: 3, lr: 5.0e-4 }
         !params.iter().any(|k| k.starts_with("model.train")),
         "{params:?}"
     );
-    let labels: Vec<String> = spec.runs.iter().map(|r| spec.axes[0].value_of(r)).collect();
+    let labels: Vec<String> = spec.runs().map(|r| spec.axes[0].value_of(&r)).collect();
     assert_eq!(
         labels,
         [
@@ -184,11 +185,12 @@ dataset: { name: synthetic }
 model: [{ name: ganomaly, ndf: 32 }, { name: knn }]
 ";
     let spec = load(text, &["model.ndf=64"]).unwrap();
-    let ModelConfig::Ganomaly(g) = &spec.runs[0].model else {
-        panic!("{:?}", spec.runs[0].model)
+    let runs: Vec<_> = spec.runs().collect();
+    let ModelConfig::Ganomaly(g) = &runs[0].model else {
+        panic!("{:?}", runs[0].model)
     };
     assert_eq!(g.ndf, 64);
-    assert_eq!(spec.runs[1].model.name(), "knn");
+    assert_eq!(runs[1].model.name(), "knn");
     // A key no alternative sets goes to all of them, so a typo is still an error.
     let e = load(text, &["model.k=3"]).unwrap_err();
     assert!(

@@ -29,6 +29,20 @@ fn png_size(path: &Path) -> (u32, u32) {
     (be(16), be(20))
 }
 
+/// The file stems of a report's figures, in drawing order.
+fn stems(r: &report::Report) -> Vec<String> {
+    r.figures
+        .iter()
+        .map(|f| {
+            f.files[0]
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 fn real(store: &Store, sql: &str) -> f64 {
     match store.query(sql).unwrap().rows[0][0] {
         Cell::Real(v) => v,
@@ -62,21 +76,11 @@ fn every_figure_is_drawn_from_the_store() {
         ("auc_roc_vs_nz", (1120, 480)),
         ("heatmap_auc_roc_nz_w_adv", (840, 370)),
         ("bars_model_dataset", (1020, 520)),
-        ("roc_pr", (1200, 580)),
+        ("roc_pr", (1200, 598)),
         (&format!("hist_{best}"), (960, 560)),
         (&format!("epochs_{best}"), (1200, 520)),
     ];
-    let stems: Vec<String> = r
-        .figures
-        .iter()
-        .map(|f| {
-            f.files[0]
-                .file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let stems = stems(&r);
     assert_eq!(
         stems,
         expected.iter().map(|e| e.0.to_string()).collect::<Vec<_>>()
@@ -279,7 +283,7 @@ seeds: [0]
     // The fixture's scores must line up with the real test split: one score per window.
     let file = dir.path().join("probe.yaml");
     std::fs::write(&file, yaml.replace("DATA", &fixture::mini_data())).unwrap();
-    let cfg = load_sweep(&file, &[]).unwrap().runs.remove(0);
+    let cfg = load_sweep(&file, &[]).unwrap().runs().next().unwrap();
     let split = cfg.dataset.load(cfg.fold).unwrap();
     let (store, _, runs) = fixture::fill(dir.path(), yaml, split.test.n, 1);
     let checkpoint = dir
@@ -323,11 +327,7 @@ fn the_report_block_is_stored_with_the_sweep_and_changes_no_run() {
     let keys = |text: &str| -> Result<Vec<String>, String> {
         std::fs::write(&path, text).map_err(|e| e.to_string())?;
         let spec = load_sweep(&path, &[]).map_err(|e| e.to_string())?;
-        Ok(spec
-            .runs
-            .into_iter()
-            .map(|c| RunSpec::new(c, "d").key)
-            .collect())
+        Ok(spec.runs().map(|c| RunSpec::new(c, "d").key).collect())
     };
     let without = SWEEP
         .lines()
@@ -533,4 +533,51 @@ fn reports_find_checkpoints_under_a_moved_artifacts_root() {
         .figures
         .iter()
         .any(|f| f.files[0].to_string_lossy().contains("overlay_")));
+}
+
+/// Widths that only differ between models (and move together): no figure along them,
+/// a note instead; runs named by what their own model was swept over.
+#[test]
+fn settings_that_only_differ_between_models_draw_no_axis_figure() {
+    let sweep = "
+name: mix
+dataset: { name: mitdb, path: DATA }
+model:
+  - { name: beatgan, nz: [8, 16], ndf: 8, ngf: 8 }
+  - { name: ae, nz: 8, ndf: 16, ngf: 16 }
+  - { name: knn }
+train: { epochs: 3 }
+seeds: [0, 1, 2]
+";
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = fixture::fill(dir.path(), sweep, 120, 2);
+    let out = dir.path().join("figures");
+    let r = report::render(&store, "mix", &out, &ReportOptions::default())
+        .unwrap()
+        .unwrap();
+    let stems = stems(&r);
+    assert!(stems.contains(&"auc_roc_vs_nz".to_string()), "{stems:?}");
+    assert!(
+        !stems.iter().any(|s| s.starts_with("heatmap_")),
+        "ndf and ngf only move together between models: {stems:?}"
+    );
+    assert!(
+        r.notes.iter().any(
+            |n| n.contains("no heatmap over ndf × ngf: in no panel do they vary independently")
+        ),
+        "{:?}",
+        r.notes
+    );
+    // The critical-difference diagram and the curves' legend name runs by their own
+    // model's swept settings: `ae seed …`, `beatgan nz=16 seed …`, never `ae ndf=16`.
+    let svg = std::fs::read_to_string(out.join("roc_pr.svg")).unwrap();
+    assert!(svg.contains("beatgan nz=16 seed") || svg.contains("beatgan nz=8 seed"));
+    let named: Vec<&str> = svg
+        .split('>')
+        .filter_map(|t| t.split('<').next().map(str::trim))
+        .filter(|t| t.contains(" seed "))
+        .collect();
+    assert!(named.iter().any(|t| t.starts_with("ae seed")), "{named:?}");
+    assert!(!svg.contains("ndf="), "ndf only differs between models");
+    assert!(svg.contains("(baseline)"), "knn marked as a baseline");
 }

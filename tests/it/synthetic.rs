@@ -101,13 +101,14 @@ fn a_sweep_file_selects_it_by_name() {
     )
     .unwrap();
     let spec = load_sweep(&path, &[]).unwrap();
-    let DatasetConfig::Synthetic(d) = &spec.runs[0].dataset else {
-        panic!("expected synthetic, got {:?}", spec.runs[0].dataset)
+    let runs: Vec<_> = spec.runs().collect();
+    let DatasetConfig::Synthetic(d) = &runs[0].dataset else {
+        panic!("expected synthetic, got {:?}", runs[0].dataset)
     };
     assert_eq!((d.n_train, d.seed, d.length), (128, 5, 320));
-    let split = spec.runs[0].dataset.load(0).unwrap();
+    let split = runs[0].dataset.load(0).unwrap();
     assert_eq!(split.train.n, 128);
-    assert!(spec.runs[0].dataset.fingerprint().is_ok());
+    assert!(runs[0].dataset.fingerprint().is_ok());
 
     std::fs::write(
         &path,

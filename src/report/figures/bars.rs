@@ -75,6 +75,9 @@ impl Draw for BarsFigure {
                 .map_err(err)?;
             for im in 0..self.models.len() {
                 let c = self.colors[im];
+                // Black on light bars (yellow, light grey), white on the others.
+                let luminance = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
+                let ink = if luminance > 150.0 { BLACK } else { WHITE };
                 let bars: Vec<(f64, f64, f64)> = (0..datasets.len())
                     .filter_map(|id| {
                         self.bars.get(&(id, im)).map(|stats| {
@@ -102,8 +105,30 @@ impl Draw for BarsFigure {
                             (x + width * 0.46, 0.03),
                             (SANS, 13)
                                 .into_font()
-                                .color(&WHITE)
+                                .color(&ink)
                                 .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        )
+                    }))
+                    .map_err(err)?;
+                // The model's name up the bar (above a short one), so that bars of
+                // similar colour, the greys of the baselines, are read by name.
+                let name = &self.models[im];
+                chart
+                    .draw_series(bars.iter().map(|&(x, m, s)| {
+                        let inside = m > 0.12 + 0.022 * name.chars().count() as f64;
+                        let (y, colour) = if inside {
+                            (0.1, ink)
+                        } else {
+                            (m + s.max(0.0) + 0.04, BLACK)
+                        };
+                        Text::new(
+                            name.clone(),
+                            (x + width * 0.46, y),
+                            (SANS, 13)
+                                .into_font()
+                                .transform(FontTransform::Rotate270)
+                                .color(&colour)
+                                .pos(Pos::new(HPos::Left, VPos::Center)),
                         )
                     }))
                     .map_err(err)?;

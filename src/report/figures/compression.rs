@@ -75,7 +75,10 @@ pub(super) fn compression_figure(
         (x, mean, if std.is_nan() { 0.0 } else { std })
     };
     for (g, r) in &students {
-        let name = label(summary, g, &line_axes);
+        let name = match label(summary, g, &line_axes) {
+            name if name.is_empty() => "students".to_string(),
+            name => name,
+        };
         by_line.entry(name).or_default().push(point(g, *r));
     }
     // The runs the compressed ones depend on, by key, named by their role (`teacher`).

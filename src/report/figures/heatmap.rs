@@ -228,6 +228,22 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
         match (index(&a), index(&b)) {
             (Some(ia), Some(ib)) if ia != ib => {
                 let fig = heatmap_figure(summary, metric, ia, ib, sweep);
+                // A grid needs a row or a column with two cells in some panel; settings
+                // that move together fill only a diagonal.
+                let crossed = fig.panels.iter().any(|p| {
+                    let cells: Vec<&(usize, usize)> = p.content.keys().collect();
+                    cells
+                        .iter()
+                        .any(|(r, c)| cells.iter().any(|(r2, c2)| (r == r2) != (c == c2)))
+                });
+                if !crossed {
+                    out.notes.push(format!(
+                        "no heatmap over {} × {}: in no panel do they vary independently",
+                        figure::short(&a),
+                        figure::short(&b)
+                    ));
+                    return Ok(());
+                }
                 let stem = format!(
                     "heatmap_{}_{}_{}",
                     metric.as_str(),

@@ -11,19 +11,24 @@ use anyhow::Result;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 
-/// The x axis: the configured setting, else the numeric swept setting with the most
-/// values (the first of those on a tie). `None` when none varies numerically.
-pub(super) fn choose_x(summary: &Summary, configured: Option<&str>) -> Option<usize> {
+/// The x axis candidates, best first: the configured setting, else the numeric swept
+/// settings by how many values they have (the first of those on a tie). Empty when none
+/// varies numerically.
+pub(super) fn x_candidates(summary: &Summary, configured: Option<&str>) -> Vec<usize> {
     if let Some(c) = configured {
         return summary
             .axes
             .iter()
             .position(|a| a == c)
-            .filter(|&i| numeric(summary, i));
+            .filter(|&i| numeric(summary, i))
+            .into_iter()
+            .collect();
     }
-    (0..summary.axes.len())
+    let mut candidates: Vec<usize> = (0..summary.axes.len())
         .filter(|&i| numeric(summary, i))
-        .max_by_key(|&i| (distinct(summary, i), std::cmp::Reverse(i)))
+        .collect();
+    candidates.sort_by_key(|&i| (std::cmp::Reverse(distinct(summary, i)), i));
+    candidates
 }
 
 /// The line axis: the configured setting, else the model when it varies, else the first
@@ -106,46 +111,70 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
         ..
     } = ctx;
     let metric = spec.metric;
-    // Metric against a swept setting.
-    match choose_x(summary, spec.x.as_deref()) {
-        Some(x) => {
-            if let Some(l) = &spec.lines {
-                if !summary.axes.contains(l) {
-                    out.notes.push(format!("report.lines = {l} did not vary in this sweep's finished runs; lines inferred"));
-                }
-            }
-            let lines = choose_lines(summary, spec.lines.as_deref(), &[x]);
-            let fig = lines_figure(summary, metric, x, lines, sweep);
-            if fig.panels.len() > MAX_PANELS {
-                out.notes.push(format!(
-                    "{} vs {}: {} panels, the first {} drawn",
-                    metric.as_str(),
-                    figure::short(&summary.axes[x]),
-                    fig.panels.len(),
-                    MAX_PANELS
-                ));
-            }
-            let stem = format!("{}_vs_{}", metric.as_str(), figure::short(&summary.axes[x]));
-            let caption =
-                format!(
-                "Test {} against `{}`{}{}; mean ± sample std over seeds and folds (error bars).",
-                metric.label(),
-                summary.axes[x],
-                lines.map_or(String::new(), |l| format!(", one line per `{}`", summary.axes[l])),
-                if fig.panels.len() > 1 {
-                    ", one panel per combination of the other swept settings"
-                } else {
-                    ""
-                }
-            );
-            out.add(figure::save(out_dir, &stem, &fig)?, caption);
-        }
-        None => out.notes.push(match &spec.x {
+    // Metric against a swept setting: the first candidate along which some line has two
+    // points. A setting that only differs between models, or moves with another (ndf
+    // with ngf), gives panels of single points: nothing to read along it.
+    let candidates = x_candidates(summary, spec.x.as_deref());
+    if candidates.is_empty() {
+        out.notes.push(match &spec.x {
             Some(x) => format!(
                 "report.x = {x} is not a numeric setting that varied: no metric-vs-axis figure"
             ),
             None => "no numeric setting varied: no metric-vs-axis figure".into(),
-        }),
+        });
+        return Ok(());
     }
+    if let Some(l) = &spec.lines {
+        if !summary.axes.contains(l) {
+            out.notes.push(format!(
+                "report.lines = {l} did not vary in this sweep's finished runs; lines inferred"
+            ));
+        }
+    }
+    let drawable = candidates.iter().find_map(|&x| {
+        let lines = choose_lines(summary, spec.lines.as_deref(), &[x]);
+        let fig = lines_figure(summary, metric, x, lines, sweep);
+        let along_x = fig
+            .panels
+            .iter()
+            .any(|p| p.content.iter().any(|(_, points)| points.len() > 1));
+        along_x.then_some((x, lines, fig))
+    });
+    let Some((x, lines, fig)) = drawable else {
+        let names: Vec<&str> = candidates
+            .iter()
+            .map(|&x| figure::short(&summary.axes[x]))
+            .collect();
+        out.notes.push(format!(
+            "no metric-vs-axis figure: no line has two values of {} with everything else fixed",
+            names.join(" or ")
+        ));
+        return Ok(());
+    };
+    if fig.panels.len() > MAX_PANELS {
+        out.notes.push(format!(
+            "{} vs {}: {} panels, the first {} drawn",
+            metric.as_str(),
+            figure::short(&summary.axes[x]),
+            fig.panels.len(),
+            MAX_PANELS
+        ));
+    }
+    let stem = format!("{}_vs_{}", metric.as_str(), figure::short(&summary.axes[x]));
+    let caption = format!(
+        "Test {} against `{}`{}{}; mean ± sample std over seeds and folds (error bars).",
+        metric.label(),
+        summary.axes[x],
+        lines.map_or(String::new(), |l| format!(
+            ", one line per `{}`",
+            summary.axes[l]
+        )),
+        if fig.panels.len() > 1 {
+            ", one panel per combination of the other swept settings"
+        } else {
+            ""
+        }
+    );
+    out.add(figure::save(out_dir, &stem, &fig)?, caption);
     Ok(())
 }

@@ -2,16 +2,24 @@
 
 use super::{Context, Drawn};
 use crate::metrics;
-use crate::report::figure::{self, color, err, Draw, SANS};
+use crate::report::compare::baseline_models;
+use crate::report::figure::{self, err, Draw, SANS};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// ROC (left) and precision-recall (right) curves, one line per run.
+/// ROC (left) and precision-recall (right) curves, one line per run, and one legend
+/// below both, outside the plots.
 pub(super) struct CurvesFigure {
     pub title: String,
     pub runs: Vec<CurveRun>,
+    /// Per run: trained detectors in the palette, classical baselines grey and dashed.
+    pub colors: Vec<RGBAColor>,
 }
+
+/// Legend entries per row under the panels.
+const LEGEND_COLUMNS: usize = 2;
+const LEGEND_ROW: i32 = 22;
 
 pub(super) struct CurveRun {
     pub label: String,
@@ -21,11 +29,19 @@ pub(super) struct CurveRun {
     pub ap: f64,
     /// The share of anomalous windows: a random detector's precision.
     pub base_rate: f64,
+    /// A classical baseline: drawn as a reference.
+    pub baseline: bool,
+}
+
+impl CurvesFigure {
+    fn legend_height(&self) -> u32 {
+        (self.runs.len().div_ceil(LEGEND_COLUMNS) as i32 * LEGEND_ROW + 16) as u32
+    }
 }
 
 impl Draw for CurvesFigure {
     fn size(&self) -> (u32, u32) {
-        (1200, 580)
+        (1200, 560 + self.legend_height())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -34,7 +50,9 @@ impl Draw for CurvesFigure {
     {
         root.fill(&WHITE).map_err(err)?;
         let body = root.titled(&self.title, (SANS, 19)).map_err(err)?;
-        let panels = body.split_evenly((1, 2));
+        let height = body.dim_in_pixel().1;
+        let (plots, legend) = body.split_vertically(height - self.legend_height());
+        let panels = plots.split_evenly((1, 2));
         for (k, area) in panels.iter().enumerate() {
             let roc = k == 0;
             let mut chart = ChartBuilder::on(area)
@@ -75,39 +93,57 @@ impl Draw for CurvesFigure {
             chart
                 .draw_series(DashedLineSeries::new(
                     chance,
-                    6,
+                    2,
                     4,
-                    BLACK.mix(0.5).stroke_width(1),
+                    BLACK.mix(0.6).stroke_width(1),
                 ))
-                .map_err(err)?
-                .label("chance")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLACK.mix(0.5)));
-            for (i, run) in self.runs.iter().enumerate() {
-                let c = color(i);
-                let (points, label) = if roc {
-                    (&run.roc, format!("{} (AUC {:.3})", run.label, run.auc_roc))
+                .map_err(err)?;
+            for (run, &c) in self.runs.iter().zip(&self.colors) {
+                let points = if roc { &run.roc } else { &run.pr };
+                if run.baseline {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            points.iter().copied(),
+                            8,
+                            4,
+                            c.stroke_width(2),
+                        ))
+                        .map_err(err)?;
                 } else {
-                    (&run.pr, format!("{} (AP {:.3})", run.label, run.ap))
-                };
-                chart
-                    .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
-                    .map_err(err)?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2))
-                    });
+                    chart
+                        .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
+                        .map_err(err)?;
+                }
             }
-            chart
-                .configure_series_labels()
-                .position(if roc {
-                    SeriesLabelPosition::LowerRight
-                } else {
-                    SeriesLabelPosition::LowerLeft
-                })
-                .label_font((SANS, 13))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()
+        }
+        let width = legend.dim_in_pixel().0 as i32 / LEGEND_COLUMNS as i32;
+        for (k, (run, &c)) in self.runs.iter().zip(&self.colors).enumerate() {
+            let x = 70 + width * (k % LEGEND_COLUMNS) as i32;
+            let y = 8 + LEGEND_ROW * (k / LEGEND_COLUMNS) as i32;
+            let sample = [(x, y + 7), (x + 28, y + 7)];
+            if run.baseline {
+                legend
+                    .draw(&plotters::element::DashedPathElement::new(
+                        sample,
+                        8,
+                        4,
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+            } else {
+                legend
+                    .draw(&PathElement::new(sample, c.stroke_width(2)))
+                    .map_err(err)?;
+            }
+            let text = format!(
+                "{}: AUC-ROC {:.3}, AP {:.3}{}",
+                run.label,
+                run.auc_roc,
+                run.ap,
+                if run.baseline { " (baseline)" } else { "" }
+            );
+            legend
+                .draw(&Text::new(text, (x + 36, y), (SANS, 14)))
                 .map_err(err)?;
         }
         Ok(())
@@ -126,6 +162,7 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
         ..
     } = ctx;
     let metric = spec.metric;
+    let baselines = baseline_models(runs);
     let mut curves = Vec::new();
     for &i in chosen.iter() {
         let Some(s) = scores.get(&runs[i].row.id) else {
@@ -144,6 +181,7 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
                 auc_roc: metrics::auc_roc(&s.labels, &s.scores)?,
                 ap: metrics::auc_pr(&s.labels, &s.scores)?,
                 base_rate: s.labels.iter().filter(|&&l| l).count() as f64 / s.labels.len() as f64,
+                baseline: baselines.contains(&runs[i].row.model),
             }),
             (Err(e), _) | (_, Err(e)) => out
                 .notes
@@ -152,14 +190,21 @@ pub(super) fn draw(ctx: &Context, out: &mut Drawn) -> Result<()> {
     }
     if !curves.is_empty() {
         let n = curves.len();
+        let names: Vec<String> = curves.iter().map(|c| c.label.clone()).collect();
+        let baseline_names = curves
+            .iter()
+            .filter(|c| c.baseline)
+            .map(|c| c.label.clone())
+            .collect();
         let fig = CurvesFigure {
             title: format!("{sweep}: test ROC and precision-recall curves"),
+            colors: figure::model_colors(&names, &baseline_names),
             runs: curves,
         };
         out.add(
             figure::save(out_dir, "roc_pr", &fig)?,
             format!(
-                "ROC and precision-recall curves on the test split of {} from the stored scores; dashed: chance.",
+                "ROC and precision-recall curves on the test split of {} from the stored scores; classical baselines grey and dashed; dotted: chance.",
                 if opts.runs.is_empty() { format!("the best run of each model by {} ({n})", metric.as_str()) } else { format!("the {n} chosen runs") }
             ),
         );

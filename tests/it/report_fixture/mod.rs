@@ -64,8 +64,7 @@ pub fn fill(
     std::fs::write(&file, yaml.replace("DATA", &mini_data())).unwrap();
     let spec = load_sweep(&file, &[]).unwrap();
     let runs: Vec<RunSpec> = spec
-        .runs
-        .iter()
+        .runs()
         .map(|c| RunSpec::new(c.clone(), "fixture-data"))
         .collect();
     let store = Store::open(dir.join("anolab.sqlite")).unwrap();
