@@ -16,6 +16,7 @@ mod dataset_config;
 mod digits;
 mod distill;
 mod fuzz_corpus;
+mod fuzz_smoke;
 mod gp;
 mod groups;
 mod hostile;
