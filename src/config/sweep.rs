@@ -590,7 +590,15 @@ fn dimensions(axes: &[Axis], zip: &[Vec<String>]) -> Result<Vec<Vec<usize>>, Str
     let index = |key: &str| {
         axes.iter()
             .position(|a| a.key == key)
-            .ok_or_else(|| format!("`zip` names `{key}`, which is not a list in this sweep"))
+            .ok_or_else(|| {
+                let section = key.split('.').next().unwrap_or(key);
+                let hint = if GROUPS.contains(&section) {
+                    format!(" (if `{section}=…` on the command line replaced the file's {section}, add `zip=[]` to drop the file's groups)")
+                } else {
+                    String::new()
+                };
+                format!("`zip` names `{key}`, which is not a list in this sweep{hint}")
+            })
     };
     let mut grouped = vec![None; axes.len()];
     for (g, group) in zip.iter().enumerate() {

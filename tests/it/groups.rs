@@ -198,3 +198,21 @@ model: [{ name: ganomaly, ndf: 32 }, { name: knn }]
         "{e}"
     );
 }
+
+#[test]
+fn a_group_override_that_drops_zipped_keys_says_how_to_drop_the_zip() {
+    let zipped = "
+name: z
+dataset: { name: synthetic, n_train: 64, n_val: 32, n_test: 32 }
+model: { name: beatgan, nz: 8, ndf: [8, 16], ngf: [8, 16] }
+zip: [[model.ndf, model.ngf]]
+";
+    let e = load(zipped, &["model=knn"]).unwrap_err();
+    assert!(
+        e.contains("`zip` names `model.ndf`, which is not a list in this sweep")
+            && e.contains("add `zip=[]`"),
+        "{e}"
+    );
+    let spec = load(zipped, &["model=knn", "zip=[]"]).unwrap();
+    assert_eq!(spec.len(), 1);
+}
