@@ -577,6 +577,9 @@ fn zip_groups(value: Option<Value>) -> Result<Vec<Vec<String>>, String> {
         .iter()
         .map(|g| {
             let keys = g.as_array().ok_or_else(bad)?;
+            if keys.is_empty() {
+                return Err("`zip` has an empty group: each group names the keys that move together, e.g. zip: [[model.ndf, model.ngf]]".to_string());
+            }
             keys.iter()
                 .map(|k| k.as_str().map(str::to_string).ok_or_else(bad))
                 .collect()

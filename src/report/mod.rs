@@ -162,11 +162,10 @@ fn run_label(summary: &Summary, runs: &[RunDetail], i: usize) -> String {
     let group = group_of(i);
     // Only the settings this model was swept over name it: `ae seed 0`, not `ae ndf=,
     // beta1=0.5 seed 0` because other models of the sweep have an ndf or another beta1.
-    let same_model: Vec<&crate::report::Group> = runs
+    let same_model: Vec<&crate::report::Group> = summary
+        .groups
         .iter()
-        .enumerate()
-        .filter(|(_, r)| r.row.model == run.row.model)
-        .map(|(j, _)| group_of(j))
+        .filter(|g| runs[g.members[0]].row.model == run.row.model)
         .collect();
     let settings: Vec<String> = summary
         .axes

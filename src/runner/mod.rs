@@ -635,8 +635,6 @@ enum Trained {
     Released,
 }
 
-/// The swept values of a run, e.g. `nz=16 w_adv=0.1 seed=1`; a run the sweep does not
-/// list itself is named by its role for the runs that need it (`teacher beatgan seed=0`).
 /// How progress lines name each run: a run of the sweep by its values on the sweep's
 /// axes (`nz=16 seed=1`), a run it depends on by its role (`teacher beatgan seed=0 fold=0`).
 fn run_labels(sweep: &SweepSpec, runs: &[RunSpec]) -> HashMap<String, String> {

@@ -265,6 +265,9 @@ fn zip_moves_axes_together() {
     );
     let e = error_of(&zipped, &["model.nz=8,16,32"]);
     assert!(e.contains("one length"), "{e}");
+    // An empty group panicked before (found in review).
+    let e = error_of(&format!("{SWEEP}zip: [[]]\n"), &[]);
+    assert!(e.contains("`zip` has an empty group"), "{e}");
 }
 
 #[test]

@@ -114,12 +114,14 @@ impl Draw for BarsFigure {
                 // similar colour, the greys of the baselines, are read by name.
                 let name = &self.models[im];
                 chart
-                    .draw_series(bars.iter().map(|&(x, m, s)| {
-                        let inside = m > 0.12 + 0.022 * name.chars().count() as f64;
+                    .draw_series(bars.iter().filter(|b| b.1.is_finite()).map(|&(x, m, s)| {
+                        let length = 0.022 * name.chars().count() as f64;
+                        let inside = m > 0.12 + length;
+                        // Above a short bar, but never past the top of the axis.
                         let (y, colour) = if inside {
                             (0.1, ink)
                         } else {
-                            (m + s.max(0.0) + 0.04, BLACK)
+                            ((m + s.max(0.0) + 0.04).min(1.05 - length), BLACK)
                         };
                         Text::new(
                             name.clone(),

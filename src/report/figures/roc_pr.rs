@@ -17,9 +17,10 @@ pub(super) struct CurvesFigure {
     pub colors: Vec<RGBAColor>,
 }
 
-/// Legend entries per row under the panels.
-const LEGEND_COLUMNS: usize = 2;
+const WIDTH: u32 = 1200;
 const LEGEND_ROW: i32 = 22;
+/// About how wide a legend character is at the legend's font size, in pixels.
+const LEGEND_CHAR_PX: usize = 8;
 
 pub(super) struct CurveRun {
     pub label: String,
@@ -34,14 +35,40 @@ pub(super) struct CurveRun {
 }
 
 impl CurvesFigure {
+    /// One legend entry's text.
+    fn entry(run: &CurveRun) -> String {
+        format!(
+            "{}: AUC-ROC {:.3}, AP {:.3}{}",
+            run.label,
+            run.auc_roc,
+            run.ap,
+            if run.baseline { " (baseline)" } else { "" }
+        )
+    }
+
+    /// Two legend columns when the longest entry fits in half the width, else one.
+    fn legend_columns(&self) -> usize {
+        let longest = self
+            .runs
+            .iter()
+            .map(|r| Self::entry(r).chars().count())
+            .max()
+            .unwrap_or(0);
+        if 110 + longest * LEGEND_CHAR_PX <= WIDTH as usize / 2 {
+            2
+        } else {
+            1
+        }
+    }
+
     fn legend_height(&self) -> u32 {
-        (self.runs.len().div_ceil(LEGEND_COLUMNS) as i32 * LEGEND_ROW + 16) as u32
+        (self.runs.len().div_ceil(self.legend_columns()) as i32 * LEGEND_ROW + 16) as u32
     }
 }
 
 impl Draw for CurvesFigure {
     fn size(&self) -> (u32, u32) {
-        (1200, 560 + self.legend_height())
+        (WIDTH, 560 + self.legend_height())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -116,10 +143,11 @@ impl Draw for CurvesFigure {
                 }
             }
         }
-        let width = legend.dim_in_pixel().0 as i32 / LEGEND_COLUMNS as i32;
+        let columns = self.legend_columns();
+        let width = legend.dim_in_pixel().0 as i32 / columns as i32;
         for (k, (run, &c)) in self.runs.iter().zip(&self.colors).enumerate() {
-            let x = 70 + width * (k % LEGEND_COLUMNS) as i32;
-            let y = 8 + LEGEND_ROW * (k / LEGEND_COLUMNS) as i32;
+            let x = 70 + width * (k % columns) as i32;
+            let y = 8 + LEGEND_ROW * (k / columns) as i32;
             let sample = [(x, y + 7), (x + 28, y + 7)];
             if run.baseline {
                 legend
@@ -135,15 +163,8 @@ impl Draw for CurvesFigure {
                     .draw(&PathElement::new(sample, c.stroke_width(2)))
                     .map_err(err)?;
             }
-            let text = format!(
-                "{}: AUC-ROC {:.3}, AP {:.3}{}",
-                run.label,
-                run.auc_roc,
-                run.ap,
-                if run.baseline { " (baseline)" } else { "" }
-            );
             legend
-                .draw(&Text::new(text, (x + 36, y), (SANS, 14)))
+                .draw(&Text::new(Self::entry(run), (x + 36, y), (SANS, 14)))
                 .map_err(err)?;
         }
         Ok(())
