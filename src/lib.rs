@@ -4,7 +4,7 @@
 //! and their dependencies) → [`store`] → [`runner`] → [`data`] and [`models`] (train,
 //! score) → [`metrics`] → [`store`] → [`report`]; [`launch`] writes the cluster jobs
 //! whose tasks run the runner against a shared store. [`registry`], [`kinds`], [`scale`],
-//! [`rng`] and [`paths`] are leaves every stage may use. See README.md ("Layout").
+//! [`rng`], [`paths`] and [`stop`] are leaves every stage may use. See README.md ("Layout").
 
 pub mod bench;
 pub mod config;
@@ -22,4 +22,5 @@ pub mod rescore;
 pub mod rng;
 pub mod runner;
 pub mod scale;
+pub mod stop;
 pub mod store;

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     };
     if let cli::Command::Sweep(_) | cli::Command::Worker(_) = &cli.command {
         // Still single-threaded here: the handlers are in place before any thread.
-        anolab::runner::stop::install();
+        anolab::stop::install();
     }
     if jobs > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // Still single-threaded here. See `runner::threads_per_job`.

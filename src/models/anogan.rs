@@ -195,6 +195,8 @@ impl AnoGan {
         };
         let mut opt = Adam::new(vec![z.clone()], params)?;
         for _ in 0..self.cfg.latent_steps {
+            // A search on a large test set takes long on a CPU: a stop may not wait for it.
+            crate::stop::check()?;
             let l = self.search_loss(net, x, &fx, z.as_tensor())?;
             opt.backward_step(&l.sum_all()?)?;
         }

@@ -127,7 +127,8 @@ pub fn train_epoch(
         .collect())
 }
 
-/// Applies `f` (a batch `B × C × L` → `B` values) to `windows` in chunks of `chunk`.
+/// Applies `f` (a batch `B × C × L` → `B` values) to `windows` in chunks of `chunk`;
+/// a stop request ([`crate::stop`]) ends it between chunks.
 pub fn per_window(
     windows: &Windows,
     device: &Device,
@@ -137,6 +138,7 @@ pub fn per_window(
     let mut out = Vec::with_capacity(windows.n);
     let all: Vec<usize> = (0..windows.n).collect();
     for indices in all.chunks(chunk) {
+        crate::stop::check()?;
         let x = batch_tensor(windows, indices, device)?;
         out.extend(f(&x)?.to_vec1::<f32>()?.into_iter().map(f64::from));
     }
@@ -157,6 +159,7 @@ pub fn per_window_shuffled(
     rng.shuffle(&mut order);
     let mut out = vec![0.0; windows.n];
     for indices in order.chunks(batch_size.max(1)) {
+        crate::stop::check()?;
         let x = batch_tensor(windows, indices, device)?;
         for (&i, s) in indices.iter().zip(f(&x)?.to_vec1::<f32>()?) {
             out[i] = f64::from(s);
@@ -165,7 +168,8 @@ pub fn per_window_shuffled(
     Ok(out)
 }
 
-/// Applies `f` (a batch → its reconstruction, same shape) to `windows` in chunks.
+/// Applies `f` (a batch → its reconstruction, same shape) to `windows` in chunks (a
+/// stop request ends it between them).
 pub fn reconstruct_windows(
     windows: &Windows,
     device: &Device,
@@ -178,6 +182,7 @@ pub fn reconstruct_windows(
     };
     let all: Vec<usize> = (0..windows.n).collect();
     for indices in all.chunks(chunk) {
+        crate::stop::check()?;
         let x = batch_tensor(windows, indices, device)?;
         out.data.extend(f(&x)?.flatten_all()?.to_vec1::<f32>()?);
     }

@@ -8,7 +8,6 @@
 mod device;
 mod progress;
 mod resume;
-pub mod stop;
 mod train;
 
 pub use device::DeviceSpec;
@@ -19,6 +18,7 @@ use crate::data::Split;
 use crate::kinds::{RunStatus, SplitName};
 use crate::models::Finished;
 use crate::plan::{self, RunSpec};
+use crate::stop;
 use crate::store::{Claimant, Claimed, LeaseLost, Requeue, Store, SweepRecord, DEFAULT_LEASE};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;

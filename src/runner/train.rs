@@ -89,25 +89,68 @@ pub(super) fn train_and_evaluate(
     })?;
     let run_dir = crate::paths::dir_under(results_dir, &Path::new("runs").join(&run.key))?;
     let checkpoint = Checkpoint::new(&run_dir);
-    let fitted = fit(
+    let result = fit(
         job,
         detector.as_mut(),
         store,
         shown,
         val_has_both,
         &checkpoint,
-    );
-    // Kept for the next attempt only when this one was stopped or lost its lease; a
-    // run that finished training or failed starts over if it is ever trained again.
-    let interrupted = fitted.as_ref().err().is_some_and(|e| {
-        e.downcast_ref::<super::stop::Stopped>().is_some()
+    )
+    .and_then(|fitted| {
+        let measured = Measured {
+            fitted,
+            data_length,
+            start,
+        };
+        score_and_save(job, detector.as_mut(), measured, store, &run_dir)
+    });
+    // Kept for the next attempt only when this one was stopped (in training or in the
+    // scoring after it: the checkpoint after the last epoch resumes at the scoring) or
+    // lost its lease; a run that finished or failed starts over if it is ever trained
+    // again.
+    let interrupted = result.as_ref().err().is_some_and(|e| {
+        e.downcast_ref::<crate::stop::Stopped>().is_some()
             || e.downcast_ref::<LeaseLost>().is_some()
     });
     if !interrupted {
         store.still_holds(job.attempt)?;
         checkpoint.clear();
     }
-    let fitted = fitted?;
+    result
+}
+
+/// What [`score_and_save`] records beside the scores: the training's figures, the
+/// data's window length before any resampling and when the run began.
+struct Measured {
+    fitted: Fitted,
+    data_length: usize,
+    start: Instant,
+}
+
+/// After training: scores validation and test with the kept epoch, evaluates them under
+/// the run's protocol, saves the model and gathers the run's result.
+fn score_and_save(
+    job: Job,
+    detector: &mut dyn Detector,
+    measured: Measured,
+    store: &Store,
+    run_dir: &Path,
+) -> Result<RunResult> {
+    let Job {
+        run,
+        split,
+        dependencies,
+        ..
+    } = job;
+    let cfg = &run.config;
+    let protocol = cfg.eval.protocol;
+    let shape = InputShape::of(&split.train);
+    let Measured {
+        fitted,
+        data_length,
+        start,
+    } = measured;
     let best_epoch = fitted.best_epoch;
 
     let val_scores = detector.score(&split.val)?;
@@ -207,9 +250,10 @@ struct Fitted {
 }
 
 /// The epoch loop: trains, scores validation, stores each epoch's values, keeps the best
-/// epoch by the protocol's merit and restores it at the end. After every epoch but the
-/// last it writes a checkpoint, and it starts from an earlier attempt's checkpoint when
-/// there is one (its epochs are stored again: the claim cleared them).
+/// epoch by the protocol's merit and restores it at the end. After every epoch it writes
+/// a checkpoint (the last one too, so that a run stopped in its test scoring is not
+/// trained again), and it starts from an earlier attempt's checkpoint when there is one
+/// (its epochs are stored again: the claim cleared them).
 fn fit(
     job: Job,
     detector: &mut dyn Detector,
@@ -253,7 +297,7 @@ fn fit(
     for epoch in first_epoch..epochs {
         let mut on_batch = || {
             shown.batch();
-            super::stop::check()
+            crate::stop::check()
         };
         let fit_start = Instant::now();
         let losses = detector.fit_epoch(&split.train, &mut rng, &mut on_batch)?;
@@ -299,19 +343,17 @@ fn fit(
         }
         shown.epoch(epoch, epochs, &values);
         records.push(values);
-        if epoch + 1 < epochs {
-            let state = LoopState {
-                key: run.key.clone(),
-                next_epoch: epoch + 1,
-                best: best.as_ref().map(|(m, e, _)| (*m, *e)),
-                batch_rng: rng.state(),
-                val_rng: val_rng.state(),
-                fit_s,
-                val_score_s,
-                epochs: records.clone(),
-            };
-            checkpoint.save(&*detector, best.as_ref().map(|(_, _, w)| w), &state)?;
-        }
+        let state = LoopState {
+            key: run.key.clone(),
+            next_epoch: epoch + 1,
+            best: best.as_ref().map(|(m, e, _)| (*m, *e)),
+            batch_rng: rng.state(),
+            val_rng: val_rng.state(),
+            fit_s,
+            val_score_s,
+            epochs: records.clone(),
+        };
+        checkpoint.save(&*detector, best.as_ref().map(|(_, _, w)| w), &state)?;
     }
     let (_, best_epoch, snapshot) = best.expect("at least one epoch");
     detector.restore(&snapshot)?;

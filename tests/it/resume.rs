@@ -1,7 +1,7 @@
 //! Stopping and resuming a run: SIGTERM makes `anolab sweep` put its run back in the
-//! queue at a batch boundary and exit 0; the next sweep resumes it from its last
-//! epoch-end checkpoint, and the run ends with exactly the numbers of a run never
-//! stopped (same seed, one thread).
+//! queue at a batch boundary (or between scoring chunks: a long AnoGAN search) and exit
+//! 0; the next sweep resumes it from its last epoch-end checkpoint, and the run ends with
+//! exactly the numbers of a run never stopped (same seed, one thread).
 
 use crate::common;
 
@@ -18,9 +18,19 @@ train: { epochs: 12, batch_size: 32, lr: 1.0e-3 }
 seeds: [3]
 ";
 
-fn sweep(dir: &Path, db: &Path) -> Command {
+/// One epoch, then a latent search over the record's ~2,000 test windows that takes
+/// seconds: a stop sent once the epoch is stored lands in the scoring.
+const LONG_SCORING: &str = "
+name: long_scoring
+dataset: { name: mitdb, path: DATA, records: ['208'], max_train: 64 }
+model: { name: anogan, nz: 4, ndf: 4, ngf: 4, latent_steps: 10 }
+train: { epochs: 1, batch_size: 32 }
+seeds: [0]
+";
+
+fn sweep(dir: &Path, db: &Path, file: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_anolab"));
-    c.args(["sweep", "long.yaml", "--log-format", "plain", "--db"])
+    c.args(["sweep", file, "--log-format", "plain", "--db"])
         .arg(db)
         .current_dir(dir)
         .env("RAYON_NUM_THREADS", "1")
@@ -48,39 +58,40 @@ fn numbers(store: &Store) -> Vec<Vec<Cell>> {
     rows
 }
 
-#[test]
-fn a_stopped_run_resumes_from_its_checkpoint_and_ends_as_if_never_stopped() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("long.yaml"),
-        LONG.replace("DATA", &common::mini_data()),
-    )
-    .unwrap();
-    let whole = dir.path().join("whole/store.sqlite");
-    assert!(sweep(dir.path(), &whole).status().unwrap().success());
+/// The number of epochs stored so far (0 while the store does not exist yet).
+fn stored_epochs(db: &Path) -> i64 {
+    Store::open_read_only(db)
+        .ok()
+        .and_then(|s| s.query("SELECT count(DISTINCT epoch) FROM epochs").ok())
+        .map_or(0, |r| match r.rows[0][0] {
+            Cell::Int(n) => n,
+            _ => 0,
+        })
+}
 
-    let stopped = dir.path().join("stopped/store.sqlite");
-    let child = sweep(dir.path(), &stopped)
+/// Writes the sweep `yaml` as `file` in `dir` and runs it uninterrupted into
+/// `whole/store.sqlite`; returns that store.
+fn run_whole(dir: &Path, file: &str, yaml: &str) -> Store {
+    std::fs::write(dir.join(file), yaml.replace("DATA", &common::mini_data())).unwrap();
+    let whole = dir.join("whole/store.sqlite");
+    assert!(sweep(dir, &whole, file).status().unwrap().success());
+    Store::open_read_only(&whole).unwrap()
+}
+
+/// Runs the sweep `file` into `stopped/store.sqlite`, sends SIGTERM once `epochs`
+/// epochs are stored and checks that it put its run back and exited 0; returns the store.
+fn run_stopped_after(dir: &Path, file: &str, epochs: i64) -> Store {
+    let stopped = dir.join("stopped/store.sqlite");
+    let child = sweep(dir, &stopped, file)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Stop it once a few epochs are stored (checkpoints are written after each).
     let start = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let epochs = Store::open_read_only(&stopped)
-            .ok()
-            .and_then(|s| s.query("SELECT count(DISTINCT epoch) FROM epochs").ok())
-            .map_or(0, |r| match r.rows[0][0] {
-                Cell::Int(n) => n,
-                _ => 0,
-            });
-        if epochs >= 3 {
-            break;
-        }
+    while stored_epochs(&stopped) < epochs {
+        std::thread::sleep(Duration::from_millis(20));
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "no epochs stored"
+            "{epochs} epochs not stored"
         );
     }
     // SAFETY: signalling a child process we started.
@@ -90,29 +101,24 @@ fn a_stopped_run_resumes_from_its_checkpoint_and_ends_as_if_never_stopped() {
     assert!(out.status.success(), "a stopped sweep exits 0: {log}");
     assert!(
         log.contains("stopped on request; back in the queue"),
-        "{log}"
+        "the run was not stopped: {log}"
     );
-    let store = Store::open(Location::Sqlite(stopped.clone())).unwrap();
-    assert_eq!(
-        common::count(&store, "SELECT count(*) FROM runs WHERE status = 'queued'"),
-        1
-    );
-    let key = store.runs(None, None).unwrap()[0].key.clone();
-    assert!(dir
-        .path()
-        .join("stopped/runs")
-        .join(&key)
-        .join("resume.json")
-        .is_file());
+    Store::open(Location::Sqlite(stopped)).unwrap()
+}
 
-    let out = sweep(dir.path(), &stopped)
+/// Runs the stopped sweep `file` again and checks that it resumed from the checkpoint
+/// after epoch `after` and finished: the first attempt released, the second done.
+fn resume(dir: &Path, file: &str, store: &Store, after: usize) {
+    let out = sweep(dir, &dir.join("stopped/store.sqlite"), file)
         .stderr(Stdio::piped())
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(
-        log.contains("resumed from the checkpoint after epoch"),
+        log.contains(&format!(
+            "resumed from the checkpoint after epoch {after} of"
+        )),
         "{log}"
     );
     assert_eq!(
@@ -125,19 +131,54 @@ fn a_stopped_run_resumes_from_its_checkpoint_and_ends_as_if_never_stopped() {
             vec![Cell::Text("done".into())]
         ]
     );
+}
+
+#[test]
+fn a_stopped_run_resumes_from_its_checkpoint_and_ends_as_if_never_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = run_whole(dir.path(), "long.yaml", LONG);
+    // Stopped once a few epochs are stored (checkpoints are written after each).
+    let store = run_stopped_after(dir.path(), "long.yaml", 3);
+    assert_eq!(
+        common::count(&store, "SELECT count(*) FROM runs WHERE status = 'queued'"),
+        1
+    );
+    let key = store.runs(None, None).unwrap()[0].key.clone();
+    let resume_file = dir
+        .path()
+        .join("stopped/runs")
+        .join(&key)
+        .join("resume.json");
+    assert!(resume_file.is_file());
+    let after: usize =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&resume_file).unwrap())
+            .unwrap()["next_epoch"]
+            .as_u64()
+            .unwrap() as usize;
+
+    resume(dir.path(), "long.yaml", &store, after);
     assert!(
-        !dir.path()
-            .join("stopped/runs")
-            .join(&key)
-            .join("resume.json")
-            .exists(),
+        !resume_file.exists(),
         "a finished run leaves no checkpoint to resume"
     );
-    let whole = Store::open_read_only(&whole).unwrap();
     let (a, b) = (numbers(&whole), numbers(&store));
     assert!(a.len() > 12 * 3, "{} numbers", a.len());
     assert_eq!(
         a, b,
+        "resumed and uninterrupted runs store the same numbers"
+    );
+}
+
+#[test]
+fn a_run_stopped_in_its_scoring_resumes_at_the_scoring_without_training_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = run_whole(dir.path(), "scoring.yaml", LONG_SCORING);
+    // Its one epoch stored: the stop lands in the scoring after training.
+    let store = run_stopped_after(dir.path(), "scoring.yaml", 1);
+    resume(dir.path(), "scoring.yaml", &store, 1);
+    assert_eq!(
+        numbers(&whole),
+        numbers(&store),
         "resumed and uninterrupted runs store the same numbers"
     );
 }

@@ -1,15 +1,17 @@
-//! Stopping on request: SIGTERM (Kubernetes, `kill`), SIGUSR1 (Slurm's `--signal`) and
-//! Ctrl-C ask a worker to stop at the next batch boundary; it puts its runs back in the
-//! queue (their last epoch-end checkpoint is where the next attempt resumes) and exits.
-//! A second Ctrl-C ends the process at once.
+//! The process's stop request: SIGTERM (Kubernetes, `kill`), SIGUSR1 (Slurm's
+//! `--signal`) and Ctrl-C set it; training checks it between batches and scoring between
+//! chunks (an AnoGAN latent search between its steps), and the work in progress ends with
+//! [`Stopped`]. What a stop means for a run (back in the queue, resumed from its last
+//! epoch-end checkpoint) is the runner's business, not this module's. A second Ctrl-C
+//! ends the process at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// The training of a run was stopped on request; the run goes back to the queue.
+/// The work in progress was stopped on request (a signal).
 #[derive(Debug, thiserror::Error)]
-#[error("stopped on request (a signal) at a batch boundary")]
+#[error("stopped on request (a signal)")]
 pub struct Stopped;
 
 /// Whether a stop was asked for.
@@ -22,7 +24,7 @@ pub fn request() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// Err([`Stopped`]) once a stop was asked for: called between batches.
+/// Err([`Stopped`]) once a stop was asked for: called between batches and scoring chunks.
 pub fn check() -> anyhow::Result<()> {
     if requested() {
         Err(Stopped.into())
