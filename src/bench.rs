@@ -169,17 +169,19 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
         Some(dir) => {
             progress("beat extraction");
             let records = mitdb::list_records(dir)?;
-            out.push(Timing {
-                name: format!("MIT-BIH beat extraction ({} records)", records.len()),
-                unit: "s",
-                samples: measure(opts.repeats.min(3), || {
-                    seconds(|| {
-                        mitdb::extract_beats(dir, &records)
-                            .map(|_| ())
-                            .map_err(Into::into)
-                    })
-                })?,
-            });
+            for (rpeak_check, what) in [(false, ""), (true, ", with the R-peak check")] {
+                out.push(Timing {
+                    name: format!("MIT-BIH beat extraction ({} records{what})", records.len()),
+                    unit: "s",
+                    samples: measure(opts.repeats.min(3), || {
+                        seconds(|| {
+                            mitdb::extract_beats(dir, &records, rpeak_check)
+                                .map(|_| ())
+                                .map_err(Into::into)
+                        })
+                    })?,
+                });
+            }
         }
         None if opts.wants("extraction") => {
             eprintln!("beat extraction skipped: no MIT-BIH folder (--mitdb PATH)")

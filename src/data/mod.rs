@@ -11,6 +11,7 @@ pub mod digits;
 pub mod mitdb;
 pub mod nab;
 pub mod npy;
+pub mod rpeaks;
 pub mod synthetic;
 pub mod ucr;
 pub mod wfdb;
