@@ -5,6 +5,9 @@
 //!
 //!     cargo run --release --example export_official -- ../shared/data/mitdb /tmp/beats
 //!
+//! With `--rpeak-check` the normals are those `dataset.rpeak_check: true` keeps (the
+//! official preprocessing's R-peak check).
+//!
 //! The official code cuts fold k of the normals as the k-th contiguous fifth of
 //! `N_samples.npy` as stored, so N is written as anolab's fold-0 test normals first,
 //! then its training and validation normals: the official fold 0 then tests on
@@ -43,13 +46,16 @@ fn write_npy(path: &Path, windows: &[(&Windows, usize)]) -> std::io::Result<()> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dir, out] = args.as_slice() else {
-        return Err("usage: export_official MITDB_DIR OUT_DIR".into());
+    let (dir, out, rpeak_check) = match args.as_slice() {
+        [dir, out] => (dir, out, false),
+        [dir, out, flag] if flag == "--rpeak-check" => (dir, out, true),
+        _ => return Err("usage: export_official MITDB_DIR OUT_DIR [--rpeak-check]".into()),
     };
     std::fs::create_dir_all(out)?;
     let split = mitdb::load(
         &MitdbConfig {
             path: dir.into(),
+            rpeak_check,
             ..MitdbConfig::default()
         },
         0,
