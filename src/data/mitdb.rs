@@ -535,4 +535,17 @@ mod tests {
         assert_eq!(beatgan_class("!"), None);
         assert_eq!(beatgan_class("+"), None);
     }
+
+    #[test]
+    fn a_normal_beat_needs_a_peak_closer_than_ten_samples() {
+        let peaks = [100, 200];
+        for (sample, kept) in [(91, true), (90, false), (109, true), (110, false)] {
+            assert_eq!(near_a_peak(&peaks, sample), kept, "beat at {sample}");
+        }
+        // Between two peaks the nearer one decides; before the first, after the last.
+        assert!(near_a_peak(&peaks, 195));
+        assert!(!near_a_peak(&peaks, 150));
+        assert!(near_a_peak(&peaks, 205));
+        assert!(!near_a_peak(&[], 100));
+    }
 }
