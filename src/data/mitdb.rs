@@ -154,8 +154,13 @@ impl DatasetSpec for MitdbConfig {
     }
 
     fn describe_split(&self, fold: usize) -> String {
+        let checked = if self.rpeak_check {
+            ", normal beats R-peak checked"
+        } else {
+            ""
+        };
         format!(
-            "paper protocol folds: fold {fold} of {}, split_seed {}",
+            "paper protocol folds: fold {fold} of {}, split_seed {}{checked}",
             self.n_folds, self.split_seed
         )
     }
@@ -304,8 +309,9 @@ fn extract_record(
         let Some(class) = beatgan_class(&ann.symbol) else {
             continue;
         };
-        // Beats too close to either end have no full window and are dropped, as in BeatGAN.
-        if ann.sample < BEAT_BEFORE || ann.sample + BEAT_AFTER > filtered.len() {
+        // Beats too close to either end are dropped, as BeatGAN drops them (it also drops
+        // the one whose window would end exactly at the last sample).
+        if ann.sample < BEAT_BEFORE || ann.sample + BEAT_AFTER >= filtered.len() {
             continue;
         }
         if let (Some(peaks), "N") = (&rpeaks, class) {

@@ -9,7 +9,7 @@
 //! or negative peak), `correct_rpeaks` (to the maximum within ±0.05 s) and the
 //! template extraction's edge cut (peaks with 0.2 s before and 0.4 s after them). The
 //! quirks of that code are kept on purpose (noted where they are), since what is
-//! reproduced is the official beat set, not Hamilton's paper; `tests/mitdb.rs` compares
+//! reproduced is the official beat set, not Hamilton's paper; `tests/it/mitdb.rs` compares
 //! the peaks with biosppy's own on the mini records (`scripts/rpeak_fixture.py`).
 //!
 //! It owns signal processing only; which beats a dataset keeps is the loader's.
@@ -18,7 +18,12 @@ use num_complex::Complex64;
 
 /// The R peaks (sample indices, ascending) that biosppy 0.6.1 `ecg.ecg` returns for a
 /// signal already band-passed as `ecg.ecg` band-passes it (`filtered`).
+///
+/// # Panics
+/// If `fs` is 50 Hz or less (the segmenter's 25 Hz low-pass needs a higher Nyquist;
+/// scipy refuses it too).
 pub fn biosppy_rpeaks(filtered: &[f64], fs: f64) -> Vec<usize> {
+    assert!(fs > 50.0, "the R-peak detector needs fs > 50 Hz, got {fs}");
     let segmented = hamilton_segmenter(filtered, fs);
     let corrected = correct_rpeaks(filtered, &segmented, (0.05 * fs) as usize);
     // `extract_heartbeats(before=0.2, after=0.4)` keeps the peaks with a full template.
@@ -74,8 +79,9 @@ fn median(x: &[f64]) -> f64 {
 /// biosppy's `find_extrema`: indices where the sign of the first difference falls
 /// (`maxima`) or rises; a plateau's ends both count, as there.
 fn extrema(x: &[f64], maxima: bool) -> Vec<usize> {
-    let sign: Vec<f64> = x.windows(2).map(|w| sign(w[1] - w[0])).collect();
-    sign.windows(2)
+    let signs: Vec<f64> = x.windows(2).map(|w| sign(w[1] - w[0])).collect();
+    signs
+        .windows(2)
         .enumerate()
         .filter(|(_, s)| {
             let change = s[1] - s[0];
@@ -155,8 +161,8 @@ fn hamilton_segmenter(signal: &[f64], fs: f64) -> Vec<usize> {
         return Vec::new();
     }
 
-    let low = butter4((2.0 * 25.0 / fs, false));
-    let high = butter4((2.0 * 3.0 / fs, true));
+    let low = butter4(2.0 * 25.0 / fs, Pass::Low);
+    let high = butter4(2.0 * 3.0 / fs, Pass::High);
     let filtered = filtfilt(&high, &filtfilt(&low, signal));
     let derivative: Vec<f64> = filtered
         .windows(2)
@@ -167,24 +173,21 @@ fn hamilton_segmenter(signal: &[f64], fs: f64) -> Vec<usize> {
     let mut qrs = Ring::new(vec![0.0; init_ecg]);
     let mut noise = Ring::new(vec![0.0; init_ecg]);
     let mut rr = Ring::new(vec![fs; init_ecg]);
-    for i in 0..init_ecg {
+    // The largest peak (the first of equals) of each of the first seconds seeds the
+    // QRS buffer; a second without a peak leaves its 0.
+    for (i, slot) in qrs.values.iter_mut().enumerate() {
         let (a, b) = ((i * v1s).min(dx.len()), ((i + 1) * v1s).min(dx.len()));
         let segment = &dx[a..b];
-        let peaks = extrema(segment, true);
-        // The first largest peak of each of the first seconds seeds the QRS buffer.
-        if let Some(&p) = peaks
-            .iter()
-            .fold(None, |best: Option<&usize>, p| match best {
-                Some(b) if segment[*b] >= segment[*p] => Some(b),
-                _ => Some(p),
-            })
-        {
-            qrs.push(segment[p]);
-        } else {
-            qrs.next = (qrs.next + 1) % init_ecg;
+        if let Some(p) = extrema(segment, true).into_iter().reduce(|best, p| {
+            if segment[p] > segment[best] {
+                p
+            } else {
+                best
+            }
+        }) {
+            *slot = segment[p];
         }
     }
-    qrs.next = 0;
     let threshold = |noise: &Ring, qrs: &Ring| {
         let anp = noise.median();
         anp + 0.475 * (qrs.median() - anp)
@@ -346,17 +349,22 @@ fn smooth_hamming(x: &[f64], size: usize) -> Vec<f64> {
     (size..size + x.len())
         .map(|k| {
             let j = k + shift;
-            (0..size)
-                .filter(|&m| j >= m && j - m < padded.len())
-                .map(|m| window[m] / total * padded[j - m])
-                .sum()
+            (0..size).map(|m| window[m] / total * padded[j - m]).sum()
         })
         .collect()
 }
 
+/// Which side of the cutoff a Butterworth filter passes.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Low,
+    High,
+}
+
 /// A 4th-order digital Butterworth filter as `scipy.signal.butter(4, wn, btype)`
-/// designs it (`wn` a fraction of Nyquist; `high` for a high-pass): (b, a), a[0] = 1.
-fn butter4((wn, high): (f64, bool)) -> ([f64; 5], [f64; 5]) {
+/// designs it (`wn` a fraction of Nyquist): (b, a), a[0] = 1.
+fn butter4(wn: f64, pass: Pass) -> ([f64; 5], [f64; 5]) {
+    let high = pass == Pass::High;
     const ORDER: usize = 4;
     // Analogue prototype poles, prewarped cutoff (scipy designs at fs = 2).
     let poles: Vec<Complex64> = (0..ORDER)
@@ -471,7 +479,7 @@ mod tests {
     #[test]
     fn butterworth_and_its_steady_state_match_scipy() {
         // scipy 1.17.1: butter(4, 2 * 25 / 360) and butter(4, 2 * 3 / 360, 'highpass').
-        let (b, a) = butter4((2.0 * 25.0 / 360.0, false));
+        let (b, a) = butter4(2.0 * 25.0 / 360.0, Pass::Low);
         let want_b = [
             0.001358586529783951,
             0.005434346119135804,
@@ -489,7 +497,7 @@ mod tests {
         for (got, want) in b.iter().chain(&a).zip(want_b.iter().chain(&want_a)) {
             assert!((got - want).abs() < 1e-12, "{got} vs {want}");
         }
-        let (b, a) = butter4((2.0 * 3.0 / 360.0, true));
+        let (b, a) = butter4(2.0 * 3.0 / 360.0, Pass::High);
         let want_b = [
             0.9338675736364779,
             -3.7354702945459115,

@@ -140,6 +140,7 @@ impl Detector for Knn {
         let k = self.cfg.k;
         let mut out = Vec::with_capacity(windows.n);
         for (b, block) in windows.data.chunks(BLOCK * d).enumerate() {
+            crate::stop::check()?;
             let dots = inner_products(block, train, d);
             let norms = squared_norms(block, d);
             for (r, (row, norm)) in dots.chunks_exact(train_norms.len()).zip(norms).enumerate() {

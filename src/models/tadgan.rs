@@ -406,6 +406,7 @@ impl TadGan {
         let mut out = Vec::with_capacity(windows.n);
         let all: Vec<usize> = (0..windows.n).collect();
         for indices in all.chunks(SCORE_BATCH) {
+            crate::stop::check()?;
             let x = batch_tensor(windows, indices, &self.device)?;
             let x_hat = self.generate(&self.encode(&x)?)?;
             let critic = self.cx.forward(&x, None)?.flatten_all()?.to_vec1::<f32>()?;

@@ -509,6 +509,7 @@ impl Worker<'_> {
         let error = match result {
             Ok(Ok(result)) => match self.store.finish(attempt, &result) {
                 Ok(()) => {
+                    train::clear_checkpoint(&self.opts.results_dir, &run.key);
                     let auc = result
                         .metrics
                         .iter()
@@ -539,6 +540,7 @@ impl Worker<'_> {
             self.progress.note(&format!("run {}: {error:#}", run.key));
             return Trained::Lost;
         }
+        train::clear_checkpoint(&self.opts.results_dir, &run.key);
         self.failed(claimed, &label, &format!("{error:#}"), seconds)
     }
 

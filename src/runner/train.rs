@@ -10,7 +10,7 @@ use crate::metrics;
 use crate::models::{Build, Detector, Finished, InputShape, Snapshot};
 use crate::plan::RunSpec;
 use crate::rng::SplitMix64;
-use crate::store::{Attempt, LeaseLost, Metric, RunResult, ScoreSet, Store};
+use crate::store::{Attempt, Metric, RunResult, ScoreSet, Store};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use std::path::Path;
@@ -87,9 +87,9 @@ pub(super) fn train_and_evaluate(
         seed: cfg.seed,
         dependencies,
     })?;
-    let run_dir = crate::paths::dir_under(results_dir, &Path::new("runs").join(&run.key))?;
+    let run_dir = run_dir(results_dir, &run.key)?;
     let checkpoint = Checkpoint::new(&run_dir);
-    let result = fit(
+    fit(
         job,
         detector.as_mut(),
         store,
@@ -104,20 +104,22 @@ pub(super) fn train_and_evaluate(
             start,
         };
         score_and_save(job, detector.as_mut(), measured, store, &run_dir)
-    });
-    // Kept for the next attempt only when this one was stopped (in training or in the
-    // scoring after it: the checkpoint after the last epoch resumes at the scoring) or
-    // lost its lease; a run that finished or failed starts over if it is ever trained
-    // again.
-    let interrupted = result.as_ref().err().is_some_and(|e| {
-        e.downcast_ref::<crate::stop::Stopped>().is_some()
-            || e.downcast_ref::<LeaseLost>().is_some()
-    });
-    if !interrupted {
-        store.still_holds(job.attempt)?;
-        checkpoint.clear();
+    })
+}
+
+/// `<results>/runs/<key>`, made if missing.
+fn run_dir(results_dir: &Path, key: &str) -> Result<std::path::PathBuf> {
+    crate::paths::dir_under(results_dir, &Path::new("runs").join(key))
+}
+
+/// Removes a run's epoch checkpoint once the run is recorded done or failed (a failed
+/// run starts over if it is ever trained again). A run stopped on request, in training
+/// or in the scoring after it, or one whose lease was lost keeps it: the next attempt
+/// resumes there (after the last epoch: at the scoring, without training again).
+pub(super) fn clear_checkpoint(results_dir: &Path, key: &str) {
+    if let Ok(dir) = run_dir(results_dir, key) {
+        Checkpoint::new(&dir).clear();
     }
-    result
 }
 
 /// What [`score_and_save`] records beside the scores: the training's figures, the
@@ -289,8 +291,13 @@ fn fit(
             .map(|((merit, epoch), weights)| (merit, epoch, weights));
         first_epoch = state.next_epoch;
         records = state.epochs;
+        let then = if first_epoch == epochs {
+            "; training is done, on to the scoring"
+        } else {
+            ""
+        };
         shown.note(&format!(
-            "resumed from the checkpoint after epoch {first_epoch} of {epochs}"
+            "resumed from the checkpoint after epoch {first_epoch} of {epochs}{then}"
         ));
     }
     shown.set_batches((epochs - first_epoch) * detector.batches_per_epoch(split.train.n));

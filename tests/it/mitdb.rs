@@ -52,7 +52,7 @@ fn edge_drops(annotations: &[Annotation]) -> BTreeMap<&'static str, usize> {
     let mut drops = BTreeMap::new();
     for a in annotations {
         if let Some(class) = beatgan_class(&a.symbol) {
-            if a.sample < mitdb::BEAT_BEFORE || a.sample + mitdb::BEAT_AFTER > N_SAMPLES {
+            if a.sample < mitdb::BEAT_BEFORE || a.sample + mitdb::BEAT_AFTER >= N_SAMPLES {
                 *drops.entry(class).or_insert(0) += 1;
             }
         }

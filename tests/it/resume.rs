@@ -108,7 +108,8 @@ fn run_stopped_after(dir: &Path, file: &str, epochs: i64) -> Store {
 
 /// Runs the stopped sweep `file` again and checks that it resumed from the checkpoint
 /// after epoch `after` and finished: the first attempt released, the second done.
-fn resume(dir: &Path, file: &str, store: &Store, after: usize) {
+/// Returns its log.
+fn resume(dir: &Path, file: &str, store: &Store, after: usize) -> String {
     let out = sweep(dir, &dir.join("stopped/store.sqlite"), file)
         .stderr(Stdio::piped())
         .output()
@@ -131,6 +132,7 @@ fn resume(dir: &Path, file: &str, store: &Store, after: usize) {
             vec![Cell::Text("done".into())]
         ]
     );
+    log.into_owned()
 }
 
 #[test]
@@ -175,7 +177,8 @@ fn a_run_stopped_in_its_scoring_resumes_at_the_scoring_without_training_again() 
     let whole = run_whole(dir.path(), "scoring.yaml", LONG_SCORING);
     // Its one epoch stored: the stop lands in the scoring after training.
     let store = run_stopped_after(dir.path(), "scoring.yaml", 1);
-    resume(dir.path(), "scoring.yaml", &store, 1);
+    let log = resume(dir.path(), "scoring.yaml", &store, 1);
+    assert!(log.contains("training is done, on to the scoring"), "{log}");
     assert_eq!(
         numbers(&whole),
         numbers(&store),
