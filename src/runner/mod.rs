@@ -540,7 +540,11 @@ impl Worker<'_> {
             self.progress.note(&format!("run {}: {error:#}", run.key));
             return Trained::Lost;
         }
-        train::clear_checkpoint(&self.opts.results_dir, &run.key);
+        // Only while this attempt still holds the run: a lease that lapsed unnoticed may
+        // have passed it, checkpoint and all, to another worker.
+        if self.store.still_holds(attempt).is_ok() {
+            train::clear_checkpoint(&self.opts.results_dir, &run.key);
+        }
         self.failed(claimed, &label, &format!("{error:#}"), seconds)
     }
 
