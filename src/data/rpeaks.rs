@@ -338,7 +338,9 @@ fn smooth_hamming(x: &[f64], size: usize) -> Vec<f64> {
             })
             .collect()
     };
+    // Normalised once, as biosppy's `w = win / win.sum()` (the same values, not per sample).
     let total: f64 = window.iter().sum();
+    let weights: Vec<f64> = window.iter().map(|w| w / total).collect();
     let (first, last) = (x[0], x[x.len() - 1]);
     let padded: Vec<f64> = std::iter::repeat_n(first, size)
         .chain(x.iter().copied())
@@ -349,7 +351,7 @@ fn smooth_hamming(x: &[f64], size: usize) -> Vec<f64> {
     (size..size + x.len())
         .map(|k| {
             let j = k + shift;
-            (0..size).map(|m| window[m] / total * padded[j - m]).sum()
+            (0..size).map(|m| weights[m] * padded[j - m]).sum()
         })
         .collect()
 }
