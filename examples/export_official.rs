@@ -5,7 +5,9 @@
 //!
 //!     cargo run --release --example export_official -- ../shared/data/mitdb /tmp/beats
 //!
-//! With `--rpeak-check` the normals are those `dataset.rpeak_check: true` keeps (the
+//! With `--filter biosppy_2` the beats are cut from biosppy 2's band-pass
+//! (`dataset.filter`). With `--rpeak-check` the normals are those
+//! `dataset.rpeak_check: true` keeps (the
 //! official preprocessing's R-peak check).
 //!
 //! The official code cuts fold k of the normals as the k-th contiguous fifth of
@@ -46,20 +48,29 @@ fn write_npy(path: &Path, windows: &[(&Windows, usize)]) -> std::io::Result<()> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, out, rpeak_check) = match args.as_slice() {
-        [dir, out] => (dir, out, false),
-        [dir, out, flag] if flag == "--rpeak-check" => (dir, out, true),
-        _ => return Err("usage: export_official MITDB_DIR OUT_DIR [--rpeak-check]".into()),
+    let usage =
+        "usage: export_official MITDB_DIR OUT_DIR [--rpeak-check] [--filter biosppy_0_6|biosppy_2]";
+    let [dir, out, flags @ ..] = args.as_slice() else {
+        return Err(usage.into());
     };
+    let mut config = MitdbConfig {
+        path: dir.into(),
+        ..MitdbConfig::default()
+    };
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        match (flag.as_str(), flags.clone().next()) {
+            ("--rpeak-check", _) => config.rpeak_check = true,
+            ("--filter", Some(name)) => {
+                config.filter = serde_json::from_value(serde_json::Value::String(name.clone()))
+                    .map_err(|e| format!("--filter {name}: {e}"))?;
+                flags.next();
+            }
+            _ => return Err(format!("unknown argument `{flag}`; {usage}").into()),
+        }
+    }
     std::fs::create_dir_all(out)?;
-    let split = mitdb::load(
-        &MitdbConfig {
-            path: dir.into(),
-            rpeak_check,
-            ..MitdbConfig::default()
-        },
-        0,
-    )?;
+    let split = mitdb::load(&config, 0)?;
     let of_class = |class: &str, parts: &[&'static str]| -> Vec<(&Windows, usize)> {
         parts
             .iter()

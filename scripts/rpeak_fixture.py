@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates tests/fixtures/rpeaks.json: biosppy 0.6.1's R peaks on the mini records.
+"""Generates tests/fixtures/rpeaks.json (biosppy 0.6.1) or rpeaks_biosppy2.json (biosppy
+2.x): biosppy's R peaks on the mini records, with whichever biosppy is importable.
 
 BeatGAN's official preprocessing (hi-bingo/BeatGAN `experiments/ecg/preprocess.py`)
 runs `biosppy.signals.ecg.ecg(signal=mlii, sampling_rate=360.)` per record and keeps a
@@ -11,11 +12,17 @@ Rust tests compare against it without Python:
 
 - per mini record (114, 208, 222): the R peaks (sample indices) and how many of its
   annotated beats of each official class the official rule keeps;
+- per mini record, the band-passed MLII `ecg.ecg` returns (`filtered`, the signal the
+  official beats are cut from) at a few samples;
 - with `--full DIR` (the 44-record mitdb copy, e.g. ../shared/data/mitdb) the kept
   counts of all 44 records too, to compare with the official counts in the README.
 
-Run from the crate root with biosppy 0.6.1 importable (its wheel unpacked on
-PYTHONPATH is enough; numpy and scipy checked at 2.4.6 and 1.17.1):
+biosppy 2.0 changed `ecg.ecg`'s band-pass (3-45 Hz, order 0.3 fs, before; 0.67-45 Hz,
+order 1.5 fs, then the mean subtracted, from 2.0): anolab's `dataset.filter`
+`biosppy_0_6` and `biosppy_2`. Run from the crate root with the biosppy wanted
+importable (its wheel unpacked on PYTHONPATH is enough; 2.x also needs bidict,
+shortuuid, peakutils, h5py, joblib, PyWavelets and opencv-python-headless; numpy and
+scipy checked at 2.4.6 and 1.17.1):
 
     PYTHONPATH=/tmp/bio python3 scripts/rpeak_fixture.py [--full ../shared/data/mitdb]
 """
@@ -32,7 +39,13 @@ for _name in ["boxcar", "triang", "blackman", "hamming", "hann", "bartlett", "fl
               "gaussian", "general_gaussian", "chebwin", "cosine", "exponential", "tukey"]:
     if not hasattr(scipy.signal, _name):
         setattr(scipy.signal, _name, getattr(scipy.signal.windows, _name))
+from importlib.metadata import version
+
 from biosppy.signals import ecg
+
+BIOSPPY = version("biosppy")
+FIXTURE = "rpeaks.json" if int(BIOSPPY.split(".")[0]) < 2 else "rpeaks_biosppy2.json"
+FILTERED_AT = [0, 1, 140, 1000, 325_000, 649_999]
 
 FS = 360.0
 LEFT, RIGHT = 140, 180
@@ -95,31 +108,34 @@ def kept_counts(mlii, rpeaks, anns):
 
 def record_fixture(directory, record):
     mlii = read_record(directory, record)
-    rpeaks = np.asarray(ecg.ecg(signal=mlii, sampling_rate=FS, show=False)["rpeaks"])
-    return rpeaks, kept_counts(mlii, rpeaks, annotations(directory, record))
+    out = ecg.ecg(signal=mlii, sampling_rate=FS, show=False)
+    rpeaks = np.asarray(out["rpeaks"])
+    filtered = {str(i): float(out["filtered"][i]) for i in FILTERED_AT}
+    return rpeaks, kept_counts(mlii, rpeaks, annotations(directory, record)), filtered
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", type=Path, help="the 44-record mitdb folder")
     args = parser.parse_args()
-    fixture = {"biosppy": "0.6.1", "records": {}}
+    fixture = {"biosppy": BIOSPPY, "records": {}}
     for record in [114, 208, 222]:
-        rpeaks, counts = record_fixture(Path("data/mitdb-mini"), record)
-        fixture["records"][str(record)] = {"rpeaks": rpeaks.tolist(), "kept": counts}
+        rpeaks, counts, filtered = record_fixture(Path("data/mitdb-mini"), record)
+        fixture["records"][str(record)] = {"rpeaks": rpeaks.tolist(), "kept": counts,
+                                           "filtered": filtered}
         print(record, len(rpeaks), counts)
     if args.full:
         total = {c: 0 for c in "NSVFQ"}
         per_record = {}
         for record in RECORDS_44:
-            _, counts = record_fixture(args.full, record)
+            _, counts, _ = record_fixture(args.full, record)
             per_record[str(record)] = counts
             for c in total:
                 total[c] += counts[c]
             print(record, counts, flush=True)
         fixture["full_44"] = {"per_record": per_record, "total": total}
         print("total", total)
-    Path("tests/fixtures/rpeaks.json").write_text(json.dumps(fixture, indent=1) + "\n")
+    Path("tests/fixtures", FIXTURE).write_text(json.dumps(fixture, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -175,9 +175,14 @@ pub fn run(opts: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Vec<Ti
                     unit: "s",
                     samples: measure(opts.repeats.min(3), || {
                         seconds(|| {
-                            mitdb::extract_beats(dir, &records, rpeak_check)
-                                .map(|_| ())
-                                .map_err(Into::into)
+                            mitdb::extract_beats(
+                                dir,
+                                &records,
+                                mitdb::Filter::default(),
+                                rpeak_check,
+                            )
+                            .map(|_| ())
+                            .map_err(Into::into)
                         })
                     })?,
                 });

@@ -1,10 +1,11 @@
 //! MIT-BIH Arrhythmia beats as BeatGAN prepared them (Zhou et al., IJCAI 2019;
 //! `hi-bingo/BeatGAN` `experiments/ecg/preprocess.py` and `data.py`).
 //!
-//! Per record: lead MLII in mV, a zero-phase 3–45 Hz FIR band-pass as biosppy 0.6.1
-//! `ecg.ecg` applies it, one 320-sample window `[ann − 140, ann + 180)` around each
-//! annotated beat of BeatGAN's classes, each window min–max scaled to [−1, 1]. The
-//! normal beats are then shuffled with a seed and cut into folds (see [`split`]).
+//! Per record: lead MLII in mV, a zero-phase FIR band-pass as biosppy's `ecg.ecg`
+//! applies it (3–45 Hz up to biosppy 1.x, the paper's; 0.67–45 Hz from 2.0: see
+//! [`Filter`]), one 320-sample window `[ann − 140, ann + 180)` around each annotated
+//! beat of BeatGAN's classes, each window min–max scaled to [−1, 1]. The normal beats
+//! are then shuffled with a seed and cut into folds (see [`split`]).
 //!
 //! BeatGAN also kept an N-group beat only if biosppy's Hamilton R-peak detector found a
 //! peak within 10 samples of its annotation. That check is `rpeak_check: true`
@@ -42,8 +43,6 @@ pub const BEAT_LEN: usize = BEAT_BEFORE + BEAT_AFTER;
 
 /// The sampling rate the window lengths above are counted in.
 const FS: f64 = 360.0;
-/// biosppy's `ecg.ecg` band-pass edges in Hz.
-const BAND_HZ: (f64, f64) = (3.0, 45.0);
 /// The lead BeatGAN trains on.
 const LEAD: &str = "MLII";
 
@@ -89,6 +88,62 @@ pub struct MitdbConfig {
     /// default; left out of the run key when off, so earlier runs keep their keys.
     #[serde(default, skip_serializing_if = "is_false")]
     pub rpeak_check: bool,
+    /// The band-pass the beats are cut from (and the R-peak check detects on).
+    /// Default `biosppy_0_6`; left out of the run key when default.
+    #[serde(default, skip_serializing_if = "Filter::is_default")]
+    pub filter: Filter,
+}
+
+/// The zero-phase FIR band-pass biosppy's `ecg.ecg` applies, which BeatGAN's
+/// preprocessing takes its beats from (`sig_out["filtered"]`). biosppy 2.0 changed it,
+/// so the official code gives different beats depending on the biosppy installed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Filter {
+    /// 3–45 Hz, order `int(0.3 fs)` (109 taps at 360 Hz): biosppy 0.6 to 1.x, the
+    /// library of the paper's time (the official code's era, 2019) and of the spec.
+    #[default]
+    #[serde(rename = "biosppy_0_6")]
+    Biosppy06,
+    /// 0.67–45 Hz, order `int(1.5 fs)` (541 taps), the record's mean subtracted
+    /// afterwards: biosppy 2.0 on, what installing the official code's dependencies
+    /// gives today (the run of it: 86,780 normals after the R-peak check).
+    #[serde(rename = "biosppy_2")]
+    Biosppy2,
+}
+
+impl Filter {
+    fn is_default(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// The pass band's edges in Hz.
+    pub fn band_hz(self) -> (f64, f64) {
+        match self {
+            Filter::Biosppy06 => (3.0, 45.0),
+            Filter::Biosppy2 => (0.67, 45.0),
+        }
+    }
+
+    /// biosppy's FIR order for sampling rate `fs`, plus one when even as its
+    /// `get_filter` does: 109 and 541 taps at 360 Hz.
+    pub fn numtaps(self, fs: f64) -> usize {
+        let seconds = match self {
+            Filter::Biosppy06 => 0.3,
+            Filter::Biosppy2 => 1.5,
+        };
+        ((seconds * fs) as usize) | 1
+    }
+
+    /// `mv` band-passed as biosppy's `ecg.ecg` returns it in `filtered`.
+    pub fn apply(self, mv: &[f64], fs: f64) -> Vec<f64> {
+        let (low, high) = self.band_hz();
+        let mut filtered = filtfilt_fir(&firwin_bandpass(self.numtaps(fs), low, high, fs), mv);
+        if self == Filter::Biosppy2 {
+            let mean = filtered.iter().sum::<f64>() / filtered.len() as f64;
+            filtered.iter_mut().for_each(|v| *v -= mean);
+        }
+        filtered
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -109,6 +164,7 @@ impl Default for MitdbConfig {
             n_folds: default_n_folds(),
             max_train: None,
             rpeak_check: false,
+            filter: Filter::default(),
         }
     }
 }
@@ -159,8 +215,9 @@ impl DatasetSpec for MitdbConfig {
         } else {
             ""
         };
+        let (low, high) = self.filter.band_hz();
         format!(
-            "paper protocol folds: fold {fold} of {}, split_seed {}{checked}",
+            "paper protocol folds: fold {fold} of {}, split_seed {}, {low}–{high} Hz{checked}",
             self.n_folds, self.split_seed
         )
     }
@@ -189,7 +246,7 @@ pub fn load(opts: &MitdbConfig, fold: usize) -> Result<Split, DataError> {
             "no records to load (no NNN.hea of BeatGAN's 44 records here)".into(),
         ));
     }
-    let beats = extract_beats(dir, &records, opts.rpeak_check)?;
+    let beats = extract_beats(dir, &records, opts.filter, opts.rpeak_check)?;
     let n_normal = beats.labels.iter().filter(|&&abnormal| !abnormal).count();
     if n_normal < opts.n_folds {
         return Err(options_err(format!(
@@ -242,17 +299,18 @@ pub fn read_annotations(dir: &Path, record: &str) -> Result<Vec<Annotation>, Dat
 }
 
 /// Every beat of BeatGAN's classes in `records`, in record then annotation order,
-/// before any split: MLII band-passed, one [`BEAT_LEN`]-sample window per beat whose
-/// window lies inside the record, min–max scaled to [−1, 1]. `classes` holds "N", "S",
-/// "V", "F" or "Q"; `labels` is true for all but "N".
+/// before any split: MLII band-passed by `filter`, one [`BEAT_LEN`]-sample window per
+/// beat whose window lies inside the record, min–max scaled to [−1, 1]. `classes` holds
+/// "N", "S", "V", "F" or "Q"; `labels` is true for all but "N".
 pub fn extract_beats(
     dir: &Path,
     records: &[impl AsRef<str>],
+    filter: Filter,
     rpeak_check: bool,
 ) -> Result<Windows, DataError> {
     let mut beats = Windows::empty(1, BEAT_LEN);
     for record in records {
-        extract_record(dir, record.as_ref(), rpeak_check, &mut beats)?;
+        extract_record(dir, record.as_ref(), filter, rpeak_check, &mut beats)?;
     }
     Ok(beats)
 }
@@ -260,6 +318,7 @@ pub fn extract_beats(
 fn extract_record(
     dir: &Path,
     record: &str,
+    filter: Filter,
     rpeak_check: bool,
     beats: &mut Windows,
 ) -> Result<(), DataError> {
@@ -274,7 +333,7 @@ fn extract_record(
             header.fs
         )));
     }
-    let numtaps = biosppy_numtaps(header.fs);
+    let numtaps = filter.numtaps(header.fs);
     if header.n_samples <= 3 * numtaps {
         return Err(content_err(format!(
             "{} samples are too few to filter (filtfilt pads {} on each side)",
@@ -301,8 +360,7 @@ fn extract_record(
         .iter()
         .map(|&adu| spec.to_physical(adu))
         .collect();
-    let taps = firwin_bandpass(numtaps, BAND_HZ.0, BAND_HZ.1, header.fs);
-    let filtered = filtfilt_fir(&taps, &mv);
+    let filtered = filter.apply(&mv, header.fs);
     let rpeaks = rpeak_check.then(|| rpeaks::biosppy_rpeaks(&filtered, header.fs));
 
     for ann in &annotations {
@@ -340,13 +398,6 @@ fn near_a_peak(peaks: &[usize], sample: usize) -> bool {
         .map(distance)
         .min();
     nearest.is_some_and(|d| d < RPEAK_TOLERANCE)
-}
-
-/// biosppy 0.6.1 `ecg.ecg` uses FIR order `int(0.3 * fs)`, and its `get_filter` adds
-/// one to an even order, so at 360 Hz: 108 → 109 taps.
-fn biosppy_numtaps(fs: f64) -> usize {
-    let order = (0.3 * fs) as usize;
-    order | 1
 }
 
 /// Splits beats by the paper protocol. The normal beats are shuffled with
@@ -519,7 +570,8 @@ mod tests {
 
     #[test]
     fn numtaps_made_odd_like_biosppy() {
-        assert_eq!(biosppy_numtaps(360.0), 109);
+        assert_eq!(Filter::Biosppy06.numtaps(360.0), 109);
+        assert_eq!(Filter::Biosppy2.numtaps(360.0), 541);
     }
 
     #[test]

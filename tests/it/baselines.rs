@@ -63,6 +63,7 @@ fn mitbih_mini_template_and_variance_scores() {
         n_folds: 5,
         max_train: Some(2048),
         rpeak_check: false,
+        filter: Default::default(),
     });
     let split = ds.load(0).unwrap();
     let t = mean_template(&split.train);

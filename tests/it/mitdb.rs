@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anolab::data::mitdb::{
-    self, beatgan_class, extract_beats, filtfilt_fir, firwin_bandpass, MitdbConfig,
+    self, beatgan_class, extract_beats, filtfilt_fir, firwin_bandpass, Filter, MitdbConfig,
 };
 use anolab::data::rpeaks;
 use anolab::data::wfdb::{read_atr, read_header, read_rdann_txt, read_signals, Annotation};
@@ -179,7 +179,7 @@ fn mini_extraction_counts() {
         ("222", [2062, 421, 0, 0, 0]),
     ];
     for ((record, expected), (_, before)) in MINI_CLASS_COUNTS.iter().zip(summary) {
-        let beats = extract_beats(mini(), &[record], false).unwrap();
+        let beats = extract_beats(mini(), &[record], Filter::default(), false).unwrap();
         let drops = edge_drops(&text_annotations(mini(), record));
         let got = beats.class_counts();
         for (c, class) in CLASSES.iter().enumerate() {
@@ -192,7 +192,7 @@ fn mini_extraction_counts() {
             );
         }
     }
-    let all = extract_beats(mini(), &MINI_RECORDS, false).unwrap();
+    let all = extract_beats(mini(), &MINI_RECORDS, Filter::default(), false).unwrap();
     assert_eq!((all.n, all.channels, all.length), (MINI_BEATS, 1, 320));
     assert_eq!(all.data.len(), MINI_BEATS * 320);
     let expected: BTreeMap<String, usize> = CLASSES
@@ -246,7 +246,7 @@ fn mini_split_fold0() {
     }
 
     // Train, val and test are disjoint and together hold every beat.
-    let all = extract_beats(mini(), &MINI_RECORDS, false).unwrap();
+    let all = extract_beats(mini(), &MINI_RECORDS, Filter::default(), false).unwrap();
     let every: HashSet<Vec<u32>> = window_keys(&all).into_iter().collect();
     assert_eq!(
         every.len(),
@@ -264,7 +264,7 @@ fn mini_split_fold0() {
 
 #[test]
 fn mini_folds_partition_normals() {
-    let all = extract_beats(mini(), &MINI_RECORDS, false).unwrap();
+    let all = extract_beats(mini(), &MINI_RECORDS, Filter::default(), false).unwrap();
     let mut test_normals = HashSet::new();
     for k in 0..5 {
         let split = mitdb::split(&all, &fold(7), k);
@@ -282,7 +282,7 @@ fn mini_folds_partition_normals() {
 
 #[test]
 fn mini_split_is_deterministic() {
-    let all = extract_beats(mini(), &MINI_RECORDS, false).unwrap();
+    let all = extract_beats(mini(), &MINI_RECORDS, Filter::default(), false).unwrap();
     let a = mitdb::split(&all, &fold(11), 2);
     let b = mitdb::split(&all, &fold(11), 2);
     let c = mitdb::split(&all, &fold(12), 2);
@@ -440,7 +440,7 @@ fn truncated_dat_names_file() {
 fn missing_annotations_name_record_and_files() {
     let dir = tempfile::tempdir().unwrap();
     copy_record(mini(), dir.path(), "114");
-    let e = extract_beats(dir.path(), &["114"], false).unwrap_err();
+    let e = extract_beats(dir.path(), &["114"], Filter::default(), false).unwrap_err();
     assert!(matches!(e, DataError::MissingAnnotations { .. }), "{e}");
     let e = e.to_string();
     assert!(e.contains("record 114"), "{e}");
@@ -582,7 +582,7 @@ fn shared_beatgan_extraction_totals() {
     }
 
     let start = Instant::now();
-    let beats = extract_beats(dir, &records, false).unwrap();
+    let beats = extract_beats(dir, &records, Filter::default(), false).unwrap();
     let elapsed = start.elapsed();
     let got = beats.class_counts();
     println!(
@@ -597,14 +597,22 @@ fn shared_beatgan_extraction_totals() {
     assert_eq!(drops, BTreeMap::from([("F", 1), ("N", 44), ("V", 1)]));
 }
 
-/// `tests/fixtures/rpeaks.json` (`scripts/rpeak_fixture.py`: biosppy 0.6.1 itself).
-fn rpeak_fixture() -> serde_json::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rpeaks.json");
+/// Both of biosppy's band-passes, with the fixture `scripts/rpeak_fixture.py` wrote
+/// from that biosppy itself: `rpeaks.json` (0.6.1), `rpeaks_biosppy2.json` (2.2.4).
+const FILTERS: [(Filter, &str); 2] = [
+    (Filter::Biosppy06, "rpeaks.json"),
+    (Filter::Biosppy2, "rpeaks_biosppy2.json"),
+];
+
+fn rpeak_fixture(file: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(file);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A record's MLII lead in mV, band-passed as the loader (and biosppy) band-pass it.
-fn filtered_mlii(dir: &Path, record: &str) -> Vec<f64> {
+fn filtered_mlii(dir: &Path, record: &str, filter: Filter) -> Vec<f64> {
     let header = read_header(&dir.join(format!("{record}.hea"))).unwrap();
     let channel = header.channel("MLII").unwrap();
     let signals = read_signals(dir, &header).unwrap();
@@ -613,51 +621,67 @@ fn filtered_mlii(dir: &Path, record: &str) -> Vec<f64> {
         .iter()
         .map(|&adu| spec.to_physical(adu))
         .collect();
-    filtfilt_fir(&firwin_bandpass(109, 3.0, 45.0, 360.0), &mv)
+    filter.apply(&mv, 360.0)
 }
 
 #[test]
-fn rpeaks_are_biosppys_on_the_mini_records() {
-    let fixture = rpeak_fixture();
-    for record in MINI_RECORDS {
-        let want: Vec<usize> = fixture["records"][record]["rpeaks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        let got = rpeaks::biosppy_rpeaks(&filtered_mlii(mini(), record), 360.0);
-        let (want_set, got_set): (HashSet<_>, HashSet<_>) =
-            (want.iter().collect(), got.iter().collect());
-        assert_eq!(
-            got,
-            want,
-            "record {record}: {} peaks vs biosppy's {}; only here {:?}, only biosppy {:?}",
-            got.len(),
-            want.len(),
-            got_set.difference(&want_set).take(10).collect::<Vec<_>>(),
-            want_set.difference(&got_set).take(10).collect::<Vec<_>>(),
-        );
+fn filtered_signal_and_rpeaks_are_biosppys_on_the_mini_records() {
+    for (filter, file) in FILTERS {
+        let fixture = rpeak_fixture(file);
+        for record in MINI_RECORDS {
+            let filtered = filtered_mlii(mini(), record, filter);
+            let at = fixture["records"][record]["filtered"].as_object().unwrap();
+            for (i, want) in at {
+                let (got, want) = (
+                    filtered[i.parse::<usize>().unwrap()],
+                    want.as_f64().unwrap(),
+                );
+                assert!(
+                    (got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+                    "{file} record {record} filtered[{i}]: {got} vs biosppy's {want}"
+                );
+            }
+            let want: Vec<usize> = fixture["records"][record]["rpeaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let got = rpeaks::biosppy_rpeaks(&filtered, 360.0);
+            let (want_set, got_set): (HashSet<_>, HashSet<_>) =
+                (want.iter().collect(), got.iter().collect());
+            assert_eq!(
+                got,
+                want,
+                "{file} record {record}: {} peaks vs biosppy's {}; only here {:?}, only biosppy {:?}",
+                got.len(),
+                want.len(),
+                got_set.difference(&want_set).take(10).collect::<Vec<_>>(),
+                want_set.difference(&got_set).take(10).collect::<Vec<_>>(),
+            );
+        }
     }
 }
 
 #[test]
 fn the_rpeak_check_keeps_the_official_normal_beats() {
-    let fixture = rpeak_fixture();
-    for (record, unchecked) in MINI_CLASS_COUNTS {
-        let got = extract_beats(mini(), &[record], true)
-            .unwrap()
-            .class_counts();
-        for (c, class) in CLASSES.iter().enumerate() {
-            let want = fixture["records"][record]["kept"][class].as_u64().unwrap() as usize;
-            assert_eq!(
-                got.get(*class).copied().unwrap_or(0),
-                want,
-                "{record} {class}"
-            );
-            // Only normal beats are checked.
-            if *class != "N" {
-                assert_eq!(want, unchecked[c], "{record} {class}");
+    for (filter, file) in FILTERS {
+        let fixture = rpeak_fixture(file);
+        for (record, unchecked) in MINI_CLASS_COUNTS {
+            let got = extract_beats(mini(), &[record], filter, true)
+                .unwrap()
+                .class_counts();
+            for (c, class) in CLASSES.iter().enumerate() {
+                let want = fixture["records"][record]["kept"][class].as_u64().unwrap() as usize;
+                assert_eq!(
+                    got.get(*class).copied().unwrap_or(0),
+                    want,
+                    "{file} {record} {class}"
+                );
+                // Only normal beats are checked.
+                if *class != "N" {
+                    assert_eq!(want, unchecked[c], "{file} {record} {class}");
+                }
             }
         }
     }
@@ -675,25 +699,36 @@ fn the_rpeak_check_keeps_the_official_normal_beats() {
     assert!(!serde_json::to_string(&off).unwrap().contains("rpeak_check"));
     let n_train = |c: &MitdbConfig| mitdb::load(c, 0).unwrap().train.n;
     assert!(n_train(&on) < n_train(&off));
+    // The filter is in the key only when it is not the default.
+    let biosppy2 = MitdbConfig {
+        filter: Filter::Biosppy2,
+        ..off.clone()
+    };
+    let key = serde_json::to_string(&biosppy2).unwrap();
+    assert!(key.contains(r#""filter":"biosppy_2""#), "{key}");
+    assert!(!serde_json::to_string(&off).unwrap().contains("filter"));
 }
 
 #[test]
 fn shared_rpeak_check_counts_on_the_44_records() {
     let Some(dir) = shared() else { return };
-    let total = &rpeak_fixture()["full_44"]["total"];
-    let start = Instant::now();
-    let got = extract_beats(dir, &mitdb::BEATGAN_RECORDS, true)
-        .unwrap()
-        .class_counts();
-    println!(
-        "44 records with the R-peak check in {:.2?}: {got:?}",
-        start.elapsed()
-    );
-    for class in CLASSES {
-        assert_eq!(
-            got.get(class).copied().unwrap_or(0),
-            total[class].as_u64().unwrap() as usize,
-            "{class}"
+    // biosppy 0.6.1: 86,897 N; 2.2.4: 86,780 N, the issue's count of the official code.
+    for (filter, file) in FILTERS {
+        let total = &rpeak_fixture(file)["full_44"]["total"];
+        let start = Instant::now();
+        let got = extract_beats(dir, &mitdb::BEATGAN_RECORDS, filter, true)
+            .unwrap()
+            .class_counts();
+        println!(
+            "44 records, {filter:?}, with the R-peak check in {:.2?}: {got:?}",
+            start.elapsed()
         );
+        for class in CLASSES {
+            assert_eq!(
+                got.get(class).copied().unwrap_or(0),
+                total[class].as_u64().unwrap() as usize,
+                "{file} {class}"
+            );
+        }
     }
 }
