@@ -129,7 +129,14 @@ pub fn figment_message(e: &figment::Error) -> String {
             .map(String::as_str)
             .filter(|p| *p != "default")
             .collect();
-        let kind = err.kind.to_string();
+        let kind = match &err.kind {
+            // figment's own text quotes the list again ("expected ``a` or `b``").
+            figment::error::Kind::UnknownVariant(found, expected) => format!(
+                "unknown variant `{found}`, expected one of {}",
+                quoted(expected)
+            ),
+            kind => kind.to_string(),
+        };
         if path.is_empty() {
             parts.push(kind);
         } else if let Some(inner) = kind.strip_prefix("key `") {
@@ -139,6 +146,15 @@ pub fn figment_message(e: &figment::Error) -> String {
         }
     }
     parts.join("; ")
+}
+
+/// `a`, `b`, `c`: names as a message lists them.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `Ok` when `ok`, else the message every range check gives: the key, the valid range
