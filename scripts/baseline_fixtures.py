@@ -143,6 +143,17 @@ vus_cases.append({"labels": short.tolist(), "scores": short_scores.tolist(), "wi
                   "range_auc_roc": r_roc, "range_auc_pr": r_pr})
 out["vus"] = vus_cases
 
+# Paired t-test, two-sided (a distilled student against the one trained alone, seed by
+# seed): SciPy's ttest_rel.
+t_cases = []
+for n, shift in [(3, 0.02), (5, -0.01), (8, 0.005)]:
+    y = rng.uniform(0.6, 0.9, size=n)
+    x = y + shift + 0.01 * rng.normal(size=n)
+    res = stats.ttest_rel(x, y)
+    t_cases.append({"x": x.tolist(), "y": y.tolist(), "statistic": float(res.statistic),
+                    "p_value": float(res.pvalue), "df": int(res.df)})
+out["paired_t"] = t_cases
+
 with open("tests/fixtures/baselines.json", "w") as f:
     json.dump(out, f, indent=1)
 print("wrote tests/fixtures/baselines.json", out["versions"])

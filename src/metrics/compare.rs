@@ -1,9 +1,10 @@
 //! Comparisons between detectors over matched runs (the same seeds, folds and datasets):
-//! the Wilcoxon signed-rank test of one against another, and the Friedman test with the
-//! Nemenyi critical difference over several (Demšar, JMLR 2006). The statistics follow
-//! SciPy's `wilcoxon` and `friedmanchisquare` (checked against fixtures).
+//! the Wilcoxon signed-rank and the paired t-test of one against another, and the
+//! Friedman test with the Nemenyi critical difference over several (Demšar, JMLR 2006).
+//! The statistics follow SciPy's `wilcoxon`, `ttest_rel` and `friedmanchisquare`
+//! (checked against fixtures).
 
-use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal};
+use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal, StudentsT};
 
 /// The signed-rank test of "x is greater than y" on paired values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +95,41 @@ pub fn wilcoxon_greater(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
         n,
         statistic,
         p_value,
+    })
+}
+
+/// The paired t-test of "the mean of x − y is not zero".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedT {
+    /// mean(d) / (sd(d) / √n), d = x − y.
+    pub statistic: f64,
+    /// n − 1.
+    pub df: usize,
+    /// Two-sided p-value on Student's t with `df` degrees of freedom.
+    pub p_value: f64,
+}
+
+/// `x` against `y`, pair by pair. `None` below two pairs or when every difference is the
+/// same (no spread to test against).
+pub fn paired_t(x: &[f64], y: &[f64]) -> Option<PairedT> {
+    assert_eq!(x.len(), y.len(), "paired values");
+    let n = x.len();
+    if n < 2 {
+        return None;
+    }
+    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    if var <= 0.0 {
+        return None;
+    }
+    let statistic = mean / (var / n as f64).sqrt();
+    let df = n - 1;
+    let t = StudentsT::new(0.0, 1.0, df as f64).expect("df ≥ 1");
+    Some(PairedT {
+        statistic,
+        df,
+        p_value: 2.0 * t.sf(statistic.abs()),
     })
 }
 

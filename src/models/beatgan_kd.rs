@@ -136,6 +136,11 @@ impl ModelSpec for BeatganKdConfig {
     fn for_inference(&self) -> Option<ModelConfig> {
         Some(ModelConfig::Beatgan(self.student()))
     }
+
+    /// α = β = 0: the same student trained alone, which says whether distilling helps.
+    fn control(&self) -> Vec<(&'static str, f64)> {
+        vec![("alpha", 0.0), ("beta", 0.0)]
+    }
 }
 
 /// The frozen teacher and the weights of the two distillation terms.

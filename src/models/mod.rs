@@ -243,6 +243,13 @@ pub trait ModelSpec {
         false
     }
 
+    /// The model's control setting, as values of its own keys (`alpha`, not
+    /// `model.alpha`): reports test each other setting against it, run by run (same
+    /// data, fold and seed, every other setting equal). Empty: no control.
+    fn control(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+
     /// Whether it can only score the rolling windows of one series (the matrix profile):
     /// a sweep pairing it with other data is refused before anything is trained.
     fn needs_series(&self) -> bool {

@@ -3,12 +3,16 @@
 //! settings, fold and seed). Each trained detector is tested against the best classical
 //! baseline (one-sided Wilcoxon signed-rank over the matched runs); with three or more
 //! detectors on three or more matched runs, the Friedman test and the Nemenyi critical
-//! difference order them all (Demšar, JMLR 2006). Reads the summary; draws nothing.
+//! difference order them all (Demšar, JMLR 2006). A model with a control setting (a
+//! student trained without distillation) has each other setting tested against it, run
+//! by run. Reads the summary; draws nothing.
 
 use super::summary::test_metric;
 use crate::config::sweep::HeadlineMetric;
 use crate::config::RunConfig;
-use crate::metrics::compare::{friedman, nemenyi_cd, wilcoxon_greater, Friedman, Wilcoxon};
+use crate::metrics::compare::{
+    friedman, nemenyi_cd, paired_t, wilcoxon_greater, Friedman, PairedT, Wilcoxon,
+};
 use crate::store::RunDetail;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,44 +97,41 @@ pub fn treatments(runs: &[RunDetail], metric: HeadlineMetric) -> Vec<Treatment> 
         }
     }
     best.into_iter()
-        .map(|(model, (_, members))| {
-            // The model settings that differ between this model's settings, for the label.
-            let varied: BTreeSet<&String> = runs
+        .map(|(_, (_, members))| Treatment {
+            label: setting_label(runs, &runs[members[0]]),
+            baseline: members.iter().all(|&r| is_baseline(&runs[r])),
+            values: members
                 .iter()
-                .filter(|r| r.row.model == model)
-                .flat_map(|r| &r.params)
-                .filter(|(k, _)| k.starts_with("model.") && k != "model.name")
-                .filter(|(k, v)| {
-                    runs.iter()
-                        .filter(|r| r.row.model == model)
-                        .any(|r| r.params.iter().any(|(k2, v2)| k2 == k && v2 != v))
+                .filter_map(|&r| {
+                    test_metric(&runs[r], metric.as_str()).map(|v| (block_key(&runs[r]), v))
                 })
-                .map(|(k, _)| k)
-                .collect();
-            let first = &runs[members[0]];
-            let labels: Vec<String> = first
-                .params
-                .iter()
-                .filter(|(k, _)| varied.contains(k))
-                .map(|(k, v)| format!("{}={}", k.trim_start_matches("model."), text(v)))
-                .collect();
-            let label = if labels.is_empty() {
-                model.to_string()
-            } else {
-                format!("{model} {}", labels.join(", "))
-            };
-            Treatment {
-                label,
-                baseline: members.iter().all(|&r| is_baseline(&runs[r])),
-                values: members
-                    .iter()
-                    .filter_map(|&r| {
-                        test_metric(&runs[r], metric.as_str()).map(|v| (block_key(&runs[r]), v))
-                    })
-                    .collect(),
-            }
+                .collect(),
         })
         .collect()
+}
+
+/// `pca` or `beatgan nz=32, w_adv=1.0`: a run's model and those of its model settings
+/// that differ between the model's runs among `runs`.
+fn setting_label(runs: &[RunDetail], run: &RunDetail) -> String {
+    let model = &run.row.model;
+    let of_model = || runs.iter().filter(|r| &r.row.model == model);
+    let varied: BTreeSet<&String> = of_model()
+        .flat_map(|r| &r.params)
+        .filter(|(k, _)| k.starts_with("model.") && k != "model.name")
+        .filter(|(k, v)| of_model().any(|r| r.params.iter().any(|(k2, v2)| k2 == k && v2 != v)))
+        .map(|(k, _)| k)
+        .collect();
+    let labels: Vec<String> = run
+        .params
+        .iter()
+        .filter(|(k, _)| varied.contains(k))
+        .map(|(k, v)| format!("{}={}", k.trim_start_matches("model."), text(v)))
+        .collect();
+    if labels.is_empty() {
+        model.to_string()
+    } else {
+        format!("{model} {}", labels.join(", "))
+    }
 }
 
 /// A parameter's value as labels show it (`32`, `0.1`, `mean`).
@@ -186,6 +187,126 @@ pub fn against_best_baseline(treatments: &[Treatment]) -> Option<(String, Vec<Vs
         })
         .collect();
     (!rows.is_empty()).then(|| (baseline.label.clone(), rows))
+}
+
+/// One setting of a model against the model's control setting ([`ModelSpec::control`]:
+/// a student trained without distillation), over the runs both have.
+///
+/// [`ModelSpec::control`]: crate::models::ModelSpec::control
+#[derive(Debug, Clone, PartialEq)]
+pub struct VsControl {
+    /// The setting, labelled as a treatment is (`beatgan_kd alpha=0.9, beta=0.0, …`).
+    pub setting: String,
+    /// `alpha=0, beta=0`: the control's values.
+    pub control: String,
+    /// Matched runs (same data, fold and seed).
+    pub n: usize,
+    /// Mean of (setting − control) over the matched runs.
+    pub mean_difference: f64,
+    /// One-sided "better than the control"; `None` when every pair is equal.
+    pub wilcoxon: Option<Wilcoxon>,
+    /// Two-sided; `None` below two pairs or without spread.
+    pub t: Option<PairedT>,
+}
+
+impl VsControl {
+    /// Better or worse than the control by the paired t-test, or neither.
+    pub fn verdict(&self) -> &'static str {
+        match self.t {
+            Some(t) if t.p_value < ALPHA && self.mean_difference > 0.0 => "better",
+            Some(t) if t.p_value < ALPHA => "worse",
+            _ => "no difference shown",
+        }
+    }
+}
+
+/// The control of a run's model as `(param name, value)` (`model.alpha`, 0), empty when
+/// the model has none.
+fn control_of(run: &RunDetail) -> Vec<(String, f64)> {
+    serde_json::from_str::<RunConfig>(&run.config_json)
+        .map(|c| {
+            c.model
+                .spec()
+                .control()
+                .into_iter()
+                .map(|(k, v)| (format!("model.{k}"), v))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every setting of a model that has a control (except the control itself) against the
+/// control setting with the same other settings, matched by data, fold and seed; in the
+/// order of the settings' labels.
+pub fn against_control(runs: &[RunDetail], metric: HeadlineMetric) -> Vec<VsControl> {
+    // Per run: its setting apart from the control's keys, and whether it is the control.
+    let mut settings: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut controls: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        let control = control_of(run);
+        if control.is_empty() {
+            continue;
+        }
+        let is_controlled = |k: &String| control.iter().any(|(c, _)| c == k);
+        let rest: Vec<String> = run
+            .params
+            .iter()
+            .filter(|(k, _)| !(k.starts_with("dataset.") || k == "fold" || k == "seed"))
+            .filter(|(k, _)| !is_controlled(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let rest = format!("{} {}", run.row.model, rest.join(" "));
+        let is_control = control.iter().all(|(k, want)| {
+            run.params
+                .iter()
+                .any(|(p, v)| p == k && v.as_f64() == Some(*want))
+        });
+        if is_control {
+            let label = control
+                .iter()
+                .map(|(k, v)| format!("{}={v}", k.trim_start_matches("model.")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            controls
+                .entry(rest)
+                .or_insert_with(|| (label, Vec::new()))
+                .1
+                .push(i);
+        } else {
+            settings
+                .entry((setting_label(runs, run), rest))
+                .or_default()
+                .push(i);
+        }
+    }
+    let values = |members: &[usize]| -> BTreeMap<String, f64> {
+        members
+            .iter()
+            .filter_map(|&r| {
+                test_metric(&runs[r], metric.as_str()).map(|v| (block_key(&runs[r]), v))
+            })
+            .collect()
+    };
+    settings
+        .into_iter()
+        .filter_map(|((setting, rest), members)| {
+            let (control, control_members) = controls.get(&rest)?;
+            let reference = values(control_members);
+            let (x, y): (Vec<f64>, Vec<f64>) = values(&members)
+                .iter()
+                .filter_map(|(k, v)| reference.get(k).map(|c| (*v, *c)))
+                .unzip();
+            let n = x.len();
+            (n > 0).then(|| VsControl {
+                setting,
+                control: control.clone(),
+                n,
+                mean_difference: x.iter().zip(&y).map(|(a, b)| a - b).sum::<f64>() / n as f64,
+                wilcoxon: wilcoxon_greater(&x, &y),
+                t: paired_t(&x, &y),
+            })
+        })
+        .collect()
 }
 
 /// The Friedman test and Nemenyi critical difference over the treatments' common runs.

@@ -1,7 +1,7 @@
 //! `report.md`: the results table, the per-subset segment table, every figure with its
 //! caption, and the figures left out with their reasons.
 
-use super::compare::{against_best_baseline, treatments, ALPHA};
+use super::compare::{against_best_baseline, against_control, treatments, ALPHA};
 use super::table::AUC_CI;
 use super::{segments, Context, Figure};
 use crate::config::sweep::HeadlineMetric;
@@ -54,6 +54,9 @@ pub(super) fn markdown_report(
         "\n{AUC_CI}: Student t over the seeds and folds of a setting (≥ 3 runs); for a single run its seeded bootstrap over the test windows (1,000 resamples)."
     );
     if let Some(section) = against_baseline(runs, metric) {
+        let _ = writeln!(md, "\n{section}");
+    }
+    if let Some(section) = against_control_section(runs, metric) {
         let _ = writeln!(md, "\n{section}");
     }
     if let Some(table) = segments::markdown(runs) {
@@ -117,6 +120,37 @@ fn against_baseline(runs: &[RunDetail], metric: HeadlineMetric) -> Option<String
             md,
             "| {} | {} | {:+.4} | {w} | {p} | {verdict} |",
             r.model, r.n, r.mean_difference
+        );
+    }
+    Some(md)
+}
+
+/// "Against the control setting": each setting of a model with a control (a student
+/// trained without distillation) against it, run by run; the paired t-test decides.
+fn against_control_section(runs: &[RunDetail], metric: HeadlineMetric) -> Option<String> {
+    let rows = against_control(runs, metric);
+    if rows.is_empty() {
+        return None;
+    }
+    let mut md = format!(
+        "## Against the control setting\n\nEach setting against its model's control with every other setting equal (`beatgan_kd`: the same student trained without distillation), on the runs both have (same data, fold and seed): test {}, mean difference, one-sided Wilcoxon signed-rank of \"better than the control\" (with n pairs its smallest p is 2^-n), and the two-sided paired t-test, which gives the verdict at α = {ALPHA}.\n\n| setting | control | matched runs | mean difference | W+ | p (Wilcoxon) | t | p (t) | verdict |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n",
+        metric.label()
+    );
+    for r in rows {
+        let (w, wp) = r.wilcoxon.map_or(("-".into(), "-".into()), |t| {
+            (format!("{}", t.statistic), format!("{:.4}", t.p_value))
+        });
+        let (t, tp) = r.t.map_or(("-".into(), "-".into()), |t| {
+            (format!("{:.3}", t.statistic), format!("{:.4}", t.p_value))
+        });
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:+.4} | {w} | {wp} | {t} | {tp} | {} |",
+            r.setting,
+            r.control,
+            r.n,
+            r.mean_difference,
+            r.verdict()
         );
     }
     Some(md)

@@ -6,7 +6,7 @@
 
 use crate::common::build;
 use anolab::data::Windows;
-use anolab::metrics::compare::{friedman, nemenyi_cd, nemenyi_q, wilcoxon_greater};
+use anolab::metrics::compare::{friedman, nemenyi_cd, nemenyi_q, paired_t, wilcoxon_greater};
 use anolab::metrics::intervals::t_interval;
 use anolab::models::{Detector, InputShape, ModelConfig, TrainConfig};
 use anolab::rng::SplitMix64;
@@ -173,7 +173,7 @@ fn the_matrix_profile_matches_stumpy() {
 }
 
 #[test]
-fn wilcoxon_friedman_and_t_intervals_match_scipy() {
+fn wilcoxon_paired_t_friedman_and_t_intervals_match_scipy() {
     let f = fixture();
     for case in f["wilcoxon_greater"].as_array().unwrap() {
         let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
@@ -186,6 +186,31 @@ fn wilcoxon_friedman_and_t_intervals_match_scipy() {
         let p = case["p_value"].as_f64().unwrap();
         assert!((w.p_value - p).abs() < 1e-9, "p {} vs scipy {p}", w.p_value);
     }
+    for case in f["paired_t"].as_array().unwrap() {
+        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
+        let t = paired_t(&x, &y).unwrap();
+        assert_eq!(t.df as u64, case["df"].as_u64().unwrap());
+        let (want_t, want_p) = (
+            case["statistic"].as_f64().unwrap(),
+            case["p_value"].as_f64().unwrap(),
+        );
+        assert!(
+            (t.statistic - want_t).abs() < 1e-9,
+            "t {} vs scipy {want_t}",
+            t.statistic
+        );
+        assert!(
+            (t.p_value - want_p).abs() < 1e-9,
+            "p {} vs scipy {want_p}",
+            t.p_value
+        );
+    }
+    assert_eq!(paired_t(&[0.8], &[0.7]), None, "one pair");
+    assert_eq!(
+        paired_t(&[0.5, 0.75], &[0.25, 0.5]),
+        None,
+        "no spread in the differences"
+    );
     let table: Vec<Vec<f64>> = f["friedman"]["table"]
         .as_array()
         .unwrap()

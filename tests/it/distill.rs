@@ -205,6 +205,40 @@ fn the_teacher_is_trained_once_for_all_students() {
         );
     }
 
+    // Each distilled setting against the student trained alone (α = β = 0), seed by seed.
+    let md = std::fs::read_to_string(&report.markdown).unwrap();
+    let section = &md[md
+        .find("## Against the control setting")
+        .unwrap_or_else(|| panic!("no control section: {md}"))..];
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| beatgan_kd"))
+        .collect();
+    assert_eq!(rows.len(), 3, "three distilled settings: {section}");
+    let auc = |alpha: f64, beta: f64| -> f64 {
+        let r = store
+            .query(&format!(
+                "SELECT m.value FROM metrics m
+                 JOIN params a ON a.run_id = m.run_id AND a.name = 'model.alpha' AND a.value_num = {alpha}
+                 JOIN params b ON b.run_id = m.run_id AND b.name = 'model.beta' AND b.value_num = {beta}
+                 WHERE m.name = 'auc_roc' AND m.split = 'test'"
+            ))
+            .unwrap();
+        let Cell::Real(v) = r.rows[0][0] else {
+            panic!()
+        };
+        v
+    };
+    let row = rows
+        .iter()
+        .find(|l| l.starts_with("| beatgan_kd alpha=0.9, beta=0.0 |"))
+        .expect("α 0.9, β 0");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!((cells[2], cells[3]), ("alpha=0, beta=0", "1"), "{row}");
+    let want = auc(0.9, 0.0) - auc(0.0, 0.0);
+    assert_eq!(cells[4], format!("{want:+.4}"), "{row}");
+    assert_eq!(cells[9], "no difference shown", "one seed: {row}");
+
     // More students of the same teacher in a second sweep: the teacher is not retrained.
     let (spec2, runs2) = common::sweep(
         dir.path(),
