@@ -438,3 +438,21 @@ zip: [[model.student_ndf, model.student_ngf]]
         "{e}"
     );
 }
+
+/// Every sweep file the README points to loads and expands (no data is read).
+#[test]
+fn every_shipped_sweep_file_loads() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("experiments")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "{files:?}");
+    for file in &files {
+        let spec = load_sweep(file, &[]).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(spec.len() > 0, "{}", file.display());
+    }
+    let kd = load_sweep(std::path::Path::new("experiments/kd_mitbih.yaml"), &[]).unwrap();
+    assert_eq!(kd.len(), 2 * 2 * 2 * 3, "widths × α × β × seeds");
+}
