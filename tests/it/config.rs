@@ -451,7 +451,7 @@ fn every_shipped_sweep_file_loads() {
     assert!(files.len() >= 15, "{files:?}");
     for file in &files {
         let spec = load_sweep(file, &[]).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        assert!(spec.len() > 0, "{}", file.display());
+        assert!(!spec.is_empty(), "{}", file.display());
     }
     let kd = load_sweep(std::path::Path::new("experiments/kd_mitbih.yaml"), &[]).unwrap();
     assert_eq!(kd.len(), 2 * 2 * 2 * 3, "widths × α × β × seeds");
