@@ -58,9 +58,11 @@ def main():
     con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     labelled = []
     for key in args.run:
-        seed = con.execute("SELECT seed FROM runs WHERE key LIKE ?", (key + "%",)).fetchone()
-        labelled.append((anolab_curves(args.db, key), f"anolab, seed {seed[0] if seed else '?'}", "o-"))
-    labelled.append((official_curves(args.official), "official code", "s--"))
+        row = con.execute("SELECT seed, fold, protocol FROM runs WHERE key LIKE ?",
+                          (key + "%",)).fetchone()
+        label = f"anolab, seed {row[0]}, fold {row[1]}, {row[2]}" if row else f"anolab {key}"
+        labelled.append((anolab_curves(args.db, key), label, "o-"))
+    labelled.append((official_curves(args.official), "official code (fold 0, paper)", "s--"))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, name, title in zip(axes, ["val_auc_roc", "err_d", "err_g"],
                                ["validation AUC-ROC", "err_d (epoch mean)", "err_g (epoch mean)"]):
