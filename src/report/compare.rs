@@ -56,12 +56,13 @@ fn is_baseline(run: &RunDetail) -> bool {
 }
 
 /// A run's setting apart from what it was run on: its model's and the training and
-/// evaluation settings (every parameter but `dataset.*`, `fold` and `seed`).
-fn setting_key(run: &RunDetail) -> String {
+/// evaluation settings (every parameter but `dataset.*`, `fold`, `seed` and those in `except`).
+fn setting_key(run: &RunDetail, except: &[String]) -> String {
     let mut parts: Vec<String> = run
         .params
         .iter()
         .filter(|(k, _)| !(k.starts_with("dataset.") || k == "fold" || k == "seed"))
+        .filter(|(k, _)| !except.contains(k))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     parts.sort();
@@ -76,7 +77,7 @@ pub fn treatments(runs: &[RunDetail], metric: HeadlineMetric) -> Vec<Treatment> 
     let mut settings: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, run) in runs.iter().enumerate() {
         settings
-            .entry((run.row.model.clone(), setting_key(run)))
+            .entry((run.row.model.clone(), setting_key(run, &[])))
             .or_default()
             .push(i);
     }
@@ -247,15 +248,8 @@ pub fn against_control(runs: &[RunDetail], metric: HeadlineMetric) -> Vec<VsCont
         if control.is_empty() {
             continue;
         }
-        let is_controlled = |k: &String| control.iter().any(|(c, _)| c == k);
-        let rest: Vec<String> = run
-            .params
-            .iter()
-            .filter(|(k, _)| !(k.starts_with("dataset.") || k == "fold" || k == "seed"))
-            .filter(|(k, _)| !is_controlled(k))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let rest = format!("{} {}", run.row.model, rest.join(" "));
+        let controlled: Vec<String> = control.iter().map(|(k, _)| k.clone()).collect();
+        let rest = setting_key(run, &controlled);
         let is_control = control.iter().all(|(k, want)| {
             run.params
                 .iter()
