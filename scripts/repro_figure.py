@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Draws anolab's and the official BeatGAN code's per-epoch curves on one figure (#18).
+"""Draws anolab's (and the official BeatGAN code's) per-epoch curves on one figure (#18).
 
 anolab's side: the `epochs` rows of one run in an anolab store (val_auc_roc, err_d,
 err_g). The official side: the log of `python -u main.py ...` from hi-bingo/BeatGAN, with
@@ -7,7 +7,7 @@ its validation lines `[k] auc:0.8584 ...` and the `EPOCH_LOSSES k err_d ... err_
 lines a one-line local print in its `train_epoch` adds (README "BeatGAN reproduction").
 
     python3 scripts/repro_figure.py --db results/repro/anolab.sqlite --run KEY \
-        [--run KEY2 ...] --official /tmp/official/train5.log --out results/repro/side_by_side.png
+        [--run KEY2 ...] [--official /tmp/official/train5.log] --out results/repro/side_by_side.png
 
 Needs matplotlib.
 """
@@ -52,7 +52,7 @@ def main():
     p.add_argument("--db", required=True)
     p.add_argument("--run", required=True, action="append",
                    help="an anolab run's key (a prefix); repeat for several runs (seeds)")
-    p.add_argument("--official", required=True, help="the official code's training log")
+    p.add_argument("--official", help="the official code's training log (optional)")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
@@ -62,7 +62,8 @@ def main():
                           (key + "%",)).fetchone()
         label = f"anolab, seed {row[0]}, fold {row[1]}, {row[2]}" if row else f"anolab {key}"
         labelled.append((anolab_curves(args.db, key), label, "o-"))
-    labelled.append((official_curves(args.official), "official code (fold 0, paper)", "s--"))
+    if args.official:
+        labelled.append((official_curves(args.official), "official code (fold 0, paper)", "s--"))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, name, title in zip(axes, ["val_auc_roc", "err_d", "err_g"],
                                ["validation AUC-ROC", "err_d (epoch mean)", "err_g (epoch mean)"]):
