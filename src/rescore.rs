@@ -66,10 +66,12 @@ fn one(store: &Store, run: &RunDetail) -> Result<Rescored> {
             .load(config.fold)
             .with_context(|| format!("reloading the series of run {}", run.row.key))?;
         let timeline = split.timeline.context("a series split has a timeline")?;
-        if timeline.starts.len() != test.scores.len() {
+        // One score per window, or per step for a model that scores a series per step.
+        if ![timeline.starts.len(), timeline.labels.len()].contains(&test.scores.len()) {
             return Ok(Rescored::Skipped(format!(
-                "the series now has {} windows but {} scores were stored (the data changed)",
+                "the series now has {} windows and {} steps but {} scores were stored (the data changed)",
                 timeline.starts.len(),
+                timeline.labels.len(),
                 test.scores.len()
             )));
         }

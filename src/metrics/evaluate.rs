@@ -13,8 +13,9 @@
 //! detection on the test scores of a series (`series::orion_detections`); there is then
 //! no single threshold and no `threshold` row.
 //!
-//! For a series (a split with a [`Timeline`]) the window scores are first mapped to one
-//! score per time step (`series::steps_from_windows`) and every metric is computed over
+//! For a series (a split with a [`Timeline`]) the test scores are one per time step
+//! (a model that scores a series per step, TadGAN) or window scores mapped to one score
+//! per step (`series::step_scores`), and every metric is computed over
 //! time steps against the per-step labels; `pa_f1` (point-adjusted) and the overlap
 //! segment counts `segment_tp`/`segment_fp`/`segment_fn` (with their F1) are added.
 //!
@@ -140,8 +141,7 @@ pub fn evaluate(
     let step_scores;
     let (labels, raw_scores, classes) = match timeline {
         Some(t) => {
-            step_scores =
-                series::steps_from_windows(window_scores, &t.starts, t.window, t.labels.len())?;
+            step_scores = series::step_scores(window_scores, t)?;
             (&t.labels[..], &step_scores[..], None)
         }
         None => (window_labels, window_scores, Some(window_classes)),

@@ -7,6 +7,7 @@
 //! meet in exactly one end step: Orion then counts no overlap; here they overlap.)
 
 use super::MetricsError;
+use crate::data::Timeline;
 
 /// True-positive, false-positive and false-negative counts, kept as counts so that the
 /// counts of several signals can be summed before the ratios (as Orion's benchmark
@@ -168,6 +169,24 @@ pub fn steps_from_windows(
         .zip(&counts)
         .map(|(s, &c)| s / c as f64)
         .collect())
+}
+
+/// One score per time step of the series behind `timeline`, from its test scores: the
+/// scores of a model that scores a series step by step (`Detector::score_steps`: as
+/// many as the steps) are kept; window scores are averaged onto the steps they cover
+/// ([`steps_from_windows`]). A series has fewer windows than steps unless its windows
+/// are single steps, where the two readings agree.
+pub fn step_scores(scores: &[f64], timeline: &Timeline) -> Result<Vec<f64>, MetricsError> {
+    if scores.len() == timeline.labels.len() {
+        super::check_scores(scores)?;
+        return Ok(scores.to_vec());
+    }
+    steps_from_windows(
+        scores,
+        &timeline.starts,
+        timeline.window,
+        timeline.labels.len(),
+    )
 }
 
 /// Settings of Orion's `find_anomalies` with `fixed_threshold=True`, as Orion's TadGAN

@@ -25,7 +25,7 @@ pub mod train;
 
 pub use train::TrainConfig;
 
-use crate::data::Windows;
+use crate::data::{Timeline, Windows};
 use crate::registry::tagged_registry;
 use crate::rng::SplitMix64;
 use anyhow::Context;
@@ -60,6 +60,17 @@ pub trait Detector: Send {
         &mut self,
         _windows: &Windows,
         _rng: &mut SplitMix64,
+    ) -> anyhow::Result<Option<Vec<f64>>> {
+        Ok(None)
+    }
+    /// One score per time step of the series whose test windows are `windows` (placed by
+    /// `timeline`), for a detector that scores a series its own way rather than window by
+    /// window (TadGAN: Orion's per-step pipeline). `None` (the default): the window
+    /// scores are used, and the metrics average them onto the steps they cover.
+    fn score_steps(
+        &self,
+        _windows: &Windows,
+        _timeline: &Timeline,
     ) -> anyhow::Result<Option<Vec<f64>>> {
         Ok(None)
     }

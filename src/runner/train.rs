@@ -157,12 +157,28 @@ fn score_and_save(
 
     let val_scores = detector.score(&split.val)?;
     let score_start = Instant::now();
-    let test_scores = detector.score(&split.test)?;
+    // A series may be scored per time step by the model itself; its stored test scores
+    // and labels are then per step (`series::step_scores` tells the two apart).
+    let step_scores = match &split.timeline {
+        Some(timeline) => detector.score_steps(&split.test, timeline)?,
+        None => None,
+    };
+    let (test_labels, test_scores, test_classes) = match step_scores {
+        Some(scores) => {
+            let timeline = split.timeline.as_ref().expect("scored per step");
+            (timeline.labels.clone(), scores, Vec::new())
+        }
+        None => (
+            split.test.labels.clone(),
+            detector.score(&split.test)?,
+            split.test.classes.clone(),
+        ),
+    };
     let score_s = score_start.elapsed().as_secs_f64();
     let mut evaluation = metrics::evaluate::evaluate(
         &cfg.eval,
         (&split.val.labels, &val_scores),
-        (&split.test.labels, &test_scores, &split.test.classes),
+        (&test_labels, &test_scores, &test_classes),
         split.timeline.as_ref(),
     )
     .context("evaluating the test scores")?;
@@ -233,9 +249,9 @@ fn score_and_save(
             },
             ScoreSet {
                 split: SplitName::Test,
-                labels: split.test.labels.clone(),
+                labels: test_labels,
                 scores: test_scores,
-                classes: split.test.classes.clone(),
+                classes: test_classes,
             },
         ],
         artifacts: vec![("checkpoint".into(), recorded.display().to_string())],

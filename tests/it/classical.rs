@@ -4,7 +4,7 @@
 //! IsolationForest), stumpy (`stump`) and SciPy (`wilcoxon`, `friedmanchisquare`,
 //! `t.interval`); the tests never run Python.
 
-use crate::common::build;
+use crate::common::{build, numbers};
 use anolab::data::Windows;
 use anolab::metrics::compare::{friedman, nemenyi_cd, nemenyi_q, paired_t, wilcoxon_greater};
 use anolab::metrics::intervals::t_interval;
@@ -13,20 +13,7 @@ use anolab::rng::SplitMix64;
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/baselines.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    crate::common::fixture("baselines.json")
 }
 
 /// Rows of numbers as one-channel windows (labels all normal).
@@ -332,12 +319,7 @@ fn vus_matches_tsb_ad() {
 #[test]
 fn affiliation_matches_tsb_ad() {
     use anolab::metrics::affiliation::{affiliation, best_f1};
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/affiliation.json"
-    ))
-    .unwrap();
-    let f: Value = serde_json::from_str(&text).unwrap();
+    let f = crate::common::fixture("affiliation.json");
     let flags = |v: &Value| -> Vec<bool> { numbers(v).iter().map(|x| *x == 1.0).collect() };
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();

@@ -4,7 +4,7 @@
 use anolab::data::csv::{self, CsvConfig};
 use std::path::Path;
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/network_in.csv");
+use crate::common::EXAMPLE_CSV as EXAMPLE;
 
 /// Where a test series' labels come from.
 #[derive(Clone)]

@@ -38,5 +38,6 @@ mod resume;
 mod series_metrics;
 mod store;
 mod synthetic;
+mod tadgan_score;
 mod ucr;
 mod zoo;

@@ -27,11 +27,11 @@ model: { name: template }
 train: { epochs: 1, batch_size: 32 }
 seeds: [0, 1]
 ";
-    let yaml = yaml.replace(
-        "CSV",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/network_in.csv"),
+    let (spec, runs) = crate::common::sweep(
+        dir.path(),
+        &yaml.replace("CSV", crate::common::EXAMPLE_CSV),
+        &[],
     );
-    let (spec, runs) = crate::common::sweep(dir.path(), &yaml, &[]);
     let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
     let outcome = run_sweep(&store, &spec, &runs, &crate::common::options(dir.path())).unwrap();
     assert_eq!(outcome.trained, 4, "{:?}", outcome.failed);

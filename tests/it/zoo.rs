@@ -24,7 +24,7 @@ use std::sync::Once;
 
 const LENGTH: usize = 80; // 10·2³, accepted by the conv stacks
 
-fn setup() {
+pub(crate) fn setup() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| std::env::set_var(DO_NOT_DETACH_ENV, "1"));
 }

@@ -98,6 +98,15 @@ pub(super) fn overlay(
         }
     };
     let test = &split.test;
+    let per_step = split
+        .timeline
+        .as_ref()
+        .is_some_and(|t| t.labels.len() == scores.scores.len());
+    if per_step && test.n != scores.scores.len() {
+        return Ok(Err(
+            "its test scores are per time step of the series, not per window".into(),
+        ));
+    }
     if test.n != scores.scores.len() {
         return Ok(Err(format!(
             "the test split now has {} windows but {} scores were stored (the data changed)",

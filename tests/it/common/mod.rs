@@ -120,3 +120,24 @@ pub fn postgres() -> Option<anolab::store::Location> {
         "{server}/{name}"
     )))
 }
+
+/// A JSON fixture of `tests/fixtures/` (numbers computed by a reference library).
+pub fn fixture(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A JSON array of numbers.
+pub fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// The shipped example series (`data/examples/network_in.csv`, NAB labels).
+pub const EXAMPLE_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/examples/network_in.csv");

@@ -9,23 +9,20 @@
 //!   mean C(fake) − mean C(real) + gp_weight · gradient penalty; then one E/G update on
 //!   −mean Cx(G(z)) − mean Cz(E(x)) + rec_weight · MSE(x, G(E(x))).
 //!
-//! Score. Orion scores one long series per time step (median of overlapping window
-//! reconstructions, smoothed, z-scored over the series). A window set (beats) has no
-//! overlapping windows, so here each window is one step of that pipeline: its
-//! reconstruction error (`point`: mean |x − x̂|; `area`: mean |∫x − ∫x̂| over centred
-//! 10-step trapezoids; `dtw`: mean DTW distance of centred 11-step segments) and its
-//! critic value Cx(x) are z-scored with statistics of the training windows (refitted
-//! after each epoch and saved with the weights, so val and test are scaled alike and no
-//! test statistic leaks in): rec ↦ max(0, z) + 1, critic ↦ |z| + 1 with Orion's
-//! interquartile mean; combined as `mult` (product) or `sum`
-//! ((1 − α)·(critic − 1) + α·(rec − 1)). No smoothing (there are no neighbouring
-//! windows), and Orion's per-series thresholding is not applied (the runner's protocols
-//! choose thresholds).
+//! Score. The test windows of a series (NAB) are scored as Orion scores a series, one
+//! score per time step ([`score`]; `score_series: orion`, the default). Validation
+//! windows, and windows that are not cut from one series (beats), have no overlapping
+//! neighbours, so there each window is one step of that pipeline: its reconstruction
+//! error ([`score::window_error`]: `point`, `area` or `dtw`, averaged over the window) and
+//! its critic value Cx(x) are z-scored with statistics of the training windows (refitted
+//! after each epoch and saved with the weights, so val and test are scaled alike):
+//! rec ↦ max(0, z) + 1, critic ↦ |z| + 1 with Orion's interquartile mean; combined as
+//! `mult` (product) or `sum` ((1 − α)·(critic − 1) + α·(rec − 1)). Orion's per-series
+//! thresholding is the `eval.threshold: orion` choice of the metrics, not part of this.
 
 use super::train::{batch_tensor, reconstruct_windows, train_epoch};
 use super::{Build, Detector, EpochLosses, InputShape, ModelSpec, TrainConfig};
-use crate::data::Windows;
-use crate::metrics::quantile;
+use crate::data::{Timeline, Windows};
 use crate::nn::dense::{dropout, randn};
 use crate::nn::gp::gradient_penalty;
 use crate::nn::init::{init_weights, ConvInit};
@@ -38,6 +35,9 @@ use anyhow::bail;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Init, Optimizer, VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
+
+pub mod score;
+use score::ScoreSettings;
 
 /// TadGAN (Geiger et al., IEEE BigData 2020; Orion's implementation). It trains as Orion
 /// does: Keras' Adam at lr 5e-4 (betas (0.9, 0.999)), batch 64, 35 epochs
@@ -67,6 +67,12 @@ pub struct TadganConfig {
     pub score_comb: TadganCombination,
     /// Weight α of the reconstruction score in the `sum` combination.
     pub score_alpha: f64,
+    /// How the test windows of a series are scored: `orion` (Orion's per-step pipeline:
+    /// median reconstruction of each step, per-step critic mode, smoothing and z-scores
+    /// over the series, [`score`]) or `window_mean` (one score per window, as for
+    /// independent windows, averaged onto each step it covers). Validation and
+    /// independent windows (beats) are always scored window by window.
+    pub score_series: TadganSeriesScore,
 }
 
 impl Default for TadganConfig {
@@ -83,6 +89,7 @@ impl Default for TadganConfig {
             score_rec: TadganRecError::Point,
             score_comb: TadganCombination::Mult,
             score_alpha: 0.5,
+            score_series: TadganSeriesScore::Orion,
         }
     }
 }
@@ -95,6 +102,14 @@ pub enum TadganRecError {
     Point,
     Area,
     Dtw,
+}
+
+/// How a series' test windows are scored (`score_series`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TadganSeriesScore {
+    Orion,
+    WindowMean,
 }
 
 /// TadGAN's score combinations (Orion): product of the two z-scores, or their α-sum.
@@ -155,9 +170,6 @@ const CZ_DROPOUT: f64 = 0.2;
 const SLOPE: f64 = 0.2;
 const CX_KERNEL: usize = 5;
 const CX_LAYERS: usize = 4;
-/// Orion's `score_window`: the area error integrates over 10 steps, DTW compares
-/// segments of 2·(10/2) + 1 = 11 steps.
-const SCORE_WINDOW: usize = 10;
 /// Name of the score statistics in the var map: `[rec, critic]` means and variances.
 /// The `running_*` suffix keeps them out of the optimisers and of `n_params`, like
 /// batch-norm statistics, while snapshots and checkpoints carry them.
@@ -400,28 +412,53 @@ impl TadGan {
         ])
     }
 
-    /// Raw (reconstruction error, critic value) of each window, before z-scoring.
-    fn raw_scores(&self, windows: &Windows) -> anyhow::Result<Vec<(f64, f64)>> {
-        let (c, l) = (windows.channels, windows.length);
+    /// G(E(x)) of every window.
+    fn reconstructions(&self, windows: &Windows) -> anyhow::Result<Windows> {
+        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
+            Ok(self.generate(&self.encode(x)?)?)
+        })
+    }
+
+    /// Cx(x) of every window (no dropout).
+    fn critics(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
         let mut out = Vec::with_capacity(windows.n);
         let all: Vec<usize> = (0..windows.n).collect();
         for indices in all.chunks(SCORE_BATCH) {
             crate::stop::check()?;
             let x = batch_tensor(windows, indices, &self.device)?;
-            let x_hat = self.generate(&self.encode(&x)?)?;
             let critic = self.cx.forward(&x, None)?.flatten_all()?.to_vec1::<f32>()?;
-            let xs = x.flatten_all()?.to_vec1::<f32>()?;
-            let ys = x_hat.flatten_all()?.to_vec1::<f32>()?;
-            for (i, cv) in critic.into_iter().enumerate() {
-                let mut rec = 0.0;
-                for ch in 0..c {
-                    let at = (i * c + ch) * l;
-                    rec += rec_error(self.cfg.score_rec, &xs[at..at + l], &ys[at..at + l]);
-                }
-                out.push((rec / c as f64, f64::from(cv)));
-            }
+            out.extend(critic.into_iter().map(f64::from));
         }
         Ok(out)
+    }
+
+    fn settings(&self) -> ScoreSettings {
+        ScoreSettings {
+            rec: self.cfg.score_rec,
+            comb: self.cfg.score_comb,
+            alpha: self.cfg.score_alpha,
+        }
+    }
+
+    /// Raw (reconstruction error, critic value) of each window, before z-scoring.
+    fn raw_scores(&self, windows: &Windows) -> anyhow::Result<Vec<(f64, f64)>> {
+        let (c, l) = (windows.channels, windows.length);
+        let x_hat = self.reconstructions(windows)?;
+        let critic = self.critics(windows)?;
+        Ok(critic
+            .into_iter()
+            .enumerate()
+            .map(|(i, cv)| {
+                let rec = (0..c)
+                    .map(|ch| {
+                        let at = (i * c + ch) * l;
+                        let (y, y_hat) = (&windows.data[at..at + l], &x_hat.data[at..at + l]);
+                        score::window_error(self.cfg.score_rec, y, y_hat)
+                    })
+                    .sum::<f64>();
+                (rec / c as f64, cv)
+            })
+            .collect())
     }
 
     /// Refits the z-score statistics on (up to [`STATS_WINDOWS`]) training windows.
@@ -429,16 +466,10 @@ impl TadGan {
         let n = train.n.min(STATS_WINDOWS);
         let raw = self.raw_scores(&train.select(&(0..n).collect::<Vec<_>>()))?;
         let (rec, critic): (Vec<f64>, Vec<f64>) = raw.into_iter().unzip();
-        let (rec_mean, rec_var) = mean_var(&rec);
-        // Orion: the critic's centre is the mean of its values between the quartiles.
-        let (q1, q3) = (quantile(&critic, 0.25)?, quantile(&critic, 0.75)?);
-        let inner: Vec<f64> = critic
-            .iter()
-            .copied()
-            .filter(|v| (q1..=q3).contains(v))
-            .collect();
-        let critic_mean = mean_var(&inner).0;
-        let critic_var = mean_var(&critic).1;
+        let (rec_mean, rec_sd) = score::mean_sd(&rec);
+        let critic_mean = score::critic_centre(&critic)?;
+        let critic_sd = score::mean_sd(&critic).1;
+        let (rec_var, critic_var) = (rec_sd * rec_sd, critic_sd * critic_sd);
         let data = self.vars.data().lock().expect("var map lock");
         let set = |name: &str, values: [f64; 2]| -> anyhow::Result<()> {
             let values = values.map(|v| v as f32).to_vec();
@@ -465,78 +496,6 @@ fn uniform(dims: &[usize], rng: &mut SplitMix64, device: &Device) -> candle_core
     let n: usize = dims.iter().product();
     let values: Vec<f32> = (0..n).map(|_| rng.next_f64() as f32).collect();
     Tensor::from_vec(values, dims, device)
-}
-
-fn mean_var(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var)
-}
-
-/// The reconstruction error of one channel of one window, averaged over its steps.
-pub fn rec_error(kind: TadganRecError, y: &[f32], y_hat: &[f32]) -> f64 {
-    let n = y.len();
-    let half = SCORE_WINDOW / 2;
-    match kind {
-        TadganRecError::Point => {
-            y.iter()
-                .zip(y_hat)
-                .map(|(a, b)| f64::from(a - b).abs())
-                .sum::<f64>()
-                / n as f64
-        }
-        TadganRecError::Area => {
-            // pandas rolling(10, center=True, min_periods=1).apply(trapz): the window
-            // covers steps t−5 … t+4, clipped to the series.
-            let diff: Vec<f64> = y.iter().zip(y_hat).map(|(a, b)| f64::from(a - b)).collect();
-            (0..n)
-                .map(|t| {
-                    let lo = t.saturating_sub(half);
-                    let hi = (t + SCORE_WINDOW - half).min(n);
-                    trapz(&diff[lo..hi]).abs()
-                })
-                .sum::<f64>()
-                / n as f64
-        }
-        TadganRecError::Dtw => {
-            // Orion: zero-pad by 5 on each side, DTW of the 11-step segments at each step.
-            let len = 2 * half + 1;
-            let pad = |s: &[f32]| -> Vec<f64> {
-                let mut v = vec![0.0; half];
-                v.extend(s.iter().map(|&a| f64::from(a)));
-                v.extend(std::iter::repeat_n(0.0, half));
-                v
-            };
-            let (py, ph) = (pad(y), pad(y_hat));
-            (0..n)
-                .map(|t| dtw(&py[t..t + len], &ph[t..t + len]))
-                .sum::<f64>()
-                / n as f64
-        }
-    }
-}
-
-/// Trapezoidal integral with unit spacing (numpy's `trapz`).
-fn trapz(v: &[f64]) -> f64 {
-    v.windows(2).map(|w| 0.5 * (w[0] + w[1])).sum()
-}
-
-/// Dynamic time warping distance with absolute differences (the 1-D Euclidean metric).
-pub fn dtw(a: &[f64], b: &[f64]) -> f64 {
-    let m = b.len();
-    let mut prev = vec![f64::INFINITY; m + 1];
-    prev[0] = 0.0;
-    let mut cur = vec![f64::INFINITY; m + 1];
-    for &ai in a {
-        cur[0] = f64::INFINITY;
-        for j in 1..=m {
-            let best = prev[j].min(prev[j - 1]).min(cur[j - 1]);
-            cur[j] = (ai - b[j - 1]).abs() + best;
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[m]
 }
 
 impl Detector for TadGan {
@@ -577,27 +536,39 @@ impl Detector for TadGan {
 
     fn score(&self, windows: &Windows) -> anyhow::Result<Vec<f64>> {
         let ([rec_mean, critic_mean], [rec_var, critic_var]) = self.stats()?;
-        let (rec_sd, critic_sd) = (rec_var.sqrt().max(1e-12), critic_var.sqrt().max(1e-12));
-        let alpha = self.cfg.score_alpha;
+        let settings = self.settings();
         Ok(self
             .raw_scores(windows)?
             .into_iter()
             .map(|(rec, critic)| {
-                let rec = ((rec - rec_mean) / rec_sd).max(0.0) + 1.0;
-                let critic = ((critic - critic_mean) / critic_sd).abs() + 1.0;
-                match self.cfg.score_comb {
-                    TadganCombination::Mult => rec * critic,
-                    TadganCombination::Sum => (1.0 - alpha) * (critic - 1.0) + alpha * (rec - 1.0),
-                }
+                let rec = score::z(rec, rec_mean, rec_var.sqrt()).max(0.0) + 1.0;
+                let critic = score::z(critic, critic_mean, critic_var.sqrt()).abs() + 1.0;
+                settings.combine(rec, critic)
             })
             .collect())
     }
 
+    fn score_steps(
+        &self,
+        windows: &Windows,
+        timeline: &Timeline,
+    ) -> anyhow::Result<Option<Vec<f64>>> {
+        if self.cfg.score_series != TadganSeriesScore::Orion {
+            return Ok(None);
+        }
+        let scores = score::series_scores(
+            windows,
+            &self.reconstructions(windows)?,
+            &self.critics(windows)?,
+            &timeline.starts,
+            timeline.labels.len(),
+            &self.settings(),
+        )?;
+        Ok(Some(scores))
+    }
+
     fn reconstruct(&self, windows: &Windows) -> anyhow::Result<Option<Windows>> {
-        reconstruct_windows(windows, &self.device, SCORE_BATCH, |x| {
-            Ok(self.generate(&self.encode(x)?)?)
-        })
-        .map(Some)
+        self.reconstructions(windows).map(Some)
     }
 
     fn vars(&self) -> &VarMap {
