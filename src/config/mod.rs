@@ -12,7 +12,7 @@ mod load;
 pub mod sweep;
 
 pub use crate::data::DatasetConfig;
-pub use crate::metrics::evaluate::{EvalConfig, Protocol, Threshold};
+pub use crate::metrics::evaluate::{EpochChoice, EvalConfig, Protocol, Threshold};
 pub use crate::models::{ModelConfig, TrainConfig};
 pub use load::{load_sweep, load_sweep_limited, parse_override, Override};
 pub use sweep::SweepSpec;

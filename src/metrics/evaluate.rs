@@ -52,6 +52,10 @@ pub struct EvalConfig {
     /// at its default so that the keys of runs stored before it existed stay valid.
     #[serde(skip_serializing_if = "Threshold::is_default")]
     pub threshold: Threshold,
+    /// Which epoch's weights are scored; left out of the canonical JSON at its default
+    /// like `threshold`.
+    #[serde(skip_serializing_if = "EpochChoice::is_default")]
+    pub epoch: EpochChoice,
 }
 
 impl Default for EvalConfig {
@@ -60,6 +64,7 @@ impl Default for EvalConfig {
             protocol: Protocol::Clean,
             threshold_quantile: 0.99,
             threshold: Threshold::Protocol,
+            epoch: EpochChoice::Protocol,
         }
     }
 }
@@ -82,14 +87,35 @@ impl Threshold {
     }
 }
 
+/// The epoch whose weights a run keeps and scores (`eval.epoch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EpochChoice {
+    /// The protocol's own choice: best labelled validation AUC (paper), lowest mean
+    /// normal validation score (clean).
+    #[default]
+    Protocol,
+    /// The last epoch, as Orion keeps it. Meant for series trained and validated on the
+    /// same windows (NAB, csv), where the clean choice has nothing but the training
+    /// windows' own, z-scored, scores to go by.
+    Last,
+}
+
+impl EpochChoice {
+    fn is_default(&self) -> bool {
+        *self == EpochChoice::Protocol
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
-    /// The published setup: epoch chosen by labelled validation AUC, scores min-max scaled
+    /// The published setup: epoch chosen by labelled validation AUC (unless `eval.epoch:
+    /// last`), scores min-max scaled
     /// over test, best-F1 threshold picked on test. Numbers are labelled "paper protocol".
     Paper,
-    /// No test label is used for any choice: epoch by normal-only validation loss,
-    /// threshold from validation.
+    /// No test label is used for any choice: epoch by normal-only validation loss (unless
+    /// `eval.epoch: last`), threshold from validation.
     Clean,
 }
 

@@ -3,7 +3,7 @@
 
 use super::progress::RunProgress;
 use super::resume::{Checkpoint, LoopState};
-use crate::config::Protocol;
+use crate::config::{EpochChoice, Protocol};
 use crate::data::Split;
 use crate::kinds::SplitName;
 use crate::metrics;
@@ -76,8 +76,8 @@ pub(super) fn train_and_evaluate(
         );
     }
     let val_has_both = split.val.labels.iter().any(|&l| l) && split.val.labels.iter().any(|&l| !l);
-    if protocol == Protocol::Paper && !val_has_both {
-        bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows");
+    if protocol == Protocol::Paper && cfg.eval.epoch == EpochChoice::Protocol && !val_has_both {
+        bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows (set eval.epoch: last to keep the last epoch instead)");
     }
 
     let mut detector = cfg.model.build(&Build {
@@ -268,7 +268,8 @@ struct Fitted {
 }
 
 /// The epoch loop: trains, scores validation, stores each epoch's values, keeps the best
-/// epoch by the protocol's merit and restores it at the end. After every epoch it writes
+/// epoch by the protocol's merit (or the last, `eval.epoch: last`) and restores it at the
+/// end. After every epoch it writes
 /// a checkpoint (the last one too, so that a run stopped in its test scoring is not
 /// trained again), and it starts from an earlier attempt's checkpoint when there is one
 /// (its epochs are stored again: the claim cleared them).
@@ -356,10 +357,12 @@ fn fit(
         };
         store.record_epoch(attempt, epoch, &values)?;
 
-        // Larger is better: val AUC (paper, labels used) or minus the normal-only loss (clean).
-        let merit = match protocol {
-            Protocol::Paper => val_auc.expect("checked above"),
-            Protocol::Clean => -val_loss,
+        // Larger is better: val AUC (paper, labels used), minus the normal-only loss
+        // (clean), or the epoch itself (`eval.epoch: last`).
+        let merit = match (cfg.eval.epoch, protocol) {
+            (EpochChoice::Last, _) => epoch as f64,
+            (EpochChoice::Protocol, Protocol::Paper) => val_auc.expect("checked above"),
+            (EpochChoice::Protocol, Protocol::Clean) => -val_loss,
         };
         if best.as_ref().is_none_or(|(m, _, _)| merit > *m) {
             best = Some((merit, epoch, detector.snapshot()?));

@@ -245,6 +245,46 @@ fn paper_protocol_is_labelled_and_selects_on_validation_auc() {
     assert_eq!(r.rows[0][0], Cell::Real(0.0));
 }
 
+/// `eval.epoch: last` keeps the last epoch (Orion's choice) where the clean protocol keeps
+/// the lowest mean normal validation score; the default stays out of the run key.
+#[test]
+fn eval_epoch_last_keeps_the_last_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, runs) = common::sweep(
+        dir.path(),
+        common::TINY,
+        &["eval.epoch=protocol,last", "seeds=0", "train.epochs=2"],
+    );
+    assert_eq!(runs.len(), 2);
+    let store = Store::open(dir.path().join("anolab.sqlite")).unwrap();
+    run_sweep(&store, &spec, &runs, &common::options(dir.path())).unwrap();
+    let best = |last: bool| {
+        common::count(
+            &store,
+            &format!(
+                "SELECT best_epoch FROM runs WHERE (config_json LIKE '%\"epoch\":\"last\"%') = {last}"
+            ),
+        )
+    };
+    assert_eq!(best(true), 1);
+    let argmin = common::count(
+        &store,
+        "SELECT e.epoch FROM epochs e JOIN runs r ON r.id = e.run_id WHERE e.name = 'val_loss'
+         AND r.config_json NOT LIKE '%\"epoch\":\"last\"%' ORDER BY e.value, e.epoch LIMIT 1",
+    );
+    assert_eq!(best(false), argmin);
+    // On this seed the clean choice is epoch 0, so the two choices are told apart.
+    assert_ne!(argmin, 1);
+    assert_eq!(
+        common::count(
+            &store,
+            "SELECT count(*) FROM runs WHERE config_json LIKE '%\"epoch\":\"protocol\"%'"
+        ),
+        0,
+        "the default is not serialised"
+    );
+}
+
 /// `paper` validates as the official BeatGAN code does, with the networks in training
 /// mode (batch statistics); `clean` validates as it tests (eval mode). Training is the
 /// same in both: the running statistics the validation pass moves are not used by it.

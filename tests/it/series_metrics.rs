@@ -231,6 +231,7 @@ fn eval(protocol: Protocol, threshold: Threshold) -> EvalConfig {
         protocol,
         threshold_quantile: 0.5,
         threshold,
+        ..EvalConfig::default()
     }
 }
 
