@@ -8,7 +8,11 @@ anolab then runs with `--device cuda:0`, built with `--features cuda`). Needs `t
 from the repository root after `cargo build --release`:
 
     python3 scripts/bench_torch.py [--steps 20] [--threads N] [--device cpu|cuda]
-                                   [--anolab PATH] [--torch-only]
+                                   [--precision f32|tf32] [--anolab PATH] [--torch-only]
+
+`--precision` sets both of PyTorch's TF32 switches (`torch.backends.cudnn.allow_tf32`,
+whose default is True, and `torch.backends.cuda.matmul.allow_tf32`, default False) and
+anolab's `--precision`, so that both sides compute alike; on the CPU it must be f32.
 """
 import argparse
 import os
@@ -62,8 +66,10 @@ class Generator(nn.Module):
         return self.dec(self.enc(x)[0])
 
 
-def torch_step_seconds(steps, threads, device):
+def torch_step_seconds(steps, threads, device, precision):
     torch.set_num_threads(threads)
+    torch.backends.cudnn.allow_tf32 = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
     torch.manual_seed(0)
     dev = torch.device(device)
     # A GPU step is timed from an idle device to the end of its last kernel.
@@ -93,13 +99,13 @@ def torch_step_seconds(steps, threads, device):
     return statistics.median(times), min(times), max(times)
 
 
-def anolab_step_seconds(steps, threads, binary, device):
+def anolab_step_seconds(steps, threads, binary, device, precision):
     if not os.path.exists(binary):
         sys.exit(f"{binary} not found: run `cargo build --release` first")
     # The same number of CPU threads as PyTorch was given.
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
     out = subprocess.run([binary, "bench", "--only", "step", "--repeats", str(steps),
-                          "--device", device],
+                          "--device", device, "--precision", precision],
                          check=True, capture_output=True, text=True, env=env).stdout
     line = next(l for l in out.splitlines() if "beatgan train step" in l)
     median, low, high = (float(v) for v in re.findall(r"\s(\d+\.\d+)", line)[:3])
@@ -111,6 +117,7 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--precision", choices=["f32", "tf32"], default="f32")
     parser.add_argument("--anolab", default=os.path.join("target", "release", "anolab"),
                         help="the anolab binary (default target/release/anolab)")
     parser.add_argument("--torch-only", action="store_true",
@@ -118,15 +125,17 @@ def main():
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: torch sees no GPU")
-    t = torch_step_seconds(args.steps, args.threads, args.device)
+    if args.device == "cpu" and args.precision != "f32":
+        sys.exit("--precision tf32 needs --device cuda")
+    t = torch_step_seconds(args.steps, args.threads, args.device, args.precision)
     where = (torch.cuda.get_device_name(0) if args.device == "cuda"
              else f"{args.threads} threads")
-    print(f"torch {torch.__version__}, {where}")
+    print(f"torch {torch.__version__}, {where}, {args.precision}")
     print(f"pytorch step: median {t[0]:.4f} s (min {t[1]:.4f}, max {t[2]:.4f})")
     if args.torch_only:
         return
     device = "cuda:0" if args.device == "cuda" else "cpu"
-    a = anolab_step_seconds(args.steps, args.threads, args.anolab, device)
+    a = anolab_step_seconds(args.steps, args.threads, args.anolab, device, args.precision)
     print(f"anolab  step: median {a[0]:.4f} s (min {a[1]:.4f}, max {a[2]:.4f})")
     print(f"ratio anolab / pytorch: {a[0] / t[0]:.2f}")
 

@@ -89,6 +89,9 @@ pub struct BenchArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// f32 or tf32: the GPU's f32 matrix products (`train.precision`; tf32 needs CUDA).
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
     /// Run only these (repeatable): step, epochs, baselines, scoring, metrics, extraction,
     /// store, queue.
     #[arg(long)]
@@ -1024,6 +1027,8 @@ fn rescore(args: RescoreArgs) -> Result<bool> {
 fn bench(args: BenchArgs) -> Result<()> {
     let devices: DeviceSpec = args.device.parse()?;
     let (device_name, device) = devices.pick(0)?;
+    let precision: anolab::models::Precision = args.precision.parse()?;
+    let _precision = anolab::runner::hold_precision(precision, &device)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = anolab::bench::BenchOptions {
         repeats: args.repeats.max(1),
@@ -1061,7 +1066,10 @@ fn bench(args: BenchArgs) -> Result<()> {
         })
         .collect();
     println!("{}", report::text_table(&header, &rows));
-    println!("(device {device_name}, {threads} CPU threads, f32)");
+    println!(
+        "(device {device_name}, {threads} CPU threads, {})",
+        precision.name()
+    );
     Ok(())
 }
 

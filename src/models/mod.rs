@@ -23,7 +23,7 @@ pub mod tadgan;
 pub mod template;
 pub mod train;
 
-pub use train::TrainConfig;
+pub use train::{Precision, TrainConfig};
 
 use crate::data::{Timeline, Windows};
 use crate::registry::tagged_registry;
@@ -111,7 +111,7 @@ pub trait Detector: Send {
     /// What training carries from one epoch to the next besides the weights (optimiser
     /// moments and steps, noise generators), so that a run resumed from an epoch-end
     /// checkpoint continues exactly as if never stopped. `None`: this model does not
-    /// resume (fitted in one pass, or its optimiser state lives on a GPU); an
+    /// resume (fitted in one pass, or an optimiser steps variables that are not f32); an
     /// interrupted run of it starts again.
     fn training_state(&self) -> anyhow::Result<Option<Snapshot>> {
         Ok(None)

@@ -23,6 +23,53 @@ pub struct TrainConfig {
     pub lr: f64,
     pub beta1: f64,
     pub beta2: f64,
+    /// The arithmetic of f32 matrix products on a GPU; left out of the canonical JSON at
+    /// its default so that the keys of runs stored before it existed stay valid.
+    #[serde(skip_serializing_if = "Precision::is_default")]
+    pub precision: Precision,
+}
+
+/// `train.precision`: how a GPU multiplies f32 matrices (every convolution and dense
+/// layer is one such product). PyTorch's defaults run convolutions in TF32 (cuDNN's
+/// `torch.backends.cudnn.allow_tf32 = True`) and matmuls in f32
+/// (`torch.backends.cuda.matmul.allow_tf32 = False`); BeatGAN-family models are
+/// convolutions only, so `tf32` is what PyTorch does by default there and `f32` what it
+/// does with `cudnn.allow_tf32 = False`. The CPU always computes in f32, so `tf32` is
+/// refused there rather than recorded for a run it did not apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// IEEE f32 products.
+    #[default]
+    F32,
+    /// TF32 tensor cores (10-bit mantissa inputs, f32 accumulation).
+    Tf32,
+}
+
+impl Precision {
+    fn is_default(&self) -> bool {
+        *self == Precision::F32
+    }
+
+    /// The name as written in a sweep file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Tf32 => "tf32",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "f32" => Ok(Precision::F32),
+            "tf32" => Ok(Precision::Tf32),
+            _ => anyhow::bail!("unknown precision `{s}`: use f32 or tf32"),
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -33,6 +80,7 @@ impl Default for TrainConfig {
             lr: 1e-4,
             beta1: 0.5,
             beta2: 0.999,
+            precision: Precision::F32,
         }
     }
 }
@@ -196,7 +244,7 @@ pub fn mean_per_window(t: &Tensor) -> candle_core::Result<Tensor> {
 
 /// A model's training state (see `Detector::training_state`) from its optimisers and
 /// noise generators, each under its field's name; `None` if an optimiser cannot save
-/// its state (variables on a GPU).
+/// its state (variables of another element type than f32, stepped by candle).
 pub fn save_training_state(
     optimisers: &[(&str, &Adam)],
     rngs: &[(&str, &SplitMix64)],

@@ -1,4 +1,5 @@
-//! LeakyReLU as one CPU op, closed under differentiation.
+//! LeakyReLU as one op (CPU loop, or CUDA kernel in `cuda.rs`), closed under
+//! differentiation.
 //!
 //! candle-nn's `leaky_relu` is `max(x, 0) + slope·min(x, 0)`: five passes over the
 //! activations forward (a zero tensor, max, min, scale, add) and comparison masks and
@@ -9,7 +10,7 @@
 //! else `slope`: the activation is `mask_mul(x, x)`, and since `m` is piecewise constant
 //! the op is linear in `g` with zero derivative in `x` (almost everywhere), so its
 //! gradient is `mask_mul(ḡ, x)` again. Gradients of gradients (TadGAN's critic, under the
-//! gradient penalty) therefore stay exact. Other devices keep candle-nn's version.
+//! gradient penalty) therefore stay exact.
 
 use super::cpu::{dispatch, slice, written_by, Scalar};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
@@ -21,9 +22,6 @@ const CHUNK: usize = 16 * 1024;
 
 /// `max(x, 0) + slope · min(x, 0)` (ReLU for slope 0).
 pub fn leaky_relu(x: &Tensor, slope: f64) -> Result<Tensor> {
-    if !x.device().is_cpu() {
-        return candle_nn::ops::leaky_relu(x, slope);
-    }
     let x = x.contiguous()?;
     mask_mul(&x, &x, slope)
 }
@@ -54,6 +52,13 @@ impl MaskMul {
     }
 }
 
+fn same_shapes(op: &str, l1: &Layout, l2: &Layout) -> Result<()> {
+    if l1.shape() != l2.shape() {
+        candle_core::bail!("{op}: shapes {:?} and {:?} differ", l1.shape(), l2.shape());
+    }
+    Ok(())
+}
+
 /// m(x): 1 where `x > 0`, else `slope`, written as a select between constants so that the
 /// loops using it vectorise (a branch on each element stops them).
 pub(super) fn mask<T: Scalar>(x: T, slope: T) -> T {
@@ -76,17 +81,32 @@ impl CustomOp2 for MaskMul {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        if l1.shape() != l2.shape() {
-            candle_core::bail!(
-                "{}: shapes {:?} and {:?} differ",
-                self.name(),
-                l1.shape(),
-                l2.shape()
-            );
-        }
+        same_shapes(self.name(), l1, l2)?;
         let out = dispatch!(self.name(), (s1, s2), |g, x| self
             .run(slice(g, l1, self.name())?, slice(x, l2, self.name())?));
         Ok((out, l1.shape().clone()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        same_shapes(self.name(), l1, l2)?;
+        let dev = &s1.device;
+        let (g, x) = (
+            cuda::view(s1, l1, self.name())?,
+            cuda::view(s2, l2, self.name())?,
+        );
+        let out = cuda::mask_mul(dev, &g, &x, self.slope as f32)?;
+        Ok((
+            candle_core::CudaStorage::wrap_cuda_slice(out, dev.clone()),
+            l1.shape().clone(),
+        ))
     }
 
     fn bwd(

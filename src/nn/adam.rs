@@ -1,32 +1,81 @@
-//! Adam on the CPU as one in-place pass per variable.
+//! Adam as one in-place pass per variable, on the CPU and on CUDA.
 //!
 //! candle-nn's `AdamW` makes about a dozen full-size temporaries per variable and step
 //! (the moments, their corrections, the update) and copies three of them back. This
-//! optimiser keeps the moments in plain vectors and updates weight and moments in one
-//! loop that performs exactly AdamW's f32 operations in AdamW's order, so the weights
-//! it produces are bit-for-bit those of `AdamW` (tests/adam.rs). Variables on other
-//! devices are stepped by candle's `AdamW`.
+//! optimiser keeps the moments itself (plain vectors, or device buffers for a variable
+//! on a GPU) and updates weight and moments in one loop (one kernel, `cuda.rs`) that
+//! performs exactly AdamW's f32 operations in AdamW's order, so the weights it produces
+//! are bit-for-bit those of `AdamW` (tests/adam.rs; tests/gpu.rs for the kernel).
+//! Variables of other element types than f32 are stepped by candle's `AdamW`.
 
 use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Var};
+use candle_core::{CpuStorage, Device, InplaceOp2, Layout, Result, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Adam (AdamW with `weight_decay`) over a fixed set of variables.
 pub struct Adam {
     params: ParamsAdamW,
     step_t: i32,
-    cpu: Vec<(Var, Mutex<Moments>)>,
-    /// The variables not on the CPU, stepped by candle.
+    own: Vec<(Var, Mutex<Moments>)>,
+    /// The variables of other element types than f32, stepped by candle.
     other: Option<AdamW>,
 }
 
-/// First and second moments of one variable.
+/// First and second moments of one variable, where the variable lives; empty until its
+/// first step.
 #[derive(Default)]
 struct Moments {
     m: Vec<f32>,
     v: Vec<f32>,
+    /// Those of a variable on a GPU (`m` and `v` above stay empty then).
+    #[cfg(feature = "cuda")]
+    gpu: Option<(crate::nn::cuda::Slice, crate::nn::cuda::Slice)>,
+}
+
+impl Moments {
+    /// Both moments on the host (empty before the first step).
+    fn to_host(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        #[cfg(feature = "cuda")]
+        if let Some((m, v)) = &self.gpu {
+            let stream = m.stream();
+            return Ok((
+                stream.clone_dtoh(m).map_err(cuda_error)?,
+                stream.clone_dtoh(v).map_err(cuda_error)?,
+            ));
+        }
+        Ok((self.m.clone(), self.v.clone()))
+    }
+
+    /// Moments restored from the host, placed on `device`.
+    fn from_host(m: Vec<f32>, v: Vec<f32>, device: &Device) -> Result<Self> {
+        match device {
+            #[cfg(feature = "cuda")]
+            Device::Cuda(dev) if !m.is_empty() => {
+                let stream = dev.cuda_stream();
+                let gpu = (
+                    stream.clone_htod(&m).map_err(cuda_error)?,
+                    stream.clone_htod(&v).map_err(cuda_error)?,
+                );
+                Ok(Moments {
+                    gpu: Some(gpu),
+                    ..Moments::default()
+                })
+            }
+            _ => Ok(Moments {
+                m,
+                v,
+                ..Moments::default()
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_error(e: impl std::fmt::Display) -> candle_core::Error {
+    candle_core::Error::Msg(format!("adam moments: {e}"))
 }
 
 /// One update of one variable, applied in place to its storage with its gradient.
@@ -36,21 +85,42 @@ struct Step<'a> {
     k: [f64; 7],
 }
 
+impl Step<'_> {
+    /// The constants rounded to f32 as candle's affine ops round them, with 1 − β₁ and
+    /// 1 − β₂ computed in f64 first: (β₁, β₂, 1 − β₁, 1 − β₂, scale_m, scale_v, decay,
+    /// lr, ε).
+    fn constants(&self) -> [f32; 9] {
+        let [b1, b2, scale_m, scale_v, decay, lr, eps] = self.k.map(|c| c as f32);
+        let (one_minus_b1, one_minus_b2) = ((1.0 - self.k[0]) as f32, (1.0 - self.k[1]) as f32);
+        [
+            b1,
+            b2,
+            one_minus_b1,
+            one_minus_b2,
+            scale_m,
+            scale_v,
+            decay,
+            lr,
+            eps,
+        ]
+    }
+}
+
 impl Optimizer for Adam {
     type Config = ParamsAdamW;
 
     fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Self> {
-        let (cpu, other): (Vec<Var>, Vec<Var>) = vars
+        let (own, other): (Vec<Var>, Vec<Var>) = vars
             .into_iter()
             .filter(|v| v.dtype().is_float())
-            .partition(|v| v.device().is_cpu() && v.dtype() == candle_core::DType::F32);
+            .partition(|v| v.dtype() == candle_core::DType::F32);
         let other = if other.is_empty() {
             None
         } else {
             Some(AdamW::new(other, params.clone())?)
         };
         Ok(Adam {
-            cpu: cpu
+            own: own
                 .into_iter()
                 .map(|v| (v, Mutex::new(Moments::default())))
                 .collect(),
@@ -83,7 +153,7 @@ impl Optimizer for Adam {
             p.lr,
             p.eps,
         ];
-        for (var, moments) in &self.cpu {
+        for (var, moments) in &self.own {
             if let Some(g) = grads.get(var) {
                 var.as_tensor()
                     .inplace_op2(&g.contiguous()?, &Step { moments, k })?;
@@ -98,27 +168,25 @@ impl Optimizer for Adam {
 
 impl Adam {
     /// Adds the optimiser's state (step count and both moments of every variable) to
-    /// `out` under `prefix`, for an epoch-end checkpoint. `false`: the state lives in
-    /// candle's optimiser (variables on a GPU) and cannot be saved.
-    pub fn save_state(
-        &self,
-        prefix: &str,
-        out: &mut std::collections::HashMap<String, candle_core::Tensor>,
-    ) -> Result<bool> {
+    /// `out` under `prefix`, for an epoch-end checkpoint. `false`: part of the state
+    /// lives in candle's optimiser (variables of another element type than f32) and
+    /// cannot be saved.
+    pub fn save_state(&self, prefix: &str, out: &mut HashMap<String, Tensor>) -> Result<bool> {
         if self.other.is_some() {
             return Ok(false);
         }
-        let cpu = candle_core::Device::Cpu;
+        let cpu = Device::Cpu;
         out.insert(
             format!("{prefix}.step"),
-            candle_core::Tensor::new(&[i64::from(self.step_t)], &cpu)?,
+            Tensor::new(&[i64::from(self.step_t)], &cpu)?,
         );
-        for (i, (_, moments)) in self.cpu.iter().enumerate() {
-            let moments = moments.lock().expect("adam moments");
-            for (name, values) in [("m", &moments.m), ("v", &moments.v)] {
+        for (i, (_, moments)) in self.own.iter().enumerate() {
+            let (m, v) = moments.lock().expect("adam moments").to_host()?;
+            for (name, values) in [("m", m), ("v", v)] {
+                let n = values.len();
                 out.insert(
                     format!("{prefix}.{i}.{name}"),
-                    candle_core::Tensor::from_slice(values, values.len(), &cpu)?,
+                    Tensor::from_vec(values, n, &cpu)?,
                 );
             }
         }
@@ -126,11 +194,7 @@ impl Adam {
     }
 
     /// Restores what [`Adam::save_state`] saved under `prefix`, for the same variables.
-    pub fn load_state(
-        &mut self,
-        prefix: &str,
-        state: &std::collections::HashMap<String, candle_core::Tensor>,
-    ) -> Result<()> {
+    pub fn load_state(&mut self, prefix: &str, state: &HashMap<String, Tensor>) -> Result<()> {
         let get = |name: String| {
             state
                 .get(&name)
@@ -139,8 +203,7 @@ impl Adam {
         let step = get(format!("{prefix}.step"))?.to_vec1::<i64>()?;
         self.step_t = i32::try_from(step[0])
             .map_err(|_| candle_core::Error::Msg(format!("{prefix}.step out of range")))?;
-        for (i, (var, moments)) in self.cpu.iter().enumerate() {
-            let mut moments = moments.lock().expect("adam moments");
+        for (i, (var, moments)) in self.own.iter().enumerate() {
             let m = get(format!("{prefix}.{i}.m"))?.to_vec1::<f32>()?;
             let v = get(format!("{prefix}.{i}.v"))?.to_vec1::<f32>()?;
             if !(m.is_empty() || m.len() == var.elem_count()) || m.len() != v.len() {
@@ -150,7 +213,7 @@ impl Adam {
                     var.elem_count()
                 );
             }
-            *moments = Moments { m, v };
+            *moments.lock().expect("adam moments") = Moments::from_host(m, v, var.device())?;
         }
         Ok(())
     }
@@ -177,15 +240,15 @@ impl InplaceOp2 for Step<'_> {
         };
         let (theta, g) = (&mut theta[t0..t1], &g[g0..g1]);
         let mut moments = self.moments.lock().expect("adam moments");
-        let Moments { m, v } = &mut *moments;
+        let Moments { m, v, .. } = &mut *moments;
         if m.len() != theta.len() {
             *m = vec![0.0; theta.len()];
             *v = vec![0.0; theta.len()];
         }
-        // Each constant rounded to f32 as candle's affine ops round them; `x * c + 0`
-        // there is `x * c` here (adding +0 changes no value AdamW can produce).
-        let [b1, b2, scale_m, scale_v, decay, lr, eps] = self.k.map(|c| c as f32);
-        let (one_minus_b1, one_minus_b2) = ((1.0 - self.k[0]) as f32, (1.0 - self.k[1]) as f32);
+        // `x * c + 0` in candle's affine ops is `x * c` here (adding +0 changes no value
+        // AdamW can produce).
+        let [b1, b2, one_minus_b1, one_minus_b2, scale_m, scale_v, decay, lr, eps] =
+            self.constants();
         const CHUNK: usize = 1 << 14;
         theta
             .par_chunks_mut(CHUNK)
@@ -205,5 +268,36 @@ impl InplaceOp2 for Step<'_> {
                 }
             });
         Ok(())
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &mut candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+    ) -> Result<()> {
+        use crate::nn::cuda;
+        let (Some((t0, t1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
+        else {
+            candle_core::bail!("adam-step: contiguous weights and gradients");
+        };
+        let dev = s1.device.clone();
+        let g = cuda::view(s2, l2, self.name())?;
+        let n = t1 - t0;
+        if g.len() != n || g1 - g0 != n {
+            candle_core::bail!("adam-step: {n} weights, {} gradients", g.len());
+        }
+        let mut moments = self.moments.lock().expect("adam moments");
+        if moments.gpu.is_none() {
+            moments.gpu = Some((dev.alloc_zeros::<f32>(n)?, dev.alloc_zeros::<f32>(n)?));
+        }
+        let (m, v) = moments.gpu.as_mut().expect("allocated above");
+        let Ok(theta) = s1.as_cuda_slice_mut::<f32>() else {
+            candle_core::bail!("adam-step: f32 weights and gradients");
+        };
+        let mut theta = theta.slice_mut(t0..t1);
+        cuda::adam_step(&dev, &mut theta, &g, (m, v), self.constants())
     }
 }

@@ -2,25 +2,23 @@
 //!
 //! candle 0.11.1's own `conv1d` computes a wrong weight gradient (and a wrong input
 //! gradient with padding 0), and `conv_transpose1d` has no backward and a wrong forward
-//! with padding 0 (`../shared/specs/candle-notes.md`). On the CPU the layers run our own
-//! im2col + gemm ops (`conv_cpu`), about twice as fast as candle's kernels for the BeatGAN
-//! step; on other devices they go through candle's correct 2-D kernels with a height-1
-//! axis (padding done on the length axis by hand). `tests/conv.rs` checks both routes
-//! against direct loops, finite differences and each other.
+//! with padding 0 (`../shared/specs/candle-notes.md`). The layers therefore run our own
+//! im2col + matrix-product ops (`conv_op`) on the CPU and on CUDA: on the CPU about twice
+//! as fast as candle's kernels for the BeatGAN step, on CUDA instead of candle's naive
+//! transposed-convolution kernel. `tests/conv.rs` checks them against direct loops,
+//! finite differences and candle's correct 2-D kernels with a height-1 axis.
 //!
 //! The 2-D layers of the image stacks (GANomaly on digits) call candle's 2-D kernels
-//! directly, padding by hand as the 1-D route does; `tests/conv.rs` checks them against
-//! direct loops and finite differences.
+//! directly with padding 0 (the forward pads its input here, the transposed one crops
+//! its output; on CUDA these are still candle's kernels); `tests/conv.rs` checks them
+//! against direct loops and finite differences.
 
-use super::conv_cpu::{self, Geometry};
+use super::conv_op::{self, Geometry};
 use candle_core::{Result, Tensor};
 use candle_nn::{Init, VarBuilder};
 
 /// `y = conv1d(x, w)` for `x: B×Cin×L`, `w: Cout×Cin×K`, zero padding on both ends.
 pub fn conv1d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    if !x.device().is_cpu() {
-        return conv1d_2d_route(x, w, stride, padding);
-    }
     let (batch, c_in, len_in) = x.dims3()?;
     let (c_out, w_in, kernel) = w.dims3()?;
     if w_in != c_in || len_in + 2 * padding < kernel {
@@ -40,15 +38,12 @@ pub fn conv1d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<T
         stride,
         padding,
     };
-    conv_cpu::forward(x, w, geo)
+    conv_op::forward(x, w, geo)
 }
 
 /// Transposed 1-D convolution for `x: B×Cin×L`, `w: Cin×Cout×K`, PyTorch semantics:
 /// output length `(L−1)·stride − 2·padding + K`.
 pub fn conv_transpose1d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    if !x.device().is_cpu() {
-        return conv_transpose1d_2d_route(x, w, stride, padding);
-    }
     let (batch, c_t, len) = x.dims3()?;
     let (w_in, c_out, kernel) = w.dims3()?;
     if w_in != c_t || (len - 1) * stride + kernel < 2 * padding + 1 {
@@ -69,42 +64,12 @@ pub fn conv_transpose1d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -
         stride,
         padding,
     };
-    conv_cpu::input_grad(x, w, geo)
-}
-
-/// [`conv1d`] through candle's 2-D kernels: the route for non-CPU devices.
-pub fn conv1d_2d_route(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
-    let x = if padding > 0 {
-        x.pad_with_zeros(2, padding, padding)?
-    } else {
-        x.clone()
-    };
-    x.unsqueeze(2)?
-        .conv2d(&w.unsqueeze(2)?, 0, stride, 1, 1)?
-        .squeeze(2)
-}
-
-/// [`conv_transpose1d`] through candle's 2-D kernels: the route for non-CPU devices.
-pub fn conv_transpose1d_2d_route(
-    x: &Tensor,
-    w: &Tensor,
-    stride: usize,
-    padding: usize,
-) -> Result<Tensor> {
-    let y = x
-        .unsqueeze(2)?
-        .conv_transpose2d(&w.unsqueeze(2)?, 0, 0, stride, 1)?
-        .squeeze(2)?;
-    if padding == 0 {
-        return Ok(y);
-    }
-    let full = y.dim(2)?;
-    y.narrow(2, padding, full - 2 * padding)
+    conv_op::input_grad(x, w, geo)
 }
 
 /// `y = conv2d(x, w)` for `x: B×Cin×H×W`, `w: Cout×Cin×Kh×Kw`, zero padding on all four
-/// sides. candle's 2-D kernel is the correct one; the padding is done here the same way
-/// as for [`conv1d`], so both routes call it with padding 0.
+/// sides. candle's 2-D kernel is the correct one; it is called with padding 0 and the
+/// input padded here.
 pub fn conv2d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
     let x = if padding > 0 {
         x.pad_with_zeros(2, padding, padding)?

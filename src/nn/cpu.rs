@@ -1,4 +1,4 @@
-//! Plumbing shared by our CPU custom ops (`conv_cpu`, `norm`, `act`): the element types
+//! Plumbing shared by our CPU custom ops (`conv_op`, `norm`, `act`): the element types
 //! they run on, contiguous views of candle's storage, and the dispatch on dtype.
 
 use candle_core::{CpuStorage, Layout, Result};

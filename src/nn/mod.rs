@@ -5,8 +5,10 @@
 pub mod act;
 pub mod adam;
 pub mod conv;
-mod conv_cpu;
+mod conv_op;
 mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod dense;
 pub mod gp;
 pub mod init;
@@ -15,7 +17,7 @@ pub mod lstm;
 pub mod norm;
 pub mod stacks;
 
-pub use conv_cpu::inner_products;
+pub use conv_op::inner_products;
 pub use cpu::Scalar;
 
 pub use adam::Adam;

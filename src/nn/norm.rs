@@ -72,7 +72,7 @@ impl BatchNormAct {
             return if self.slope == 0.0 {
                 z.relu()
             } else {
-                candle_nn::ops::leaky_relu(&z, self.slope)
+                super::act::leaky_relu(&z, self.slope)
             };
         }
         let stats = Arc::new(Mutex::new(Vec::new()));

@@ -10,7 +10,7 @@ mod progress;
 mod resume;
 mod train;
 
-pub use device::DeviceSpec;
+pub use device::{hold_precision, DeviceSpec, PrecisionHold};
 pub use progress::{duration as format_duration, LogFormat};
 
 use crate::config::{RunConfig, SweepSpec};

@@ -80,6 +80,7 @@ pub(super) fn train_and_evaluate(
         bail!("the paper protocol selects the epoch by validation AUC, but validation lacks normal or anomalous windows (set eval.epoch: last to keep the last epoch instead)");
     }
 
+    let _precision = super::device::hold_precision(cfg.train.precision, device)?;
     let mut detector = cfg.model.build(&Build {
         train: &cfg.train,
         shape,

@@ -2,11 +2,33 @@
 //! a direct loop implementation (forward) and central finite differences (input and
 //! weight gradients), in f64.
 
-use anolab::nn::conv::{
-    conv1d, conv1d_2d_route, conv2d, conv_transpose1d, conv_transpose1d_2d_route, conv_transpose2d,
-};
+use anolab::nn::conv::{conv1d, conv2d, conv_transpose1d, conv_transpose2d};
 use anolab::rng::SplitMix64;
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Result, Tensor, Var};
+
+/// [`conv1d`] through candle's correct 2-D kernels with a height-1 axis: an independent
+/// reference (candle's own 1-D kernels are wrong, src/nn/conv.rs).
+fn candle_conv1d(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+    x.pad_with_zeros(2, padding, padding)?
+        .unsqueeze(2)?
+        .conv2d(&w.unsqueeze(2)?, 0, stride, 1, 1)?
+        .squeeze(2)
+}
+
+/// [`conv_transpose1d`] through candle's 2-D kernels, cropped by `padding` on each end.
+fn candle_conv_transpose1d(
+    x: &Tensor,
+    w: &Tensor,
+    stride: usize,
+    padding: usize,
+) -> Result<Tensor> {
+    let y = x
+        .unsqueeze(2)?
+        .conv_transpose2d(&w.unsqueeze(2)?, 0, 0, stride, 1)?
+        .squeeze(2)?;
+    let full = y.dim(2)?;
+    y.narrow(2, padding, full - 2 * padding)
+}
 
 type Op = fn(&Tensor, &Tensor, usize, usize) -> candle_core::Result<Tensor>;
 
@@ -306,14 +328,14 @@ fn cpu_kernels_agree_with_candle_2d_route_on_random_shapes() {
             (
                 "conv1d",
                 conv1d as Op,
-                conv1d_2d_route as Op,
+                candle_conv1d as Op,
                 [b, ci, l],
                 [co, ci, k],
             ),
             (
                 "conv_transpose1d",
                 conv_transpose1d,
-                conv_transpose1d_2d_route,
+                candle_conv_transpose1d,
                 [b, ci, l],
                 [ci, co, k],
             ),

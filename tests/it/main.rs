@@ -18,6 +18,7 @@ mod distill;
 mod fuzz_corpus;
 mod fuzz_smoke;
 mod gp;
+mod gpu;
 mod groups;
 mod hostile;
 mod launch;

@@ -1,4 +1,6 @@
-//! The 1-D convolution family as candle custom ops on the CPU: im2col + one `gemm` per call.
+//! The 1-D convolution family as candle custom ops: im2col + one matrix product per call,
+//! on the CPU (here, with the `gemm` crate) and on CUDA (the same steps as kernels and a
+//! cuBLAS product, `cuda.rs`).
 //!
 //! Profiling the BeatGAN step through candle's 2-D kernels showed the time going to page
 //! faults on fresh buffers, thread barriers and copies rather than to arithmetic. Here a
@@ -18,10 +20,14 @@
 //! window hangs over the padding; shared by the ops that gather the same tensor) and
 //! makes one matrix product, split over the pool's threads; the `B×O×T` tensors are
 //! permuted to and from `O × (B·T)` around it. `tests/conv.rs` checks the ops against
-//! direct loops, central finite differences and candle's 2-D kernels. README "Speed"
-//! has the measurements behind each choice.
+//! direct loops, central finite differences and candle's 2-D kernels, and `tests/gpu.rs`
+//! the CUDA half against the CPU one. README "Speed" has the measurements behind each
+//! choice. On CUDA the column matrix is not shared between ops (gathering it again costs
+//! one kernel launch).
 
 use super::cpu::{dispatch, slice, written_by, Scalar};
+#[cfg(feature = "cuda")]
+use super::cuda;
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -461,6 +467,70 @@ impl ConvOp {
         }
     }
 
+    /// [`Self::run`] on the GPU: the same products, as kernels and cuBLAS calls.
+    #[cfg(feature = "cuda")]
+    fn run_cuda(
+        &self,
+        dev: &candle_core::CudaDevice,
+        a: &cuda::View,
+        b: &cuda::View,
+    ) -> Result<cuda::Slice> {
+        use cuda::Operand;
+        let geo = &self.geo;
+        let (rows, cols, o_n) = (geo.rows(), geo.cols(), geo.c_out);
+        let outputs = (geo.batch, o_n, geo.len_out);
+        let plain = |data| Operand {
+            data,
+            transposed: false,
+        };
+        let transposed = |data| Operand {
+            data,
+            transposed: true,
+        };
+        match self.kind {
+            Kind::Forward => {
+                // Y (O × B·T) = W (O × C·K) · col (C·K × B·T)
+                let col = cuda::im2col(dev, a, geo)?;
+                let y = cuda::matmul(dev, (o_n, cols, rows), plain(b), plain(&col.as_view()))?;
+                cuda::permute(dev, &y.as_view(), outputs, false)
+            }
+            Kind::InputGrad => {
+                // col̄ (C·K × B·T) = Wᵀ (C·K × O) · Ȳ (O × B·T), then gathered back.
+                let dy = cuda::permute(dev, a, outputs, true)?;
+                let col =
+                    cuda::matmul(dev, (rows, cols, o_n), transposed(b), plain(&dy.as_view()))?;
+                cuda::col2im(dev, &col.as_view(), geo)
+            }
+            Kind::WeightGrad => {
+                // W̄ (O × C·K) = Ȳ (O × B·T) · colᵀ (B·T × C·K)
+                let col = cuda::im2col(dev, a, geo)?;
+                let dy = cuda::permute(dev, b, outputs, true)?;
+                cuda::matmul(
+                    dev,
+                    (o_n, rows, cols),
+                    plain(&dy.as_view()),
+                    transposed(&col.as_view()),
+                )
+            }
+        }
+    }
+
+    /// The arguments' shapes are the ones the geometry says.
+    fn check_args(&self, l1: &Layout, l2: &Layout) -> Result<()> {
+        let [want1, want2] = self.arg_shapes();
+        if l1.shape() != &want1 || l2.shape() != &want2 {
+            candle_core::bail!(
+                "{}: arguments {:?} and {:?}, expected {:?} and {:?}",
+                self.name(),
+                l1.shape(),
+                l2.shape(),
+                want1,
+                want2
+            );
+        }
+        Ok(())
+    }
+
     fn out_shape(&self) -> Shape {
         let g = &self.geo;
         match self.kind {
@@ -500,20 +570,31 @@ impl CustomOp2 for ConvOp {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let [want1, want2] = self.arg_shapes();
-        if l1.shape() != &want1 || l2.shape() != &want2 {
-            candle_core::bail!(
-                "{}: arguments {:?} and {:?}, expected {:?} and {:?}",
-                self.name(),
-                l1.shape(),
-                l2.shape(),
-                want1,
-                want2
-            );
-        }
+        self.check_args(l1, l2)?;
         let out = dispatch!(self.name(), (s1, s2), |a, b| self
             .run(slice(a, l1, self.name())?, slice(b, l2, self.name())?));
         Ok((out, self.out_shape()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        self.check_args(l1, l2)?;
+        let dev = &s1.device;
+        let (a, b) = (
+            cuda::view(s1, l1, self.name())?,
+            cuda::view(s2, l2, self.name())?,
+        );
+        let out = self.run_cuda(dev, &a, &b)?;
+        Ok((
+            candle_core::CudaStorage::wrap_cuda_slice(out, dev.clone()),
+            self.out_shape(),
+        ))
     }
 
     fn bwd(
