@@ -456,3 +456,26 @@ fn every_shipped_sweep_file_loads() {
     let kd = load_sweep(std::path::Path::new("experiments/kd_mitbih.yaml"), &[]).unwrap();
     assert_eq!(kd.len(), 2 * 2 * 2 * 3, "widths × α × β × seeds");
 }
+
+#[test]
+fn train_precision_keys_a_run_only_when_not_the_default_and_tf32_is_refused_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "a.yaml", SWEEP);
+    // Writing the default out keeps every stored key; tf32 is another run.
+    let base = keys(&path, &[]);
+    assert_eq!(base, keys(&path, &["train.precision=f32"]));
+    let tf32 = keys(&path, &["train.precision=tf32"]);
+    assert!(base.iter().all(|k| !tf32.contains(k)));
+    let bad = load_sweep(&path, &[parse_override("train.precision=fp16").unwrap()]).unwrap_err();
+    assert!(format!("{bad:#}").contains("precision"), "{bad:#}");
+
+    use anolab::models::Precision;
+    use anolab::runner::hold_precision;
+    let cpu = candle_core::Device::Cpu;
+    let e = hold_precision(Precision::Tf32, &cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("tf32 needs a CUDA device"), "{e}");
+    assert!(hold_precision(Precision::F32, &cpu).is_ok());
+}
