@@ -64,6 +64,8 @@ impl Moments {
                     ..Moments::default()
                 })
             }
+            // With the cuda feature the struct has a `gpu` field too.
+            #[allow(clippy::needless_update)]
             _ => Ok(Moments {
                 m,
                 v,
