@@ -1,7 +1,8 @@
 //! The device halves of our custom ops on CUDA (the `cuda` feature): launches of the
 //! kernels in `cuda/kernels.cu` (PTX made by build.rs, loaded once per device through
 //! candle's module cache) and the cuBLAS products between them. The ops themselves, their
-//! shapes and their gradients live with the CPU code (`conv_op`, `act`, `adam`); this module only
+//! shapes and their gradients live with the CPU code (`conv_op`, `act`, `adam`, `norm`);
+//! this module only
 //! moves f32 data through the GPU, and must not decide anything the CPU path would
 //! decide differently.
 //!
@@ -35,6 +36,11 @@ pub(super) fn view<'a>(s: &'a CudaStorage, l: &Layout, op: &str) -> Result<View<
         candle_core::bail!("{op}: on CUDA only f32 is supported, got {:?}", s.dtype());
     };
     Ok(slice.slice(start..end))
+}
+
+/// A (small) argument's elements on the host, e.g. a batch norm's weights.
+pub(super) fn to_host(dev: &CudaDevice, v: &View) -> Result<Vec<f32>> {
+    dev.cuda_stream().clone_dtoh(v).w()
 }
 
 /// A grid-stride launch over `n` outputs.
@@ -176,6 +182,133 @@ pub(super) fn adam_step(
     // SAFETY: the four buffers hold n elements each (checked above).
     unsafe { b.launch(grid(n)) }.w()?;
     Ok(())
+}
+
+/// The sizes of a batch norm's input `B × C × S`.
+pub(super) type NormShape = (usize, usize, usize);
+
+/// Per channel of `x` (`B × C × S`), the batch norm's two sums in f64, on the host:
+/// without `grad`, (Σ x, Σ x²); with `grad = (g, [a; b])`, (Σ d, Σ d·x) where
+/// d = g · m(a·x + b) (m: 1 where positive, else `slope`).
+pub(super) fn norm_sums(
+    dev: &CudaDevice,
+    x: &View,
+    grad: Option<(&View, &[f32])>,
+    (batch, channels, len): NormShape,
+    slope: f32,
+) -> Result<Vec<(f64, f64)>> {
+    let sizes = [
+        to_u32(batch, "batch")?,
+        to_u32(channels, "channels")?,
+        to_u32(len, "length")?,
+    ];
+    let stream = dev.cuda_stream();
+    let mut out = dev.alloc_zeros::<f64>(2 * channels)?;
+    let ab = match grad {
+        Some((_, ab)) => Some(stream.clone_htod(ab).w()?),
+        None => None,
+    };
+    let func = dev.get_or_load_custom_func("anolab_bn_sums_f32", MODULE, PTX)?;
+    let mut b = func.builder();
+    // The statistics pass gets null pointers for g and [a; b] (the kernel tests g).
+    let null: u64 = 0;
+    b.arg(x);
+    match (&grad, &ab) {
+        (Some((g, _)), Some(ab)) => {
+            b.arg(*g);
+            b.arg(ab);
+        }
+        _ => {
+            b.arg(&null);
+            b.arg(&null);
+        }
+    }
+    b.arg(&mut out);
+    for s in &sizes {
+        b.arg(s);
+    }
+    b.arg(&slope);
+    let config = LaunchConfig {
+        grid_dim: (sizes[1].max(1), 1, 1),
+        block_dim: (256, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    // SAFETY: x (and g) hold B·C·S elements, [a; b] 2·C, out 2·C; the kernel's shared
+    // arrays hold 1024 ≥ 256 partial sums.
+    unsafe { b.launch(config) }.w()?;
+    drop(b);
+    let flat = stream.clone_dtoh(&out).w()?;
+    Ok(flat.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+}
+
+/// `y = z · m(z)` with `z = scale·x + shift` per channel; `affine = [scale; shift]`.
+pub(super) fn norm_act(
+    dev: &CudaDevice,
+    x: &View,
+    affine: &[f32],
+    shape: NormShape,
+    slope: f32,
+) -> Result<Slice> {
+    let (n, sizes) = (x.len(), norm_sizes(shape)?);
+    let affine = dev.cuda_stream().clone_htod(affine).w()?;
+    // SAFETY: the kernel writes all n elements.
+    let mut y = unsafe { dev.alloc::<f32>(n)? };
+    let func = dev.get_or_load_custom_func("anolab_bn_act_f32", MODULE, PTX)?;
+    let mut b = func.builder();
+    let n64 = n as u64;
+    b.arg(x);
+    b.arg(&affine);
+    b.arg(&mut y);
+    b.arg(&n64);
+    for s in &sizes {
+        b.arg(s);
+    }
+    b.arg(&slope);
+    // SAFETY: x and y hold n elements, affine 2·C.
+    unsafe { b.launch(grid(n)) }.w()?;
+    drop(b);
+    Ok(y)
+}
+
+/// The batch norm's gradient, flat `[∂x; ∂weight; ∂bias]`: ∂x = c₁·d + c₂·x + c₃ with
+/// d = g · m(a·x + b) from the per-channel `coefficients = [a; b; c₁; c₂; c₃]`, then
+/// `dparams` (2·C, computed on the host) appended.
+pub(super) fn norm_act_grad(
+    dev: &CudaDevice,
+    (x, g): (&View, &View),
+    coefficients: &[f32],
+    dparams: &[f32],
+    shape: NormShape,
+    slope: f32,
+) -> Result<Slice> {
+    let (n, sizes) = (x.len(), norm_sizes(shape)?);
+    let stream = dev.cuda_stream();
+    let k = stream.clone_htod(coefficients).w()?;
+    // SAFETY: the kernel writes the first n elements, the copy below the rest.
+    let mut out = unsafe { dev.alloc::<f32>(n + dparams.len())? };
+    let func = dev.get_or_load_custom_func("anolab_bn_act_grad_f32", MODULE, PTX)?;
+    let mut b = func.builder();
+    let n64 = n as u64;
+    b.arg(x);
+    b.arg(g);
+    b.arg(&k);
+    b.arg(&mut out);
+    b.arg(&n64);
+    for s in &sizes {
+        b.arg(s);
+    }
+    b.arg(&slope);
+    // SAFETY: x and g hold n elements, k 5·C, out n + 2·C (the kernel writes n).
+    unsafe { b.launch(grid(n)) }.w()?;
+    drop(b);
+    let mut tail = out.slice_mut(n..);
+    stream.memcpy_htod(dparams, &mut tail).w()?;
+    Ok(out)
+}
+
+/// C and S as the element-wise batch-norm kernels take them.
+fn norm_sizes((_, channels, len): NormShape) -> Result<[u32; 2]> {
+    Ok([to_u32(channels, "channels")?, to_u32(len, "length")?])
 }
 
 /// One operand of [`matmul`]: a row-major matrix, used as it is or transposed.

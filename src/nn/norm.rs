@@ -1,11 +1,14 @@
-//! Batch normalisation followed by a (leaky) ReLU, fused into one CPU op for training.
+//! Batch normalisation followed by a (leaky) ReLU, fused into one op for training (CPU
+//! loops here; on CUDA the same steps as kernels, `cuda.rs`).
 //!
 //! candle-nn's `BatchNorm` in training mode plus `leaky_relu` is about fifteen full passes
 //! over the activations forward (transposes, copies, broadcasts) and more backward; after
 //! the convolutions these element-wise passes were the largest item of the BeatGAN step's
 //! profile. The fused op reads the input twice and writes the output once forward, and
-//! its gradient op reads three times and writes once. Evaluation mode, and training on
-//! other devices, keep candle's ops. The parameters and running statistics keep candle's
+//! its gradient op reads three times and writes once. On CUDA each op copies 2·C
+//! per-channel sums to the host and 2·C (forward) or 5·C (gradient) coefficients back:
+//! the per-channel arithmetic is the CPU's, in f64. Evaluation mode keeps candle's
+//! batch norm (then our activation). The parameters and running statistics keep candle's
 //! names (`weight`, `bias`, `running_mean`, `running_var`), so checkpoints are unchanged.
 //!
 //! The gradient op has no gradient of its own: a gradient of a gradient through this
@@ -51,8 +54,7 @@ impl BatchNormAct {
     }
 
     /// Training mode with weight and bias held constant: gradients reach `x` only (the
-    /// running statistics still update). On other devices than the CPU candle's layer
-    /// runs, and the parameters' gradients are computed and left unused.
+    /// running statistics still update).
     pub fn forward_frozen(&self, x: &Tensor) -> Result<Tensor> {
         self.run(x, true, true)
     }
@@ -67,7 +69,7 @@ impl BatchNormAct {
         } else {
             (weight.clone(), bias.clone())
         };
-        if !(train && x.device().is_cpu()) {
+        if !train {
             let z = self.norm.forward_t(x, train)?;
             return if self.slope == 0.0 {
                 z.relu()
@@ -121,6 +123,12 @@ struct Rows {
 }
 
 impl Rows {
+    /// (B, C, S) of an input of `n` elements.
+    #[cfg(feature = "cuda")]
+    fn sizes(&self, n: usize) -> (usize, usize, usize) {
+        (n / (self.channels * self.len), self.channels, self.len)
+    }
+
     fn of(shape: &Shape) -> Result<Self> {
         let dims = shape.dims();
         if dims.len() < 2 {
@@ -175,15 +183,30 @@ impl Rows {
 
     /// Mean and biased variance of every channel (sums in f64).
     fn stats<T: Scalar>(&self, x: &[T]) -> Vec<(f64, f64)> {
-        let n = (x.len() / self.channels) as f64;
-        self.channel_sums(x, x, |_, row, _| row_sums(row, row, |v, _| (v, v * v)))
-            .into_iter()
-            .map(|(sum, sum_sq)| {
-                let mean = sum / n;
-                (mean, (sum_sq / n - mean * mean).max(0.0))
-            })
-            .collect()
+        let sums = self.channel_sums(x, x, |_, row, _| row_sums(row, row, |v, _| (v, v * v)));
+        stats_from_sums(sums, (x.len() / self.channels) as f64)
     }
+}
+
+/// Per channel, (mean, biased variance) from (Σ x, Σ x²) over its `n` elements.
+fn stats_from_sums(sums: Vec<(f64, f64)>, n: f64) -> Vec<(f64, f64)> {
+    sums.into_iter()
+        .map(|(sum, sum_sq)| {
+            let mean = sum / n;
+            (mean, (sum_sq / n - mean * mean).max(0.0))
+        })
+        .collect()
+}
+
+/// Per channel, `z = scale·x + shift` of the forward pass, computed once in f64 (rows
+/// can be as short as 10).
+fn forward_affine<T: Scalar>(stats: &[(f64, f64)], weight: &[T], bias: &[T]) -> Vec<(T, T)> {
+    (stats.iter().zip(weight).zip(bias))
+        .map(|((&(mean, var), w), b)| {
+            let scale = w.to_f64() / (var + EPS).sqrt();
+            (T::from_f64(scale), T::from_f64(b.to_f64() - mean * scale))
+        })
+        .collect()
 }
 
 /// `(Σ f(a_i, b_i).0, Σ f(a_i, b_i).1)` over one row, in `T` with sixteen independent
@@ -214,13 +237,7 @@ impl BnAct {
     fn run<T: Scalar>(&self, x: &[T], rows: Rows, weight: &[T], bias: &[T]) -> Vec<T> {
         let stats = rows.stats(x);
         let slope = T::from_f64(self.slope);
-        // z = scale·x + shift per channel, computed once (rows can be as short as 10).
-        let affine: Vec<(T, T)> = (stats.iter().zip(weight).zip(bias))
-            .map(|((&(mean, var), w), b)| {
-                let scale = w.to_f64() / (var + EPS).sqrt();
-                (T::from_f64(scale), T::from_f64(b.to_f64() - mean * scale))
-            })
-            .collect();
+        let affine = forward_affine(&stats, weight, bias);
         let fill = |y: &mut [MaybeUninit<T>]| {
             y.par_chunks_mut(rows.len)
                 .zip(x.par_chunks(rows.len))
@@ -241,36 +258,30 @@ impl BnAct {
 }
 
 impl BnActGrad {
-    /// With x̂ = (x − μ)/σ, z = γ·x̂ + β, dz = dy · act′(z), per channel:
-    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂),
-    /// the last written as c₁·dz + c₂·x + c₃ so that its loop vectorises.
-    fn run<T: Scalar>(&self, x: &[T], dy: &[T], rows: Rows, params: &[T]) -> Vec<T> {
-        let c_n = rows.channels;
-        let slope = T::from_f64(self.slope);
-        // z = a·x + b with a = γ/σ, b = β − μ·a.
-        let affine = |c: usize, mean: f64, inv_std: f64| {
-            let a = params[c].to_f64() * inv_std;
-            (a, params[c_n + c].to_f64() - mean * a)
-        };
-        // Per channel: z = a·x + b, and (μ, 1/σ).
-        let channels: Vec<((T, T), (f64, f64))> = self
-            .stats
+    /// Per channel, `z = a·x + b` (as T) and (μ, 1/σ), from the forward statistics and
+    /// `params = [γ; β]`.
+    fn channels<T: Scalar>(&self, params: &[T]) -> Vec<ChannelAffine<T>> {
+        self.stats
             .iter()
             .enumerate()
             .map(|(c, &(mean, var))| {
                 let inv_std = 1.0 / (var + EPS).sqrt();
-                let (a, b) = affine(c, mean, inv_std);
+                let (a, b) = grad_affine(params, c, mean, inv_std);
                 ((T::from_f64(a), T::from_f64(b)), (mean, inv_std))
             })
-            .collect();
-        // Σ dz and Σ dz·x per channel.
-        let dz_sums = rows.channel_sums(x, dy, |c, x, g| {
-            let (a, b) = channels[c].0;
-            row_sums(x, g, |x, g| {
-                let d = g * mask(a * x + b, slope);
-                (d, d * x)
-            })
-        });
+            .collect()
+    }
+
+    /// From (Σ dz, Σ dz·x) per channel over its `n` elements: the input gradient's
+    /// coefficients [a, b, c₁, c₂, c₃] per channel (∂x = c₁·dz + c₂·x + c₃ with
+    /// dz = dy · act′(a·x + b)) and the parameters' gradients [∂γ; ∂β].
+    fn coefficients<T: Scalar>(
+        channels: &[ChannelAffine<T>],
+        dz_sums: Vec<(f64, f64)>,
+        params: &[T],
+        n: f64,
+    ) -> (Vec<[T; 5]>, Vec<T>) {
+        let c_n = channels.len();
         // Per channel: (μ, 1/σ, Σ dz, Σ dz·x̂).
         let sums: Vec<(f64, f64, f64, f64)> = channels
             .iter()
@@ -279,13 +290,12 @@ impl BnActGrad {
                 (mean, inv_std, sum_dz, (sum_dz_x - mean * sum_dz) * inv_std)
             })
             .collect();
-        let n = (x.len() / c_n) as f64;
-        // Per channel, computed once (rows can be as short as 10): a, b, c₁, c₂, c₃.
-        let coefficients: Vec<[T; 5]> = sums
+        // Per channel, computed once (rows can be as short as 10).
+        let coefficients = sums
             .iter()
             .enumerate()
             .map(|(c, &(mean, inv_std, sum_dz, sum_dz_xhat))| {
-                let (a, b) = affine(c, mean, inv_std);
+                let (a, b) = grad_affine(params, c, mean, inv_std);
                 let k = params[c].to_f64() * inv_std / n;
                 [
                     a,
@@ -297,8 +307,33 @@ impl BnActGrad {
                 .map(T::from_f64)
             })
             .collect();
+        let mut dparams = vec![T::default(); 2 * c_n];
+        for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
+            dparams[c] = T::from_f64(sum_dz_xhat);
+            dparams[c_n + c] = T::from_f64(sum_dz);
+        }
+        (coefficients, dparams)
+    }
+
+    /// With x̂ = (x − μ)/σ, z = γ·x̂ + β, dz = dy · act′(z), per channel:
+    /// ∂γ = Σ dz·x̂, ∂β = Σ dz, ∂x = γ/(σ·n) · (n·dz − Σ dz − x̂ · Σ dz·x̂),
+    /// the last written as c₁·dz + c₂·x + c₃ so that its loop vectorises.
+    fn run<T: Scalar>(&self, x: &[T], dy: &[T], rows: Rows, params: &[T]) -> Vec<T> {
+        let c_n = rows.channels;
+        let slope = T::from_f64(self.slope);
+        let channels = self.channels(params);
+        // Σ dz and Σ dz·x per channel.
+        let dz_sums = rows.channel_sums(x, dy, |c, x, g| {
+            let (a, b) = channels[c].0;
+            row_sums(x, g, |x, g| {
+                let d = g * mask(a * x + b, slope);
+                (d, d * x)
+            })
+        });
+        let n = (x.len() / c_n) as f64;
+        let (coefficients, dparams) = Self::coefficients(&channels, dz_sums, params, n);
         let fill = |out: &mut [MaybeUninit<T>]| {
-            let (dx, dparams) = out.split_at_mut(x.len());
+            let (dx, tail) = out.split_at_mut(x.len());
             dx.par_chunks_mut(rows.len)
                 .zip(x.par_chunks(rows.len).zip(dy.par_chunks(rows.len)))
                 .enumerate()
@@ -309,14 +344,21 @@ impl BnActGrad {
                         dx.write(c1 * d + c2 * x + c3);
                     }
                 });
-            for (c, &(_, _, sum_dz, sum_dz_xhat)) in sums.iter().enumerate() {
-                dparams[c].write(T::from_f64(sum_dz_xhat));
-                dparams[c_n + c].write(T::from_f64(sum_dz));
-            }
+            tail.write_copy_of_slice(&dparams);
         };
-        // SAFETY: dx row by row as the rows of x, then both halves of dparams per channel.
+        // SAFETY: dx row by row as the rows of x, then the 2·C parameter gradients.
         unsafe { written_by(x.len() + 2 * c_n, fill) }
     }
+}
+
+/// One channel's `(a, b)` of `z = a·x + b` in the op's type, and its (μ, 1/σ).
+type ChannelAffine<T> = ((T, T), (f64, f64));
+
+/// `z = a·x + b` of the backward pass for channel c: a = γ/σ, b = β − μ·a.
+fn grad_affine<T: Scalar>(params: &[T], c: usize, mean: f64, inv_std: f64) -> (f64, f64) {
+    let c_n = params.len() / 2;
+    let a = params[c].to_f64() * inv_std;
+    (a, params[c_n + c].to_f64() - mean * a)
 }
 
 impl CustomOp3 for BnAct {
@@ -344,6 +386,43 @@ impl CustomOp3 for BnAct {
             slice(b, l3, self.name())?
         ));
         Ok((out, l1.shape().clone()))
+    }
+
+    /// The CPU op's steps on the GPU: the per-channel sums by a kernel, the statistics
+    /// and the affine coefficients on the host (2·C values each way), then one
+    /// element-wise kernel.
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+        s3: &candle_core::CudaStorage,
+        l3: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        let rows = Rows::of(l1.shape())?;
+        let name = self.name();
+        let dev = &s1.device;
+        let x = cuda::view(s1, l1, name)?;
+        let weight = cuda::to_host(dev, &cuda::view(s2, l2, name)?)?;
+        let bias = cuda::to_host(dev, &cuda::view(s3, l3, name)?)?;
+        if weight.len() != rows.channels || bias.len() != rows.channels {
+            candle_core::bail!("batch norm: weight/bias do not match {:?}", l1.shape());
+        }
+        let shape = rows.sizes(x.len());
+        let sums = cuda::norm_sums(dev, &x, None, shape, self.slope as f32)?;
+        let stats = stats_from_sums(sums, (x.len() / rows.channels) as f64);
+        let (scale, shift): (Vec<f32>, Vec<f32>) =
+            forward_affine(&stats, &weight, &bias).into_iter().unzip();
+        let affine = [scale, shift].concat();
+        let y = cuda::norm_act(dev, &x, &affine, shape, self.slope as f32)?;
+        *self.stats.lock().expect("batch-norm statistics") = stats;
+        Ok((
+            candle_core::CudaStorage::wrap_cuda_slice(y, dev.clone()),
+            l1.shape().clone(),
+        ))
     }
 
     fn bwd(
@@ -397,5 +476,45 @@ impl CustomOp3 for BnActGrad {
         ));
         let len = l1.shape().elem_count() + 2 * rows.channels;
         Ok((out, Shape::from(len)))
+    }
+
+    /// As [`BnAct`]'s: the sums by a kernel, the coefficients on the host, one kernel.
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+        s3: &candle_core::CudaStorage,
+        l3: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        let rows = Rows::of(l1.shape())?;
+        let name = self.name();
+        let dev = &s1.device;
+        let (x, dy) = (cuda::view(s1, l1, name)?, cuda::view(s2, l2, name)?);
+        let params = cuda::to_host(dev, &cuda::view(s3, l3, name)?)?;
+        if params.len() != 2 * rows.channels || self.stats.len() != rows.channels {
+            candle_core::bail!("batch norm: parameters do not match {:?}", l1.shape());
+        }
+        let shape = rows.sizes(x.len());
+        let slope = self.slope as f32;
+        let channels = self.channels(&params);
+        let (a, b): (Vec<f32>, Vec<f32>) = channels.iter().map(|&(ab, _)| ab).unzip();
+        let ab = [a, b].concat();
+        let dz_sums = cuda::norm_sums(dev, &x, Some((&dy, &ab)), shape, slope)?;
+        let n = (x.len() / rows.channels) as f64;
+        let (coefficients, dparams) = Self::coefficients(&channels, dz_sums, &params, n);
+        // [a; b; c₁; c₂; c₃], each C long, as the kernel reads them.
+        let k: Vec<f32> = (0..5)
+            .flat_map(|i| coefficients.iter().map(move |c| c[i]))
+            .collect();
+        let out = cuda::norm_act_grad(dev, (&x, &dy), &k, &dparams, shape, slope)?;
+        let len = x.len() + 2 * rows.channels;
+        Ok((
+            candle_core::CudaStorage::wrap_cuda_slice(out, dev.clone()),
+            Shape::from(len),
+        ))
     }
 }

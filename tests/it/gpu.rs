@@ -1,7 +1,8 @@
 //! The CUDA halves of our ops against their CPU halves (`--features cuda`, a GPU at
 //! cuda:0): values and gradients of every member of the convolution family on random
 //! shapes, a gradient of a gradient through it (TadGAN's penalty), the LeakyReLU mask
-//! op, the Adam step and its saved state, and one BeatGAN epoch's losses on both devices. Without a GPU each test says so
+//! op, the Adam step and its saved state, the fused batch norm + activation (output,
+//! gradients, running statistics), and one BeatGAN epoch's losses on both devices. Without a GPU each test says so
 //! and passes, unless `ANOLAB_REQUIRE_GPU=1` (scripts/gpu_check.sh sets it) makes that a
 //! failure.
 //!
@@ -15,10 +16,10 @@ use anolab::models::beatgan::{BeatGan, BeatganConfig};
 use anolab::models::{Build, Detector, InputShape, TrainConfig};
 use anolab::nn::act::leaky_relu;
 use anolab::nn::conv::{conv1d, conv_transpose1d};
-use anolab::nn::Adam;
+use anolab::nn::{Adam, BatchNormAct};
 use anolab::rng::SplitMix64;
 use candle_core::{Device, Tensor, Var};
-use candle_nn::{Optimizer, ParamsAdamW};
+use candle_nn::{Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use std::sync::Mutex;
 
 /// candle's TF32 switch is process-wide: the tests that depend on it take turns.
@@ -156,6 +157,62 @@ fn leaky_relu_and_its_gradient_match_cpu() {
     let got = run(&x.to_device(&gpu).unwrap(), &r.to_device(&gpu).unwrap());
     // One multiplication per element: the same bits on both devices.
     assert_eq!(got, want);
+}
+
+/// Output, gradients of x, weight and bias, and the running statistics after one
+/// training-mode pass of a batch norm + LeakyReLU(0.2) on `x: B × C × L`, on `device`.
+fn norm_values(x: &Tensor, r: &Tensor, device: &Device) -> Vec<Vec<f32>> {
+    let channels = x.dim(1).unwrap();
+    let map = VarMap::new();
+    let vb = VarBuilder::from_varmap(&map, candle_core::DType::F32, device);
+    let norm = BatchNormAct::new(channels, 0.2, vb).unwrap();
+    let mut rng = SplitMix64::new(8);
+    let var = |name: &str| map.data().lock().unwrap()[name].clone();
+    for name in ["weight", "bias"] {
+        var(name)
+            .set(&random(&[channels], &mut rng, device))
+            .unwrap();
+    }
+    let x = Var::from_tensor(&x.to_device(device).unwrap()).unwrap();
+    let y = norm.forward_t(x.as_tensor(), true).unwrap();
+    let loss = (&y * r.to_device(device).unwrap())
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    let g = loss.backward().unwrap();
+    let mut out = vec![flat(&y), flat(g.get(&x).unwrap())];
+    for name in ["weight", "bias"] {
+        out.push(flat(g.get(&var(name)).unwrap()));
+    }
+    for name in ["running_mean", "running_var"] {
+        out.push(flat(var(name).as_tensor()));
+    }
+    out
+}
+
+#[test]
+fn fused_batch_norm_matches_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = SplitMix64::new(9);
+    // BeatGAN's shapes (64 × 64 × 80, 64 × 512 × 10) and odd ones.
+    for shape in [[64, 64, 80], [64, 512, 10], [3, 5, 7], [2, 1, 1000]] {
+        let x = random(&shape, &mut rng, &Device::Cpu);
+        let r = random(&shape, &mut rng, &Device::Cpu);
+        let want = norm_values(&x, &r, &Device::Cpu);
+        let got = norm_values(&x, &r, &gpu);
+        let names = [
+            "output",
+            "x grad",
+            "weight grad",
+            "bias grad",
+            "running mean",
+            "running var",
+        ];
+        for ((name, g), w) in names.iter().zip(&got).zip(&want) {
+            // Sums over up to 5,120 elements per channel, in another order: 1e-4.
+            assert_close(g, w, 1e-4, &format!("{name}, shape {shape:?}"));
+        }
+    }
 }
 
 /// Weights after 5 Adam steps on loss = Σ w ⊙ r_t + Σ w² (r_t fresh each step), on

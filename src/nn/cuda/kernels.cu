@@ -1,9 +1,10 @@
 // anolab's own CUDA kernels (f32), compiled to PTX by build.rs for the `cuda` feature and
 // launched from src/nn/cuda.rs. Each is the device twin of a CPU loop in src/nn: the
 // column gathers and scatters of the convolution family (conv_op.rs), the layout permutes
-// around its matrix products, the LeakyReLU mask (act.rs) and the Adam step (adam.rs).
-// One thread per output element; every kernel is a gather (no atomics), so results do
-// not depend on scheduling.
+// around its matrix products, the LeakyReLU mask (act.rs), the Adam step (adam.rs) and
+// the fused batch norm + activation (norm.rs). One thread per output element, or one
+// block per channel for the batch norm's sums; no atomics, so results do not depend on
+// scheduling.
 
 extern "C" {
 
@@ -107,6 +108,77 @@ __global__ void anolab_adam_f32(float *theta, const float *g, float *m, float *v
         theta[idx] = __fsub_rn(__fmul_rn(theta[idx], decay), __fmul_rn(adjusted, lr));
         m[idx] = next_m;
         v[idx] = next_v;
+    }
+}
+
+// Per channel c of x: B x C x S, the two sums the batch norm needs, in f64, one block per
+// channel (blockDim.x a power of two, at most 1024): with g == nullptr (x, x*x), the
+// statistics; else, with z = a[c]*x + b[c] and d = g * m(z), (d, d*x), the gradient's.
+// out[2c], out[2c+1].
+__global__ void anolab_bn_sums_f32(const float *x, const float *g, const float *ab,
+                                   double *out, unsigned int batch, unsigned int channels,
+                                   unsigned int len, float slope) {
+    __shared__ double s0[1024], s1[1024];
+    const unsigned int c = blockIdx.x;
+    const unsigned long long per_channel = (unsigned long long)batch * len;
+    double p = 0.0, q = 0.0;
+    for (unsigned long long j = threadIdx.x; j < per_channel; j += blockDim.x) {
+        const unsigned long long b = j / len, s = j % len;
+        const unsigned long long at = (b * channels + c) * len + s;
+        const float v = x[at];
+        if (g == nullptr) {
+            p += v;
+            q += __fmul_rn(v, v);
+        } else {
+            const float z = __fadd_rn(__fmul_rn(ab[c], v), ab[channels + c]);
+            const float d = __fmul_rn(g[at], z > 0.0f ? 1.0f : slope);
+            p += d;
+            q += __fmul_rn(d, v);
+        }
+    }
+    s0[threadIdx.x] = p;
+    s1[threadIdx.x] = q;
+    __syncthreads();
+    for (unsigned int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) {
+            s0[threadIdx.x] += s0[threadIdx.x + half];
+            s1[threadIdx.x] += s1[threadIdx.x + half];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        out[2 * c] = s0[0];
+        out[2 * c + 1] = s1[0];
+    }
+}
+
+// The batch norm's forward, z = scale[c]*x + shift[c], y = z * m(z), with
+// affine = [scale; shift] (norm.rs computes both per channel).
+__global__ void anolab_bn_act_f32(const float *x, const float *affine, float *y,
+                                  unsigned long long n, unsigned int channels, unsigned int len,
+                                  float slope) {
+    for (unsigned long long idx = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
+         idx < n; idx += (unsigned long long)gridDim.x * blockDim.x) {
+        const unsigned int c = (idx / len) % channels;
+        const float z = __fadd_rn(__fmul_rn(x[idx], affine[c]), affine[channels + c]);
+        y[idx] = __fmul_rn(z, z > 0.0f ? 1.0f : slope);
+    }
+}
+
+// The batch norm's input gradient, dx = c1*d + c2*x + c3 with d = g * m(a*x + b), from
+// the per-channel coefficients k = [a; b; c1; c2; c3] (norm.rs computes them).
+__global__ void anolab_bn_act_grad_f32(const float *x, const float *g, const float *k,
+                                       float *dx, unsigned long long n, unsigned int channels,
+                                       unsigned int len, float slope) {
+    for (unsigned long long idx = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
+         idx < n; idx += (unsigned long long)gridDim.x * blockDim.x) {
+        const unsigned int c = (idx / len) % channels;
+        const float v = x[idx];
+        const float z = __fadd_rn(__fmul_rn(v, k[c]), k[channels + c]);
+        const float d = __fmul_rn(g[idx], z > 0.0f ? 1.0f : slope);
+        dx[idx] = __fadd_rn(__fadd_rn(__fmul_rn(k[2 * channels + c], d),
+                                      __fmul_rn(k[3 * channels + c], v)),
+                            k[4 * channels + c]);
     }
 }
 
