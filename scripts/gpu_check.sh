@@ -3,7 +3,7 @@
 #
 #   scripts/gpu_check.sh build   # here, no GPU needed: the `cuda` build of anolab and of
 #                                # the test binary, stripped into target/gpu/bundle.tar.xz
-#                                # (own target dir target/cuda; ~25 min on 2 cores cold)
+#                                # (own target dir target/cuda; ~9 min on 2 cores cold)
 #   scripts/gpu_check.sh run [PHASE]  # on the GPU machine, from the repository root,
 #                                # with target/gpu carried (device tool: carry
 #                                # ["target/gpu"]); PHASE: all (default), or one of ops
