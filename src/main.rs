@@ -52,6 +52,18 @@ fn main() -> ExitCode {
         let threads = anolab::runner::threads_per_job(jobs);
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
+    // candle's CPU matmul asks for its thread count on every call, and with
+    // RAYON_NUM_THREADS unset that count is num_cpus' physical cores, read and parsed
+    // from /proc/cpuinfo each time: 30,000 reads in a one-epoch TadGAN run, ~5 % of its
+    // samples in `perf`. Setting the variable to the count candle would compute keeps its
+    // choice and reads the file once; the pool below keeps every logical core.
+    let pool_threads = std::env::var_os("RAYON_NUM_THREADS").is_none().then(|| {
+        let logical = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let candle = candle_core::utils::get_num_threads();
+        // Still single-threaded here.
+        std::env::set_var("RAYON_NUM_THREADS", candle.to_string());
+        logical
+    });
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         // candle runs large element-wise ops on a pool of its own whose workers spin
         // between ops; beside rayon's workers they took the cores from the thread with
@@ -64,6 +76,7 @@ fn main() -> ExitCode {
     // hand-off that parks the main thread. The large stack is for candle's recursive
     // walk of long graphs (TadGAN's LSTMs); only touched pages are committed.
     let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(pool_threads.unwrap_or(0))
         .stack_size(256 << 20)
         .build()
         .expect("the rayon thread pool starts");
