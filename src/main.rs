@@ -54,8 +54,8 @@ fn main() -> ExitCode {
     }
     // candle's CPU matmul asks for its thread count on every call, and with
     // RAYON_NUM_THREADS unset that count is num_cpus' physical cores, read and parsed
-    // from /proc/cpuinfo each time: 30,000 reads in a one-epoch TadGAN run, ~5 % of its
-    // samples in `perf`. Setting the variable to the count candle would compute keeps its
+    // from /proc/cpuinfo each time: 30,000 reads in a one-epoch TadGAN run, ~4 % of its
+    // `perf` samples in the kernel's cpuinfo formatting alone. Setting the variable to the count candle would compute keeps its
     // choice and reads the file once; the pool below keeps every logical core.
     let pool_threads = std::env::var_os("RAYON_NUM_THREADS").is_none().then(|| {
         let logical = std::thread::available_parallelism().map_or(1, |n| n.get());
